@@ -1,0 +1,39 @@
+-- name: entry_insert
+INSERT INTO ledger_entries (member_id, occurred_at, reason, amount, requested, balance_after, lot_id,
+                            invitation_id, company_id, post_id, referred_member_id, contacts_count, note)
+VALUES (:member_id, :occurred_at, :reason, :amount, :requested, :balance_after, :lot_id,
+        :invitation_id, :company_id, :post_id, :referred_member_id, :contacts_count, :note);
+
+-- name: entry_by_id
+SELECT * FROM ledger_entries WHERE id = :id;
+
+-- name: entry_last
+-- The member's newest entry: its balance_after is the balance the ledger has written so far.
+SELECT id, balance_after, occurred_at
+  FROM ledger_entries
+ WHERE member_id = :member_id
+ ORDER BY id DESC
+ LIMIT 1;
+
+-- name: entries_page
+-- Newest first, keyset on id; :reasons is a JSON array of reasons or NULL for all.
+SELECT *
+  FROM ledger_entries
+ WHERE member_id = :member_id AND id < :before_id
+   AND (:reasons IS NULL OR reason IN (SELECT value FROM json_each(:reasons)))
+ ORDER BY id DESC
+ LIMIT :limit;
+
+-- name: reason_granted_since
+-- Credits granted for one reason since :since (forfeited credits do not count).
+SELECT coalesce(sum(amount), 0) AS granted
+  FROM ledger_entries
+ WHERE member_id = :member_id AND reason = :reason AND occurred_at >= :since;
+
+-- name: granted_by_reason_since
+-- Credits granted per reason, for the member's earning progress.
+SELECT reason, coalesce(sum(amount), 0) AS granted
+  FROM ledger_entries
+ WHERE member_id = :member_id AND occurred_at >= :since
+   AND reason IN (SELECT value FROM json_each(:reasons))
+ GROUP BY reason;

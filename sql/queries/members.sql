@@ -1,0 +1,21 @@
+-- name: member_insert
+INSERT INTO members (email, name, tier, referral_code, referred_by, joined_at)
+VALUES (:email, :name, 'FREE', :referral_code, :referred_by, :joined_at);
+
+-- name: member_by_id
+SELECT * FROM members WHERE id = :id;
+
+-- name: member_by_email
+SELECT * FROM members WHERE email = :email;
+
+-- name: member_by_referral_code
+SELECT * FROM members WHERE referral_code = :referral_code;
+
+-- name: member_set_tier
+UPDATE members SET tier = :tier WHERE id = :id;
+
+-- name: member_set_profile
+UPDATE members
+   SET name = :name, headline = :headline, about = :about, location = :location,
+       experience = :experience, education = :education, skills = :skills
+ WHERE id = :id;

@@ -1,0 +1,1 @@
+"""GraphQL: Strawberry types, inputs and thin resolvers over the service."""

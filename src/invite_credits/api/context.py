@@ -1,0 +1,32 @@
+"""Per-request context: the caller, the service, a request id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from strawberry.types import Info as StrawberryInfo
+
+from ..domain.access import Actor
+from ..domain.errors import forbidden
+from ..service import Service
+
+
+@dataclass
+class Context:
+    service: Service
+    actor: Actor
+    request_id: str
+    token_secret: str
+    member_token_ttl_seconds: int
+    # Members this request may read beyond the actor's own: the one signUp just made.
+    also_readable: set[int] = field(default_factory=set)
+
+    def can_read(self, member_id: int) -> bool:
+        return self.actor.can_read(member_id) or member_id in self.also_readable
+
+    def require_reader(self, member_id: int) -> None:
+        if not self.can_read(member_id):
+            raise forbidden("Only this member and admins may read this.")
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,72 @@
+"""Connection arguments: `first` within bounds, opaque keyset cursors."""
+
+from __future__ import annotations
+
+import json
+
+import strawberry
+
+from .. import ids
+from ..service import Service
+from .errors import bad_input
+
+
+@strawberry.type(description="Where a page stands in its connection.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+def page_info(cursors: list[str], has_next: bool, after: str | None) -> PageInfo:
+    return PageInfo(
+        has_next_page=has_next,
+        has_previous_page=after is not None,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )
+
+
+DEFAULT_PAGE_SIZE = 20
+
+
+def check_first(first: int | None, service: Service) -> int:
+    if first is None:
+        return DEFAULT_PAGE_SIZE
+    limit = service.policy.page_size_max
+    if not 0 <= first <= limit:
+        raise bad_input(f"first must be between 0 and {limit}.")
+    return first
+
+
+def cursor(kind: str, key: int) -> str:
+    return ids.encode(f"cursor:{kind}", key)
+
+
+def after_key(kind: str, after: str | None) -> int | None:
+    if after is None:
+        return None
+    key = ids.decode(f"cursor:{kind}", after)
+    if key is None:
+        raise bad_input("after is not a cursor of this connection.")
+    return key
+
+
+def company_cursor(name: str, key: int) -> str:
+    return ids.encode("cursor:Company", json.dumps([name, key]))
+
+
+def company_after(after: str | None) -> tuple[str, int] | None:
+    if after is None:
+        return None
+    raw = ids.decode_raw(after)
+    try:
+        if raw is None or raw[0] != "cursor:Company":
+            raise ValueError
+        name, key = json.loads(raw[1])
+        if not isinstance(name, str) or not isinstance(key, int):
+            raise ValueError
+    except ValueError:
+        raise bad_input("after is not a cursor of this connection.") from None
+    return name, key

@@ -1,0 +1,553 @@
+"""Query, Mutation and the schema. Resolvers are thin: decode IDs, call the service, shape the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from .. import auth, ids
+from ..domain.errors import Refusal, unauthenticated
+from ..domain.policy import Tier
+from ..service import Contact, ProfileUpdate, SignUp
+from ..service import Education as EducationCommand
+from ..service import Position as PositionCommand
+from ..views import Outcome
+from .context import Info
+from .errors import ErrorPolicy
+from .pagination import check_first, company_after, company_cursor, page_info
+from .scalars import DateTime
+from .types import (
+    Balance,
+    Company,
+    CompanyConnection,
+    CompanyEdge,
+    CreditLot,
+    DiscussionKind,
+    DiscussionPost,
+    EarningRule,
+    Invitation,
+    LedgerEntry,
+    LedgerEntryConnection,
+    LedgerReason,
+    Member,
+    Node,
+    Profile,
+    TierEnum,
+    UserError,
+    earning_rules,
+    ledger_connection,
+    load_member,
+)
+
+
+# -- payload fields, resolved from what the mutation did -----------------------------------------------
+@strawberry.type
+class _Outcome:
+    outcome: strawberry.Private[Outcome | None]
+
+
+async def _ledger_entry(root: _Outcome, info: Info) -> LedgerEntry | None:
+    if root.outcome is None:
+        return None
+    view = await info.context.service.entry(root.outcome.entry_id)
+    return LedgerEntry.of(view) if view else None
+
+
+def _balance(root: _Outcome) -> Balance | None:
+    return Balance.of(root.outcome.balance) if root.outcome and root.outcome.balance else None
+
+
+async def _invitation(root: _Outcome, info: Info) -> Invitation | None:
+    view = await info.context.service.invitation(root.outcome.invitation_id) if root.outcome else None
+    return Invitation.of(view) if view else None
+
+
+async def _member(root: _Outcome, info: Info) -> Member | None:
+    return await load_member(info, root.outcome.member_id) if root.outcome else None
+
+
+async def _company(root: _Outcome, info: Info) -> Company | None:
+    view = await info.context.service.company(root.outcome.company_id) if root.outcome else None
+    return Company.of(view) if view else None
+
+
+async def _post(root: _Outcome, info: Info) -> DiscussionPost | None:
+    view = await info.context.service.post(root.outcome.post_id) if root.outcome else None
+    return DiscussionPost.of(view) if view else None
+
+
+async def _profile(root: _Outcome, info: Info) -> Profile | None:
+    member = await _member(root, info)
+    return member.profile(info) if member else None
+
+
+def _token(root: _Outcome, info: Info) -> str | None:
+    if root.outcome is None or root.outcome.member_id is None:
+        return None
+    ctx = info.context
+    return auth.member_token(ctx.token_secret, root.outcome.member_id, ctx.member_token_ttl_seconds)
+
+
+def _imported(root: _Outcome) -> int:
+    return root.outcome.imported or 0 if root.outcome else 0
+
+
+def _now(root: _Outcome) -> DateTime | None:
+    return root.outcome.now if root.outcome else None  # type: ignore[return-value]
+
+
+_user_errors = strawberry.field(description="Refusals; empty when the mutation took effect.")
+
+
+@strawberry.type
+class SignUpPayload(_Outcome):
+    member: Member | None = strawberry.field(resolver=_member, description="The new member, private fields included.")
+    token: str | None = strawberry.field(resolver=_token, description="A member token for the new member.")
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type
+class UpdateProfilePayload(_Outcome):
+    profile: Profile | None = strawberry.field(resolver=_profile)
+    ledger_entry: LedgerEntry | None = strawberry.field(resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(resolver=_balance)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type
+class ImportContactsPayload(_Outcome):
+    imported: int = strawberry.field(
+        resolver=_imported, description="Contacts newly imported by this call (duplicates and known ones left out)."
+    )
+    ledger_entry: LedgerEntry | None = strawberry.field(resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(resolver=_balance)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type
+class FollowCompanyPayload(_Outcome):
+    company: Company | None = strawberry.field(resolver=_company)
+    ledger_entry: LedgerEntry | None = strawberry.field(resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(resolver=_balance)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type
+class UnfollowCompanyPayload(_Outcome):
+    company: Company | None = strawberry.field(resolver=_company)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type
+class PostDiscussionPayload(_Outcome):
+    post: DiscussionPost | None = strawberry.field(resolver=_post)
+    ledger_entry: LedgerEntry | None = strawberry.field(resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(resolver=_balance)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type
+class SendInvitationPayload(_Outcome):
+    invitation: Invitation | None = strawberry.field(resolver=_invitation)
+    ledger_entry: LedgerEntry | None = strawberry.field(resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(resolver=_balance)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type
+class InvitationPayload(_Outcome):
+    invitation: Invitation | None = strawberry.field(resolver=_invitation)
+    ledger_entry: LedgerEntry | None = strawberry.field(resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(resolver=_balance)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type
+class SetMemberTierPayload(_Outcome):
+    member: Member | None = strawberry.field(resolver=_member)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type
+class AdjustCreditsPayload(_Outcome):
+    ledger_entry: LedgerEntry | None = strawberry.field(resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(resolver=_balance)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type
+class CreateCompanyPayload(_Outcome):
+    company: Company | None = strawberry.field(resolver=_company)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type
+class AdvanceTestClockPayload(_Outcome):
+    now: DateTime | None = strawberry.field(resolver=_now, description="The service's time after the move.")
+    user_errors: list[UserError] = _user_errors
+
+
+async def _attempt(payload: type[Any], action: Awaitable[Outcome]) -> Any:
+    """Run a service call; a refusal becomes the payload's userErrors."""
+    try:
+        outcome = await action
+    except Refusal as refusal:
+        return payload(outcome=None, user_errors=[UserError(code=refusal.code, message=refusal.message,
+                                                            field=refusal.field)])
+    return payload(outcome=outcome, user_errors=[])
+
+
+# -- inputs --------------------------------------------------------------------------------------------
+_KEY = strawberry.field(default=None, description="Repeat it to retry safely: the first answer comes back.")
+
+
+@strawberry.input
+class PositionInput:
+    title: str
+    organization: str
+
+
+@strawberry.input
+class EducationInput:
+    school: str
+    degree: str | None = None
+
+
+@strawberry.input
+class SignUpInput:
+    email: str
+    name: str
+    referral_code: str | None = None
+    idempotency_key: str | None = _KEY
+
+
+@strawberry.input(description="Fields left out are unchanged; a list given replaces the list; null clears a field.")
+class UpdateProfileInput:
+    name: str | None = strawberry.UNSET
+    headline: str | None = strawberry.UNSET
+    about: str | None = strawberry.UNSET
+    location: str | None = strawberry.UNSET
+    experience: list[PositionInput] | None = strawberry.UNSET
+    education: list[EducationInput] | None = strawberry.UNSET
+    skills: list[str] | None = strawberry.UNSET
+    idempotency_key: str | None = _KEY
+
+    def to_command(self) -> ProfileUpdate:
+        given = {name: getattr(self, name) for name in
+                 ("name", "headline", "about", "location", "experience", "education", "skills")
+                 if getattr(self, name) is not strawberry.UNSET}
+        cleared = frozenset(name for name, value in given.items() if value is None)
+        values: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+        if "experience" in values:
+            values["experience"] = [PositionCommand(e.title, e.organization) for e in values["experience"]]
+        if "education" in values:
+            values["education"] = [EducationCommand(e.school, e.degree) for e in values["education"]]
+        return ProfileUpdate(**values, cleared=cleared)
+
+
+@strawberry.input
+class ContactInput:
+    email: str
+    name: str | None = None
+
+
+@strawberry.input
+class ImportContactsInput:
+    contacts: list[ContactInput]
+    idempotency_key: str | None = _KEY
+
+
+@strawberry.input
+class FollowCompanyInput:
+    company_id: strawberry.ID
+    idempotency_key: str | None = _KEY
+
+
+@strawberry.input
+class UnfollowCompanyInput:
+    company_id: strawberry.ID
+    idempotency_key: str | None = _KEY
+
+
+@strawberry.input
+class PostDiscussionInput:
+    kind: DiscussionKind
+    body: str
+    idempotency_key: str | None = _KEY
+
+
+@strawberry.input
+class SendInvitationInput:
+    invitee_id: strawberry.ID
+    message: str | None = None
+    idempotency_key: str | None = _KEY
+
+
+@strawberry.input
+class InvitationActionInput:
+    invitation_id: strawberry.ID
+    idempotency_key: str | None = _KEY
+
+
+@strawberry.input
+class FollowUpInvitationInput:
+    invitation_id: strawberry.ID
+    message: str
+    idempotency_key: str | None = _KEY
+
+
+@strawberry.input
+class SetMemberTierInput:
+    member_id: strawberry.ID
+    tier: TierEnum
+    idempotency_key: str | None = _KEY
+
+
+@strawberry.input
+class AdjustCreditsInput:
+    member_id: strawberry.ID
+    amount: int
+    note: str
+    idempotency_key: str | None = _KEY
+
+
+@strawberry.input
+class CreateCompanyInput:
+    name: str
+    slug: str
+    idempotency_key: str | None = _KEY
+
+
+@strawberry.input
+class AdvanceTestClockInput:
+    to: DateTime
+
+
+@strawberry.type(description="The rules in force.")
+class Policy:
+    initial_credits: int
+    initial_credits_academic: int
+    balance_cap: int
+    credit_lifetime_months: int
+    invitation_cost: int
+    message_max_length: int
+    earning: list[EarningRule]
+
+
+# -- the roots -------------------------------------------------------------------------------------------
+def _target(info: Info, member_id: strawberry.ID | None) -> int | None:
+    """The member a balance or ledger query is about: the given one (if the caller may read it) or the viewer."""
+    actor = info.context.actor
+    if member_id is None:
+        if actor.member_id is None:
+            raise unauthenticated("Sign in, or name a member.")
+        return actor.member_id
+    target = ids.member_id(member_id)
+    if target is None:
+        return None
+    info.context.require_reader(target)
+    return target
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its global ID; null when it does not exist or is not yours to see.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        raw = ids.decode_raw(id)
+        if raw is None or not raw[1].isdigit():
+            return None
+        kind, key = raw[0], int(raw[1])
+        service, actor = info.context.service, info.context.actor
+        if kind == "Member":
+            return await load_member(info, key)
+        if kind == "Company":
+            company = await service.company(key)
+            return Company.of(company) if company else None
+        if kind == "DiscussionPost":
+            post = await service.post(key)
+            return DiscussionPost.of(post) if post else None
+        if kind == "Invitation":
+            return await Query.invitation(self, info, id)
+        if kind == "LedgerEntry":
+            entry = await service.entry(key)
+            return LedgerEntry.of(entry) if entry and actor.can_read(entry.member_id) else None
+        if kind == "CreditLot":
+            lot = await service.lot(key)
+            return CreditLot.of(lot) if lot and actor.can_read(lot.member_id) else None
+        return None
+
+    @strawberry.field(description="The signed-in member, or null.")
+    async def viewer(self, info: Info) -> Member | None:
+        return await load_member(info, info.context.actor.member_id)
+
+    @strawberry.field(description="A member by ID; private fields only for themselves and admins.")
+    async def member(self, info: Info, id: strawberry.ID) -> Member | None:
+        return await load_member(info, ids.member_id(id))
+
+    @strawberry.field(description="The balance of memberId, or of the viewer when memberId is omitted.")
+    async def balance(self, info: Info, member_id: strawberry.ID | None = None) -> Balance | None:
+        view = await info.context.service.member(_target(info, member_id))
+        return Balance.of(await info.context.service.balance(view)) if view else None
+
+    @strawberry.field(description="The ledger of memberId, or of the viewer, newest entry first.")
+    async def ledger(
+        self, info: Info, member_id: strawberry.ID | None = None, first: int | None = 20, after: str | None = None,
+        reasons: list[LedgerReason] | None = None,
+    ) -> LedgerEntryConnection | None:
+        target = _target(info, member_id)
+        if target is None or await info.context.service.member(target) is None:
+            return None
+        return await ledger_connection(info, target, first, after, reasons)
+
+    @strawberry.field(description="An invitation, for its two members and admins; null for anyone else.")
+    async def invitation(self, info: Info, id: strawberry.ID) -> Invitation | None:
+        view = await info.context.service.invitation(ids.decode("Invitation", id))
+        actor = info.context.actor
+        if view is None or not (actor.can_read(view.inviter_id) or actor.can_read(view.invitee_id)):
+            return None
+        return Invitation.of(view)
+
+    @strawberry.field(description="Companies by name; search matches name or slug.")
+    async def companies(
+        self, info: Info, search: str | None = None, first: int | None = 20, after: str | None = None
+    ) -> CompanyConnection:
+        service = info.context.service
+        page = await service.companies(search, check_first(first, service), company_after(after))
+        edges = [CompanyEdge(cursor=company_cursor(c.name, c.id), node=Company.of(c)) for c in page.items]
+        return CompanyConnection(edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after))
+
+    @strawberry.field(description="The rules in force.")
+    async def policy(self, info: Info) -> Policy:
+        p = info.context.service.policy
+        return Policy(
+            initial_credits=p.initial_credits, initial_credits_academic=p.initial_credits_academic,
+            balance_cap=p.balance_cap, credit_lifetime_months=p.credit_lifetime_months,
+            invitation_cost=p.invitation_cost, message_max_length=p.message_max_length,
+            earning=earning_rules(await info.context.service.earning(None)),
+        )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Join the network: 15 credits, or 30 for an academic (.edu) email.")
+    async def sign_up(self, info: Info, input: SignUpInput) -> SignUpPayload:
+        cmd = SignUp(email=input.email, name=input.name, referral_code=input.referral_code)
+        result: SignUpPayload = await _attempt(
+            SignUpPayload, info.context.service.sign_up(info.context.actor, cmd, input.idempotency_key))
+        if result.outcome is not None and result.outcome.member_id is not None:
+            info.context.also_readable.add(result.outcome.member_id)
+        return result
+
+    @strawberry.mutation(description="Edit your profile; completing it the first time earns credits.")
+    async def update_profile(self, info: Info, input: UpdateProfileInput) -> UpdateProfilePayload:
+        result: UpdateProfilePayload = await _attempt(UpdateProfilePayload, info.context.service.update_profile(
+            info.context.actor, input.to_command(), input.idempotency_key))
+        return result
+
+    @strawberry.mutation(description="Import up to 1,000 contacts; each new one earns a credit, 500 for life.")
+    async def import_contacts(self, info: Info, input: ImportContactsInput) -> ImportContactsPayload:
+        contacts = [Contact(email=c.email, name=c.name) for c in input.contacts]
+        result: ImportContactsPayload = await _attempt(ImportContactsPayload, info.context.service.import_contacts(
+            info.context.actor, contacts, input.idempotency_key))
+        return result
+
+    @strawberry.mutation(description="Follow a company; the first follow of each company earns a credit, 50 for life.")
+    async def follow_company(self, info: Info, input: FollowCompanyInput) -> FollowCompanyPayload:
+        result: FollowCompanyPayload = await _attempt(FollowCompanyPayload, info.context.service.follow_company(
+            info.context.actor, ids.decode("Company", input.company_id), input.idempotency_key))
+        return result
+
+    @strawberry.mutation(description="Stop following a company.")
+    async def unfollow_company(self, info: Info, input: UnfollowCompanyInput) -> UnfollowCompanyPayload:
+        result: UnfollowCompanyPayload = await _attempt(UnfollowCompanyPayload, info.context.service.unfollow_company(
+            info.context.actor, ids.decode("Company", input.company_id), input.idempotency_key))
+        return result
+
+    @strawberry.mutation(description="Post, comment or publish an article; each earns a credit, 10 a month.")
+    async def post_discussion(self, info: Info, input: PostDiscussionInput) -> PostDiscussionPayload:
+        result: PostDiscussionPayload = await _attempt(PostDiscussionPayload, info.context.service.post_discussion(
+            info.context.actor, input.kind.value, input.body, input.idempotency_key))
+        return result
+
+    @strawberry.mutation(description="Invite a member to connect: 1 credit (free for recruiters).")
+    async def send_invitation(self, info: Info, input: SendInvitationInput) -> SendInvitationPayload:
+        result: SendInvitationPayload = await _attempt(SendInvitationPayload, info.context.service.send_invitation(
+            info.context.actor, ids.member_id(input.invitee_id), input.message, input.idempotency_key))
+        return result
+
+    @strawberry.mutation(description="Accept an invitation sent to you: you connect and earn a credit.")
+    async def accept_invitation(self, info: Info, input: InvitationActionInput) -> InvitationPayload:
+        return await self._answer(info, input, "ACCEPTED")
+
+    @strawberry.mutation(description="Decline an invitation sent to you.")
+    async def decline_invitation(self, info: Info, input: InvitationActionInput) -> InvitationPayload:
+        return await self._answer(info, input, "DECLINED")
+
+    @strawberry.mutation(description="Withdraw an invitation you sent. The credit is not refunded.")
+    async def withdraw_invitation(self, info: Info, input: InvitationActionInput) -> InvitationPayload:
+        return await self._answer(info, input, "WITHDRAWN")
+
+    async def _answer(self, info: Info, input: InvitationActionInput, status: str) -> InvitationPayload:
+        result: InvitationPayload = await _attempt(InvitationPayload, info.context.service.answer_invitation(
+            info.context.actor, ids.decode("Invitation", input.invitation_id), status, input.idempotency_key))
+        return result
+
+    @strawberry.mutation(description="Add one follow-up message to a pending invitation you sent.")
+    async def follow_up_invitation(self, info: Info, input: FollowUpInvitationInput) -> InvitationPayload:
+        result: InvitationPayload = await _attempt(InvitationPayload, info.context.service.follow_up_invitation(
+            info.context.actor, ids.decode("Invitation", input.invitation_id), input.message, input.idempotency_key))
+        return result
+
+    @strawberry.mutation(description="Admin only.")
+    async def set_member_tier(self, info: Info, input: SetMemberTierInput) -> SetMemberTierPayload:
+        result: SetMemberTierPayload = await _attempt(SetMemberTierPayload, info.context.service.set_member_tier(
+            info.context.actor, ids.member_id(input.member_id), Tier(input.tier), input.idempotency_key))
+        return result
+
+    @strawberry.mutation(description="Admin only.")
+    async def adjust_credits(self, info: Info, input: AdjustCreditsInput) -> AdjustCreditsPayload:
+        result: AdjustCreditsPayload = await _attempt(AdjustCreditsPayload, info.context.service.adjust_credits(
+            info.context.actor, ids.member_id(input.member_id), input.amount, input.note, input.idempotency_key))
+        return result
+
+    @strawberry.mutation(description="Admin only.")
+    async def create_company(self, info: Info, input: CreateCompanyInput) -> CreateCompanyPayload:
+        result: CreateCompanyPayload = await _attempt(CreateCompanyPayload, info.context.service.create_company(
+            info.context.actor, input.name, input.slug, input.idempotency_key))
+        return result
+
+    @strawberry.mutation(description="Admin only, and only when the test clock is switched on.")
+    async def advance_test_clock(self, info: Info, input: AdvanceTestClockInput) -> AdvanceTestClockPayload:
+        result: AdvanceTestClockPayload = await _attempt(AdvanceTestClockPayload, info.context.service.advance_test_clock(
+            info.context.actor, int(input.to)))
+        return result
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Strawberry would log every error, the client's own included; ErrorPolicy logs the unexpected ones once."""
+
+
+def create_schema(
+    *, max_depth: int = 12, max_tokens: int = 5000, max_aliases: int = 30, cache_size: int = 256
+) -> strawberry.Schema:
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Member, LedgerEntry, CreditLot, Invitation, Company, DiscussionPost],
+        extensions=[
+            ErrorPolicy,
+            lambda: ParserCache(maxsize=cache_size),
+            lambda: ValidationCache(maxsize=cache_size),
+            QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        ],
+        config=StrawberryConfig(auto_camel_case=True),
+    )

@@ -1,0 +1,416 @@
+"""Strawberry object types. Private fields check the reader; everything else is a plain attribute."""
+
+from __future__ import annotations
+
+from enum import Enum
+import strawberry
+
+from .. import ids
+from ..domain.errors import Code
+from ..domain.policy import Period, Reason, Tier
+from ..views import BalanceView, CompanyView, EntryView, InvitationView, LotView, MemberView, PostView
+from .context import Info
+from .pagination import PageInfo, after_key, check_first, cursor, page_info
+from .scalars import DateTime
+
+TierEnum = strawberry.enum(Tier, name="Tier", description="A member's tier.")
+LedgerReason = strawberry.enum(Reason, name="LedgerReason", description="Why credits changed.")
+LimitPeriod = strawberry.enum(Period, name="LimitPeriod", description="The span an earning limit counts over.")
+UserErrorCode = strawberry.enum(Code, name="UserErrorCode", description="Why a mutation was refused.")
+
+
+@strawberry.enum(description="Where an invitation stands.")
+class InvitationStatus(Enum):
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+@strawberry.enum(description="What a discussion contribution is.")
+class DiscussionKind(Enum):
+    POST = "POST"
+    COMMENT = "COMMENT"
+    ARTICLE = "ARTICLE"
+
+
+@strawberry.interface(description="An object with a global ID, fetchable with Query.node.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type(description="A refusal the member can act on. The mutation changed nothing.")
+class UserError:
+    code: UserErrorCode
+    message: str
+    field: list[str] | None = strawberry.field(
+        default=None, description='Path to the input field at fault, e.g. ["input", "message"].'
+    )
+
+
+@strawberry.type(description="A member's credits at one moment.")
+class Balance:
+    available: int = strawberry.field(description="Credits that can be spent now.")
+    unlimited: bool = strawberry.field(
+        description="True for recruiters: sends cost nothing and are never refused for lack of credit."
+    )
+    cap: int = strawberry.field(description="No grant lifts available above this.")
+    expiring_soon: int = strawberry.field(description="Credits of available that expire within the next 30 days.")
+    next_expiry_at: DateTime | None = strawberry.field(description="When the next of these credits expire.")
+    as_of: DateTime = strawberry.field(description="The service's time when this balance was computed.")
+
+    @classmethod
+    def of(cls, view: BalanceView) -> Balance:
+        return cls(
+            available=view.available, unlimited=view.unlimited, cap=view.cap, expiring_soon=view.expiring_soon,
+            next_expiry_at=view.next_expiry_at, as_of=view.as_of,  # type: ignore[arg-type]
+        )
+
+
+@strawberry.type(description="One way to earn credits, with this member's progress against its limit.")
+class EarningRule:
+    reason: LedgerReason
+    credits_per_action: int
+    period: LimitPeriod
+    limit: int | None = strawberry.field(description="Null when the reason has no limit.")
+    earned: int = strawberry.field(description="Credits granted for this reason in the current period.")
+    remaining: int | None = strawberry.field(description="Null when the reason has no limit.")
+
+
+@strawberry.type(description="A job on a member's profile.")
+class Position:
+    title: str
+    organization: str
+
+
+@strawberry.type(description="A school on a member's profile.")
+class Education:
+    school: str
+    degree: str | None
+
+
+@strawberry.type(description="A member's profile.")
+class Profile:
+    headline: str | None
+    about: str | None
+    location: str | None
+    experience: list[Position]
+    education: list[Education]
+    skills: list[str]
+    completion: int = strawberry.field(description="0 to 100, in steps of one sixth, rounded down.")
+
+
+@strawberry.type(description="A credit lot: what one grant added, and what is left of it.")
+class CreditLot(Node):
+    view: strawberry.Private[LotView]
+    id: strawberry.ID
+    reason: LedgerReason
+    amount: int
+    remaining: int = strawberry.field(description="Credits left; for an expired lot, what it held when it expired.")
+    granted_at: DateTime
+    expires_at: DateTime
+
+    @strawberry.field(description="True at and after expiresAt: the lot's credits are gone.")
+    def expired(self, info: Info) -> bool:
+        return self.view.expires_at <= info.context.service.clock.now()
+
+    @classmethod
+    def of(cls, view: LotView) -> CreditLot:
+        return cls(
+            view=view, id=strawberry.ID(ids.encode("CreditLot", view.id)), reason=view.reason, amount=view.amount,
+            remaining=view.remaining, granted_at=view.granted_at, expires_at=view.expires_at,  # type: ignore[arg-type]
+        )
+
+
+@strawberry.type(description="A company members can follow.")
+class Company(Node):
+    view: strawberry.Private[CompanyView]
+    id: strawberry.ID
+    name: str
+    slug: str
+
+    @strawberry.field(description="Whether the signed-in member follows this company (false when anonymous).")
+    async def viewer_follows(self, info: Info) -> bool:
+        member_id = info.context.actor.member_id
+        return member_id is not None and await info.context.service.follows(member_id, self.view.id)
+
+    @classmethod
+    def of(cls, view: CompanyView) -> Company:
+        return cls(view=view, id=strawberry.ID(ids.encode("Company", view.id)), name=view.name, slug=view.slug)
+
+
+@strawberry.type(description="A post, comment or article in a discussion.")
+class DiscussionPost(Node):
+    view: strawberry.Private[PostView]
+    id: strawberry.ID
+    kind: DiscussionKind
+    body: str
+    posted_at: DateTime
+
+    @strawberry.field(description="Who wrote it.")
+    async def author(self, info: Info) -> Member | None:
+        return await load_member(info, self.view.member_id)
+
+    @classmethod
+    def of(cls, view: PostView) -> DiscussionPost:
+        return cls(view=view, id=strawberry.ID(ids.encode("DiscussionPost", view.id)), kind=DiscussionKind(view.kind),
+                   body=view.body, posted_at=view.posted_at)  # type: ignore[arg-type]
+
+
+@strawberry.type(description="A connection invitation from one member to another.")
+class Invitation(Node):
+    view: strawberry.Private[InvitationView]
+    id: strawberry.ID
+    status: InvitationStatus
+    message: str | None
+    follow_up_message: str | None
+    sent_at: DateTime
+    responded_at: DateTime | None
+    credits_spent: int = strawberry.field(description="Credits the inviter spent (0 for recruiters).")
+
+    @strawberry.field
+    async def inviter(self, info: Info) -> Member:
+        member = await load_member(info, self.view.inviter_id)
+        assert member is not None
+        return member
+
+    @strawberry.field
+    async def invitee(self, info: Info) -> Member:
+        member = await load_member(info, self.view.invitee_id)
+        assert member is not None
+        return member
+
+    @classmethod
+    def of(cls, view: InvitationView) -> Invitation:
+        return cls(
+            view=view, id=strawberry.ID(ids.encode("Invitation", view.id)), status=InvitationStatus(view.status),
+            message=view.message, follow_up_message=view.follow_up_message, sent_at=view.sent_at,  # type: ignore[arg-type]
+            responded_at=view.responded_at, credits_spent=view.credits_spent,  # type: ignore[arg-type]
+        )
+
+
+@strawberry.type(description="One change of a member's credits. Entries are never changed or removed.")
+class LedgerEntry(Node):
+    view: strawberry.Private[EntryView]
+    id: strawberry.ID
+    occurred_at: DateTime
+    reason: LedgerReason
+    amount: int = strawberry.field(description="Signed change of available credits: +granted, -spent, -expired.")
+    requested: int = strawberry.field(
+        description="For grants: what the action earned before the reason's limit and the cap. Otherwise equal to amount."
+    )
+    balance_after: int
+    note: str | None = strawberry.field(description="An admin's note on an adjustment.")
+    contacts_count: int | None = strawberry.field(description="For CONTACTS_IMPORTED: contacts newly imported.")
+
+    @strawberry.field(description="The invitation sent or accepted.")
+    async def invitation(self, info: Info) -> Invitation | None:
+        view = await info.context.service.invitation(self.view.invitation_id)
+        return Invitation.of(view) if view else None
+
+    @strawberry.field(description="The company followed.")
+    async def company(self, info: Info) -> Company | None:
+        view = await info.context.service.company(self.view.company_id)
+        return Company.of(view) if view else None
+
+    @strawberry.field(description="The discussion contribution rewarded.")
+    async def post(self, info: Info) -> DiscussionPost | None:
+        view = await info.context.service.post(self.view.post_id)
+        return DiscussionPost.of(view) if view else None
+
+    @strawberry.field(description="For REFERRAL: the member who signed up with the referral code.")
+    async def referred_member(self, info: Info) -> Member | None:
+        return await load_member(info, self.view.referred_member_id)
+
+    @strawberry.field(description="The lot this entry made (grants) or wrote off (EXPIRED).")
+    async def credit_lot(self, info: Info) -> CreditLot | None:
+        view = await info.context.service.lot(self.view.lot_id) if self.view.lot_id is not None else None
+        return CreditLot.of(view) if view else None
+
+    @classmethod
+    def of(cls, view: EntryView) -> LedgerEntry:
+        return cls(
+            view=view, id=strawberry.ID(ids.encode("LedgerEntry", view.id)), occurred_at=view.occurred_at,  # type: ignore[arg-type]
+            reason=view.reason, amount=view.amount, requested=view.requested, balance_after=view.balance_after,
+            note=view.note, contacts_count=view.contacts_count,
+        )
+
+
+@strawberry.type
+class LedgerEntryEdge:
+    cursor: str
+    node: LedgerEntry
+
+
+@strawberry.type(description="Ledger entries, newest first.")
+class LedgerEntryConnection:
+    edges: list[LedgerEntryEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class CreditLotEdge:
+    cursor: str
+    node: CreditLot
+
+
+@strawberry.type(description="Credit lots, newest first.")
+class CreditLotConnection:
+    edges: list[CreditLotEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class InvitationEdge:
+    cursor: str
+    node: Invitation
+
+
+@strawberry.type(description="Invitations, newest first.")
+class InvitationConnection:
+    edges: list[InvitationEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class MemberEdge:
+    cursor: str
+    node: Member
+
+
+@strawberry.type(description="Members, most recently connected first.")
+class MemberConnection:
+    edges: list[MemberEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class CompanyEdge:
+    cursor: str
+    node: Company
+
+
+@strawberry.type(description="Companies by name.")
+class CompanyConnection:
+    edges: list[CompanyEdge]
+    page_info: PageInfo
+
+
+async def ledger_connection(
+    info: Info, member_id: int, first: int | None, after: str | None, reasons: list[Reason] | None
+) -> LedgerEntryConnection:
+    service = info.context.service
+    page = await service.ledger(member_id, check_first(first, service), after_key("LedgerEntry", after), reasons)
+    edges = [LedgerEntryEdge(cursor=cursor("LedgerEntry", e.id), node=LedgerEntry.of(e)) for e in page.items]
+    return LedgerEntryConnection(edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after))
+
+
+def earning_rules(progress: list) -> list[EarningRule]:  # type: ignore[type-arg]
+    return [
+        EarningRule(reason=p.reason, credits_per_action=p.credits_per_action, period=p.period, limit=p.limit,
+                    earned=p.earned, remaining=p.remaining)
+        for p in progress
+    ]
+
+
+_PRIVATE = "Private: null with a FORBIDDEN error for anyone but the member and admins."
+
+
+@strawberry.type(description="A member of the network.")
+class Member(Node):
+    view: strawberry.Private[MemberView]
+    id: strawberry.ID
+    name: str
+    headline: str | None
+    tier: TierEnum
+    joined_at: DateTime
+
+    @strawberry.field(description=_PRIVATE)
+    def email(self, info: Info) -> str | None:
+        info.context.require_reader(self.view.id)
+        return self.view.email
+
+    @strawberry.field(description="Code a friend signs up with to earn this member referral credits. " + _PRIVATE)
+    def referral_code(self, info: Info) -> str | None:
+        info.context.require_reader(self.view.id)
+        return self.view.referral_code
+
+    @strawberry.field(description=_PRIVATE)
+    async def balance(self, info: Info) -> Balance | None:
+        info.context.require_reader(self.view.id)
+        return Balance.of(await info.context.service.balance(self.view))
+
+    @strawberry.field(description="Newest entry first. " + _PRIVATE)
+    async def ledger(
+        self, info: Info, first: int | None = 20, after: str | None = None, reasons: list[LedgerReason] | None = None
+    ) -> LedgerEntryConnection | None:
+        info.context.require_reader(self.view.id)
+        return await ledger_connection(info, self.view.id, first, after, reasons)
+
+    @strawberry.field(description="Newest lot first; without includeSpent only lots that still hold credits. " + _PRIVATE)
+    async def credit_lots(
+        self, info: Info, first: int | None = 20, after: str | None = None, include_spent: bool | None = False
+    ) -> CreditLotConnection | None:
+        info.context.require_reader(self.view.id)
+        service = info.context.service
+        page = await service.lots(self.view.id, check_first(first, service), after_key("CreditLot", after),
+                                  bool(include_spent))
+        edges = [CreditLotEdge(cursor=cursor("CreditLot", lot.id), node=CreditLot.of(lot)) for lot in page.items]
+        return CreditLotConnection(edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after))
+
+    @strawberry.field(description="Each earning rule with this member's progress. " + _PRIVATE)
+    async def earning(self, info: Info) -> list[EarningRule] | None:
+        info.context.require_reader(self.view.id)
+        return earning_rules(await info.context.service.earning(self.view))
+
+    @strawberry.field(description=_PRIVATE)
+    def profile(self, info: Info) -> Profile | None:
+        info.context.require_reader(self.view.id)
+        v = self.view
+        return Profile(
+            headline=v.headline, about=v.about, location=v.location,
+            experience=[Position(title=e["title"], organization=e["organization"]) for e in v.experience],
+            education=[Education(school=e["school"] or "", degree=e.get("degree")) for e in v.education],
+            skills=list(v.skills),
+            completion=info.context.service.completion(v),
+        )
+
+    async def _invitations(
+        self, info: Info, sent: bool, status: InvitationStatus | None, first: int | None, after: str | None
+    ) -> InvitationConnection:
+        info.context.require_reader(self.view.id)
+        service = info.context.service
+        page = await service.invitations(self.view.id, sent, status.value if status else None,
+                                         check_first(first, service), after_key("Invitation", after))
+        edges = [InvitationEdge(cursor=cursor("Invitation", i.id), node=Invitation.of(i)) for i in page.items]
+        return InvitationConnection(edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after))
+
+    @strawberry.field(description="Newest first. " + _PRIVATE)
+    async def invitations_sent(
+        self, info: Info, status: InvitationStatus | None = None, first: int | None = 20, after: str | None = None
+    ) -> InvitationConnection | None:
+        return await self._invitations(info, True, status, first, after)
+
+    @strawberry.field(description="Newest first. " + _PRIVATE)
+    async def invitations_received(
+        self, info: Info, status: InvitationStatus | None = None, first: int | None = 20, after: str | None = None
+    ) -> InvitationConnection | None:
+        return await self._invitations(info, False, status, first, after)
+
+    @strawberry.field(description="Most recently connected first. " + _PRIVATE)
+    async def connections(self, info: Info, first: int | None = 20, after: str | None = None) -> MemberConnection | None:
+        info.context.require_reader(self.view.id)
+        service = info.context.service
+        page = await service.connections(self.view.id, check_first(first, service), after_key("Connection", after))
+        edges = [MemberEdge(cursor=cursor("Connection", key), node=Member.of(m)) for key, m in page.items]
+        return MemberConnection(edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after))
+
+    @classmethod
+    def of(cls, view: MemberView) -> Member:
+        return cls(view=view, id=strawberry.ID(ids.encode("Member", view.id)), name=view.name, headline=view.headline,
+                   tier=view.tier, joined_at=view.joined_at)  # type: ignore[arg-type]
+
+
+async def load_member(info: Info, member_id: int | None) -> Member | None:
+    view = await info.context.service.member(member_id)
+    return Member.of(view) if view else None

@@ -1,0 +1,128 @@
+"""invite-credits: serve, migrate, token, expire, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from . import auth, ids
+from .settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(db_path=Path(args.db) if getattr(args, "db", None) else None)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    settings = _settings(args).with_(host=args.host, port=args.port)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    print(f"invite-credits: GraphQL (and GraphiQL) on http://{settings.host}:{settings.port}/graphql "
+          f"database {settings.db_path.resolve()}", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
+                access_log=False, lifespan="on")
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from .store.database import connect
+    from .store.migrations import migrate, schema_version
+
+    settings = _settings(args)
+    conn = connect(settings.db_path, settings.synchronous)
+    applied = migrate(conn)
+    print(f"schema version {schema_version(conn)}; applied {applied or 'nothing'}")
+    conn.close()
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    secret = auth.load_secret(settings)
+    member_id = None
+    if args.member_id:
+        member_id = ids.member_id(args.member_id)
+        if member_id is None and args.member_id.isdigit():
+            member_id = int(args.member_id)
+        if member_id is None:
+            print(f"not a member ID: {args.member_id}", file=sys.stderr)
+            return 2
+    if args.admin:
+        print(auth.admin_token(secret, settings.admin_token_ttl_seconds, member_id))
+    elif member_id is None:
+        print("give a MEMBER_ID, or --admin", file=sys.stderr)
+        return 2
+    else:
+        print(auth.member_token(secret, member_id, settings.member_token_ttl_seconds))
+    return 0
+
+
+def _expire(args: argparse.Namespace) -> int:
+    from .app import open_service
+
+    async def run() -> int:
+        service = await open_service(_settings(args))
+        try:
+            report = await service.sweep()
+        finally:
+            await service.db.close()
+        print(f"expired {report.lots} lots of {report.members} members ({report.credits} credits); "
+              f"pruned {report.keys_pruned} idempotency keys")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from .api.schema import create_schema
+
+    text = str(create_schema()).rstrip() + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="invite-credits", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--db", help="SQLite file (default: $INVITE_CREDITS_DB or ./invite-credits.db)")
+        return p
+
+    serve = with_db(sub.add_parser("serve", help="serve GraphQL on /graphql and GET /healthz"))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
+
+    with_db(sub.add_parser("migrate", help="create or migrate the database")).set_defaults(run=_migrate)
+
+    token = with_db(sub.add_parser("token", help="print a token for a member, or an admin token"))
+    token.add_argument("member_id", nargs="?", metavar="MEMBER_ID")
+    token.add_argument("--admin", action="store_true", help="an admin token")
+    token.set_defaults(run=_token)
+
+    with_db(sub.add_parser("expire", help="write every due expiry once and print what was written")).set_defaults(run=_expire)
+
+    export = sub.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    export.add_argument("output", nargs="?", default="-", help="file to write, or - for stdout")
+    export.set_defaults(run=_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Pure rules of invite credits: no I/O, time passed in."""

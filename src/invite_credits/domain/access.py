@@ -1,0 +1,38 @@
+"""Who is asking, and what that lets them read and do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import forbidden, unauthenticated
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller: a member, an admin, or anonymous (both None/False)."""
+
+    member_id: int | None = None
+    is_admin: bool = False
+
+    @property
+    def idempotency_scope(self) -> str:
+        if self.member_id is not None:
+            return f"member:{self.member_id}"
+        return "admin" if self.is_admin else "anonymous"
+
+    def can_read(self, member_id: int) -> bool:
+        return self.is_admin or self.member_id == member_id
+
+    def require_member(self) -> int:
+        if self.member_id is None:
+            raise unauthenticated("Sign in as a member to do this.")
+        return self.member_id
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            if self.member_id is None:
+                raise unauthenticated("Sign in as an admin to do this.")
+            raise forbidden("Only an admin may do this.")
+
+
+ANONYMOUS = Actor()

@@ -1,0 +1,162 @@
+"""Grant arithmetic, spending order, expiry dates and input rules."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from .errors import Code, Refusal
+from .policy import Period, Policy
+
+
+def to_datetime(ts: int) -> datetime:
+    return datetime.fromtimestamp(ts, tz=UTC)
+
+
+def to_timestamp(dt: datetime) -> int:
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp())
+
+
+def add_months(dt: datetime, months: int) -> datetime:
+    """Same day and time `months` later; a day the target month lacks becomes its last day (29 Feb -> 28 Feb)."""
+    index = dt.year * 12 + (dt.month - 1) + months
+    year, month = divmod(index, 12)
+    day = min(dt.day, calendar.monthrange(year, month + 1)[1])
+    return dt.replace(year=year, month=month + 1, day=day)
+
+
+def expires_at(granted_at: int, policy: Policy) -> int:
+    return to_timestamp(add_months(to_datetime(granted_at), policy.credit_lifetime_months))
+
+
+def period_start(period: Period, now: int) -> int | None:
+    """Start of the limit period containing `now`; None means since the beginning."""
+    if period is Period.MONTH:
+        dt = to_datetime(now)
+        return to_timestamp(dt.replace(day=1, hour=0, minute=0, second=0, microsecond=0))
+    return None
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What one grant writes: `requested` before any limit, `granted` after the reason's limit and the cap."""
+
+    requested: int
+    allowed: int
+    granted: int
+
+    @property
+    def forfeited(self) -> int:
+        return self.allowed - self.granted
+
+
+def plan_grant(requested: int, allowance_left: int | None, available: int, cap: int) -> Grant | None:
+    """Apply the reason's limit, then the balance cap. None: nothing to write (nothing requested or allowed)."""
+    if requested <= 0:
+        return None
+    allowed = requested if allowance_left is None else min(requested, max(allowance_left, 0))
+    if allowed <= 0:
+        return None
+    granted = max(0, min(allowed, cap - available))
+    return Grant(requested=requested, allowed=allowed, granted=granted)
+
+
+@dataclass(frozen=True)
+class Lot:
+    id: int
+    remaining: int
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class Draw:
+    lot_id: int
+    amount: int
+
+
+def plan_spend(lots: Sequence[Lot], amount: int, *, partial: bool = False) -> list[Draw]:
+    """Take `amount` from the lots that expire first (ties: older lot).
+
+    Raises INSUFFICIENT_CREDITS unless `partial`, which takes at most what there is.
+    """
+    draws: list[Draw] = []
+    left = amount
+    for lot in sorted(lots, key=lambda lot: (lot.expires_at, lot.id)):
+        if left == 0:
+            break
+        take = min(lot.remaining, left)
+        if take > 0:
+            draws.append(Draw(lot.id, take))
+            left -= take
+    if left > 0 and not partial:
+        raise Refusal(Code.INSUFFICIENT_CREDITS, "Not enough credits.")
+    return draws
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+def normalize_email(raw: str) -> str:
+    return raw.strip().casefold()
+
+
+def valid_email(email: str, policy: Policy) -> bool:
+    return len(email) <= policy.email_max_length and _EMAIL.match(email) is not None
+
+
+def is_academic(email: str, policy: Policy) -> bool:
+    """True when the email's domain ends in the academic label: a@mit.edu yes, c@edu.example.com no."""
+    return email.rsplit("@", 1)[-1].rsplit(".", 1)[-1] == policy.academic_label
+
+
+def signup_credits(email: str, policy: Policy) -> int:
+    return policy.initial_credits_academic if is_academic(email, policy) else policy.initial_credits
+
+
+def require_text(
+    value: str | None, field: Sequence[str], max_length: int, *, required: bool = True, code: Code = Code.INVALID_INPUT
+) -> str | None:
+    """Trimmed text, None for blank optional text; refuses blank required text and text over `max_length`."""
+    if value is None:
+        if required:
+            raise Refusal(Code.INVALID_INPUT, f"{field[-1]} is required.", field)
+        return None
+    text = value.strip()
+    if not text:
+        if required:
+            raise Refusal(Code.INVALID_INPUT, f"{field[-1]} must not be blank.", field)
+        return None
+    if len(text) > max_length:
+        raise Refusal(code, f"{field[-1]} is longer than {max_length} characters.", field)
+    return text
+
+
+PROFILE_SECTIONS = 6
+
+
+def profile_completion(
+    headline: str | None,
+    about: str | None,
+    location: str | None,
+    experience_count: int,
+    education_count: int,
+    skills_count: int,
+    policy: Policy,
+) -> int:
+    """Percentage in steps of one sixth, rounded down."""
+    filled = sum(
+        (
+            bool(headline),
+            bool(about),
+            bool(location),
+            experience_count >= 1,
+            education_count >= 1,
+            skills_count >= policy.profile_skills_for_completion,
+        )
+    )
+    return filled * 100 // PROFILE_SECTIONS

@@ -1,0 +1,1 @@
+"""SQLite: migrations, named queries, one writer and readers beside it."""

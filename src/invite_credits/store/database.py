@@ -1,0 +1,249 @@
+"""One writer thread with group commit, and aiosqlite readers beside it.
+
+Every write is a function run in the writer thread inside `BEGIN IMMEDIATE`.
+Writes that queue up while a commit is in flight run together in one
+transaction, each inside its own SAVEPOINT: a write that fails is rolled back
+alone, and every caller is answered only after the shared COMMIT returned
+(durable at `synchronous=FULL`). One thread hop per write, one fsync per batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import aiosqlite
+
+from .migrations import migrate
+from .queries import load_queries
+
+T = TypeVar("T")
+log = logging.getLogger("invite_credits.store")
+
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def connect(path: str | Path, synchronous: str = "FULL") -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), WAL, foreign keys on."""
+    if synchronous not in SYNCHRONOUS_MODES:
+        raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}")
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.row_factory = sqlite3.Row
+    _configure(conn, synchronous)
+    return conn
+
+
+def _configure(conn: sqlite3.Connection, synchronous: str) -> None:
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA synchronous = {synchronous}")  # checked against SYNCHRONOUS_MODES
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 30000")
+
+
+class Tx:
+    """A write transaction's view: named queries and the transaction's time."""
+
+    def __init__(self, conn: sqlite3.Connection, queries: Mapping[str, str], now: int) -> None:
+        self.conn = conn
+        self.now = now
+        self._queries = queries
+
+    def one(self, query: str, /, **params: Any) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(self._queries[query], params).fetchone()
+        return row
+
+    def all(self, query: str, /, **params: Any) -> list[sqlite3.Row]:
+        return self.conn.execute(self._queries[query], params).fetchall()
+
+    def run(self, query: str, /, **params: Any) -> int:
+        """Execute a write; returns the new rowid for an INSERT, else the count of changed rows."""
+        sql = self._queries[query]
+        cursor = self.conn.execute(sql, params)
+        if sql.lstrip().upper().startswith("INSERT"):
+            return int(cursor.lastrowid or 0)
+        return cursor.rowcount
+
+
+@dataclass
+class _Job(Generic[T]):
+    fn: Callable[[Tx], T]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[T]
+    queued_at: float = field(default_factory=time.perf_counter)
+
+
+@dataclass
+class WriterStats:
+    batches: int = 0
+    jobs: int = 0
+    largest_batch: int = 0
+    lock_wait_seconds: float = 0.0
+
+
+class Database:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        clock: Callable[[], int],
+        synchronous: str = "FULL",
+        readers: int = 4,
+        batch_max: int = 128,
+    ) -> None:
+        self.path = str(path)
+        self.synchronous = synchronous
+        self.queries = load_queries()
+        self.stats = WriterStats()
+        self._clock = clock
+        self._reader_count = readers
+        self._batch_max = batch_max
+        self._jobs: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
+        self._writer: sqlite3.Connection | None = None
+        self._thread: threading.Thread | None = None
+        self._readers: list[aiosqlite.Connection] = []
+        self._next_reader: itertools.cycle[aiosqlite.Connection] | None = None
+        self._last_now = 0
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def open(self) -> None:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._writer = connect(self.path, self.synchronous)
+        migrate(self._writer)
+        self._thread = threading.Thread(target=self._write_loop, name="invite-credits-writer", daemon=True)
+        self._thread.start()
+        for _ in range(self._reader_count):
+            reader = await aiosqlite.connect(self.path, isolation_level=None)
+            reader.row_factory = sqlite3.Row
+            await reader.execute("PRAGMA query_only = ON")
+            await reader.execute("PRAGMA busy_timeout = 30000")
+            self._readers.append(reader)
+        self._next_reader = itertools.cycle(self._readers)
+
+    async def close(self) -> None:
+        for reader in self._readers:
+            await reader.close()
+        self._readers.clear()
+        if self._thread is not None:
+            self._jobs.put(None)
+            await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
+            self._thread = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    async def __aenter__(self) -> Database:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- reads -----------------------------------------------------------------------------------
+    def _reader(self) -> aiosqlite.Connection:
+        if self._next_reader is None:
+            raise RuntimeError("database is not open")
+        return next(self._next_reader)
+
+    async def one(self, query: str, /, **params: Any) -> sqlite3.Row | None:
+        rows = await self._reader().execute_fetchall(self.queries[query], params)
+        for row in rows:
+            return row  # type: ignore[no-any-return]
+        return None
+
+    async def all(self, query: str, /, **params: Any) -> list[sqlite3.Row]:
+        return list(await self._reader().execute_fetchall(self.queries[query], params))
+
+    # -- writes ----------------------------------------------------------------------------------
+    async def write(self, fn: Callable[[Tx], T]) -> T:
+        """Run `fn` in one write transaction (shared with other writes queued at the same moment)."""
+        if self._thread is None:
+            raise RuntimeError("database is not open")
+        loop = asyncio.get_running_loop()
+        job: _Job[T] = _Job(fn, loop, loop.create_future())
+        self._jobs.put(job)
+        return await job.future
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._jobs.get()
+            if first is None:
+                return
+            batch: list[_Job[Any]] = [first]
+            stop = False
+            while len(batch) < self._batch_max:
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                batch.append(job)
+            self._run_batch(batch)
+            if stop:
+                return
+
+    def _now(self) -> int:
+        # Entries are written in time order: the writer's time never goes back, even if the wall clock does.
+        self._last_now = max(self._last_now, self._clock())
+        return self._last_now
+
+    def _run_batch(self, batch: list[_Job[Any]]) -> None:
+        conn = self._writer
+        assert conn is not None
+        outcomes: list[tuple[_Job[Any], Any, BaseException | None]] = []
+        began = time.perf_counter()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            for job in batch:
+                _deliver(job, None, exc)
+            return
+        self.stats.lock_wait_seconds += time.perf_counter() - began
+        for job in batch:
+            conn.execute("SAVEPOINT job")
+            try:
+                value = job.fn(Tx(conn, self.queries, self._now()))
+            except BaseException as exc:  # noqa: BLE001 - every failure goes back to its own caller
+                conn.execute("ROLLBACK TO job")
+                conn.execute("RELEASE job")
+                outcomes.append((job, None, exc))
+            else:
+                conn.execute("RELEASE job")
+                outcomes.append((job, value, None))
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            log.exception("commit failed; %d writes rolled back", len(batch))
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            outcomes = [(job, None, error or exc) for job, _, error in outcomes]
+        self.stats.batches += 1
+        self.stats.jobs += len(batch)
+        self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
+        for job, value, error in outcomes:
+            _deliver(job, value, error)
+
+
+def _deliver(job: _Job[Any], value: Any, error: BaseException | None) -> None:
+    def settle() -> None:
+        if job.future.done():  # the caller went away (cancelled request)
+            return
+        if error is not None:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(value)
+
+    try:
+        job.loop.call_soon_threadsafe(settle)
+    except RuntimeError:  # the loop is closed: nobody is waiting any more
+        pass

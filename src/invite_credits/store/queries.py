@@ -1,0 +1,45 @@
+"""Named SQL queries read once from sql/queries/*.sql (`-- name: x` blocks)."""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import cache
+from pathlib import Path
+
+_NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
+
+
+def sql_dir() -> Path:
+    override = os.environ.get("INVITE_CREDITS_SQL_DIR")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[3] / "sql"
+
+
+def parse_queries(text: str, source: str) -> dict[str, str]:
+    """Split one file into its named blocks; a block's leading comment lines are its doc, not its SQL."""
+    queries: dict[str, str] = {}
+    matches = list(_NAME.finditer(text))
+    for i, match in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        body = text[match.end() : end]
+        sql = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--")).strip()
+        name = match.group(1)
+        if name in queries:
+            raise ValueError(f"{source}: query {name!r} is defined twice")
+        if not sql:
+            raise ValueError(f"{source}: query {name!r} is empty")
+        queries[name] = sql
+    return queries
+
+
+@cache
+def load_queries() -> dict[str, str]:
+    queries: dict[str, str] = {}
+    for path in sorted((sql_dir() / "queries").glob("*.sql")):
+        for name, sql in parse_queries(path.read_text(encoding="utf-8"), path.name).items():
+            if name in queries:
+                raise ValueError(f"{path.name}: query {name!r} is defined in another file too")
+            queries[name] = sql
+    return queries
