@@ -79,6 +79,29 @@ def _expire(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _check(args: argparse.Namespace) -> int:
+    from .check import find_violations
+    from .domain.policy import Policy
+    from .store.database import connect
+    from .store.migrations import migrate
+    from .store.queries import load_queries
+
+    settings = _settings(args)
+    if not settings.db_path.exists():
+        print(f"no database at {settings.db_path}", file=sys.stderr)
+        return 2
+    conn = connect(settings.db_path, settings.synchronous)
+    try:
+        migrate(conn)
+        problems = find_violations(conn, load_queries(), Policy())
+    finally:
+        conn.close()
+    for problem in problems:
+        print(problem)
+    print(f"{len(problems)} violation(s) in {settings.db_path}")
+    return 1 if problems else 0
+
+
 def _export_schema(args: argparse.Namespace) -> int:
     from .api.schema import create_schema
 
@@ -111,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     token.set_defaults(run=_token)
 
     with_db(sub.add_parser("expire", help="write every due expiry once and print what was written")).set_defaults(run=_expire)
+
+    with_db(sub.add_parser("check", help="verify every invariant over the whole database")).set_defaults(run=_check)
 
     export = sub.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("output", nargs="?", default="-", help="file to write, or - for stdout")

@@ -35,7 +35,7 @@ def _append(
     tx: Tx, member_id: int, reason: Reason, amount: int, requested: int, balance_after: int,
     occurred_at: int, lot_id: int | None, refs: Refs,
 ) -> int:
-    return tx.run(
+    return tx.insert(
         "entry_insert",
         member_id=member_id, occurred_at=occurred_at, reason=reason.value, amount=amount, requested=requested,
         balance_after=balance_after, lot_id=lot_id, invitation_id=refs.invitation_id, company_id=refs.company_id,
@@ -84,7 +84,7 @@ def grant(
         return None
     lot_id = None
     if plan.granted > 0:
-        lot_id = tx.run(
+        lot_id = tx.insert(
             "lot_insert", member_id=member_id, reason=reason.value, amount=plan.granted,
             granted_at=tx.now, expires_at=rules.expires_at(tx.now, policy),
         )

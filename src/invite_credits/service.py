@@ -170,11 +170,12 @@ class Service:
                 referrer = tx.one("member_by_referral_code", referral_code=code)
                 if referrer is None:
                     raise Refusal(Code.INVALID_REFERRAL_CODE, "No member has this referral code.", ["input", "referralCode"])
-            member_id = tx.run(
+            member_id = tx.insert(
                 "member_insert", email=email, name=name, referral_code=self._new_referral_code(tx),
                 referred_by=referrer["id"] if referrer else None, joined_at=tx.now,
             )
-            entry_id = ledger.grant(tx, p, member_id, Reason.SIGNUP, rules.signup_credits(email, p))
+            # A new member: the once-only limit cannot bite.
+            entry_id = ledger.grant(tx, p, member_id, Reason.SIGNUP, rules.signup_credits(email, p), limited=False)
             if referrer is not None:
                 ledger.grant(tx, p, referrer["id"], Reason.REFERRAL, p.referral_credits, Refs(referred_member_id=member_id))
             return Outcome(member_id=member_id, entry_id=entry_id, balance=self._balance(tx, self._member(tx, member_id)))
@@ -319,7 +320,7 @@ class Service:
         def run(tx: Tx) -> Outcome:
             if tx.one("company_by_slug", slug=clean_slug) is not None:
                 raise Refusal(Code.INVALID_INPUT, "Another company has this slug.", ["input", "slug"])
-            return Outcome(company_id=tx.run("company_insert", name=clean_name, slug=clean_slug, created_at=tx.now))
+            return Outcome(company_id=tx.insert("company_insert", name=clean_name, slug=clean_slug, created_at=tx.now))
 
         return await self._mutate(actor, "createCompany", key, {"name": clean_name, "slug": clean_slug}, run)
 
@@ -363,7 +364,7 @@ class Service:
 
         def run(tx: Tx) -> Outcome:
             member = self._member(tx, member_id)
-            post_id = tx.run("post_insert", member_id=member_id, kind=kind, body=text, posted_at=tx.now)
+            post_id = tx.insert("post_insert", member_id=member_id, kind=kind, body=text, posted_at=tx.now)
             entry_id = ledger.grant(tx, self.policy, member_id, Reason.DISCUSSION, self.policy.discussion_credits,
                                     Refs(post_id=post_id))
             return Outcome(member_id=member_id, post_id=post_id, entry_id=entry_id, balance=self._balance(tx, member))
@@ -403,7 +404,7 @@ class Service:
                 raise Refusal(Code.PREMIUM_MEMBER_NOT_REACHABLE,
                               "Free members can invite premium members only when they know them.", ["input", "inviteeId"])
             cost = 0 if inviter_tier is Tier.RECRUITER else p.invitation_cost
-            invitation_id = tx.run("invitation_insert", inviter_id=inviter_id, invitee_id=invitee["id"], message=text,
+            invitation_id = tx.insert("invitation_insert", inviter_id=inviter_id, invitee_id=invitee["id"], message=text,
                                    sent_at=tx.now, credits_spent=cost)
             entry_id = None
             if cost:

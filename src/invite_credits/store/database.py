@@ -65,12 +65,15 @@ class Tx:
         return self.conn.execute(self._queries[query], params).fetchall()
 
     def run(self, query: str, /, **params: Any) -> int:
-        """Execute a write; returns the new rowid for an INSERT, else the count of changed rows."""
-        sql = self._queries[query]
-        cursor = self.conn.execute(sql, params)
-        if sql.lstrip().upper().startswith("INSERT"):
-            return int(cursor.lastrowid or 0)
-        return cursor.rowcount
+        """Execute a write; returns the count of rows it changed."""
+        return self.conn.execute(self._queries[query], params).rowcount
+
+    def insert(self, query: str, /, **params: Any) -> int:
+        """Execute an INSERT of one row; returns its id."""
+        cursor = self.conn.execute(self._queries[query], params)
+        if cursor.rowcount != 1 or cursor.lastrowid is None:
+            raise RuntimeError(f"{query} inserted no row")
+        return cursor.lastrowid
 
 
 @dataclass

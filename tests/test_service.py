@@ -1,0 +1,446 @@
+"""The service against a real SQLite file: sign-up, expiry, invitations, earning, admin, idempotency."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from invite_credits.domain import rules
+from invite_credits.domain.access import Actor
+from invite_credits.domain.errors import AccessDenied, Code, Refusal
+from invite_credits.domain.policy import Reason, Tier
+from invite_credits.service import Contact, Position, ProfileUpdate, Service, SignUp
+from invite_credits.service import Education as School
+
+from .conftest import ADMIN, T0, available, join, violations
+
+pytestmark = pytest.mark.anyio
+YEAR_LATER = rules.expires_at(T0, rules.Policy())
+
+
+async def entries(service: Service, member_id: int) -> list[Any]:
+    return (await service.ledger(member_id, 100, None, None)).items
+
+
+async def test_sign_up_grants_one_lot_and_one_entry(service: Service) -> None:
+    ann = await join(service, " Ann@Example.com ")
+    assert await available(service, ann) == 15
+    [entry] = await entries(service, ann)
+    assert (entry.reason, entry.amount, entry.requested, entry.balance_after, entry.occurred_at) == (
+        Reason.SIGNUP, 15, 15, 15, T0)
+    [lot] = (await service.lots(ann, 10, None, False)).items
+    assert (lot.amount, lot.remaining, lot.expires_at) == (15, 15, YEAR_LATER)
+    member = await service.member(ann)
+    assert member is not None and member.email == "ann@example.com"
+
+
+async def test_academic_email_gets_thirty(service: Service) -> None:
+    assert await available(service, await join(service, "a@cs.stanford.edu")) == 30
+
+
+@pytest.mark.parametrize(
+    ("email", "name", "code", "field"),
+    [
+        ("not-an-email", "A", Code.INVALID_INPUT, ["input", "email"]),
+        ("a@example.com", "   ", Code.INVALID_INPUT, ["input", "name"]),
+        ("a@example.com", "x" * 101, Code.INVALID_INPUT, ["input", "name"]),
+        ("TAKEN@example.com", "A", Code.EMAIL_TAKEN, ["input", "email"]),
+    ],
+)
+async def test_sign_up_refusals(service: Service, email: str, name: str, code: Code, field: list[str]) -> None:
+    await join(service, "taken@example.com")
+    with pytest.raises(Refusal) as refused:
+        await service.sign_up(Actor(), SignUp(email=email, name=name))
+    assert (refused.value.code, refused.value.field) == (code, field)
+    assert await service.db.one("member_by_email", email="a@example.com") is None
+
+
+async def test_referral_credits_the_referrer_three(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    member = await service.member(ann)
+    assert member is not None
+    bob = await join(service, "bob@example.com", referral_code=member.referral_code.lower())
+    assert await available(service, ann) == 18
+    latest = (await entries(service, ann))[0]
+    assert (latest.reason, latest.amount, latest.referred_member_id) == (Reason.REFERRAL, 3, bob)
+    with pytest.raises(Refusal) as refused:
+        await service.sign_up(Actor(), SignUp(email="c@example.com", name="C", referral_code="NOPE1234"))
+    assert refused.value.code is Code.INVALID_REFERRAL_CODE
+
+
+async def test_balance_is_exact_before_the_sweep_and_expiry_is_written_at_expires_at(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    service.clock.set_test_time(YEAR_LATER - 1)
+    assert await available(service, ann) == 15
+    member = await service.member(ann)
+    assert member is not None
+    balance = await service.balance(member)
+    assert (balance.expiring_soon, balance.next_expiry_at) == (15, YEAR_LATER)
+    service.clock.set_test_time(YEAR_LATER)
+    assert await available(service, ann) == 0  # gone at expires_at, sweep or not
+    assert len(await entries(service, ann)) == 1
+    report = await service.sweep()
+    assert (report.lots, report.credits) == (1, 15)
+    newest = (await entries(service, ann))[0]
+    assert (newest.reason, newest.amount, newest.balance_after, newest.occurred_at) == (Reason.EXPIRED, -15, 0, YEAR_LATER)
+    assert (await service.sweep()).lots == 0
+    assert violations(service.db.path) == []
+
+
+async def test_a_write_to_a_member_writes_their_expiry_first(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    bob = await join(service, "bob@example.com")
+    service.clock.set_test_time(YEAR_LATER + 3600)
+    await service.post_discussion(Actor(ann), "POST", "hello")
+    reasons = [(e.reason, e.amount, e.balance_after) for e in reversed(await entries(service, ann))]
+    assert reasons == [(Reason.SIGNUP, 15, 15), (Reason.EXPIRED, -15, 0), (Reason.DISCUSSION, 1, 1)]
+    assert len(await entries(service, bob)) == 1  # untouched until the sweep
+    assert violations(service.db.path) == []
+
+
+async def test_spending_takes_the_lot_that_expires_first(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    bob = await join(service, "bob@example.com")
+    service.clock.set_test_time(T0 + 86400)
+    await service.adjust_credits(ADMIN, ann, 5, "goodwill")
+    await service.send_invitation(Actor(ann), bob, None)
+    lots = {lot.reason: lot.remaining for lot in (await service.lots(ann, 10, None, True)).items}
+    assert lots == {Reason.SIGNUP: 14, Reason.ADMIN_ADJUSTMENT: 5}
+
+
+# -- invitations ---------------------------------------------------------------------------------------------
+async def _people(service: Service) -> dict[str, int]:
+    names = ["free", "other", "premium", "recruiter", "friend", "stranger"]
+    people = {name: await join(service, f"{name}@example.com", name.title()) for name in names}
+    await service.set_member_tier(ADMIN, people["premium"], Tier.PREMIUM)
+    await service.set_member_tier(ADMIN, people["recruiter"], Tier.RECRUITER)
+    return people
+
+
+async def _state(service: Service, member_id: int) -> tuple[int, int, int]:
+    sent = await service.invitations(member_id, True, None, 100, None)
+    return await available(service, member_id), len(await entries(service, member_id)), len(sent.items)
+
+
+async def _connect(service: Service, a: int, b: int) -> None:
+    outcome = await service.send_invitation(Actor(a), b, None)
+    await service.answer_invitation(Actor(b), outcome.invitation_id, "ACCEPTED")
+
+
+Setup = Callable[[Service, dict[str, int]], Awaitable[None]]
+
+
+async def _nothing(service: Service, p: dict[str, int]) -> None:
+    return None
+
+
+async def _connected(service: Service, p: dict[str, int]) -> None:
+    await _connect(service, p["free"], p["other"])
+
+
+async def _pending_from_them(service: Service, p: dict[str, int]) -> None:
+    await service.send_invitation(Actor(p["other"]), p["free"], None)
+
+
+async def _pending_from_me(service: Service, p: dict[str, int]) -> None:
+    await service.send_invitation(Actor(p["free"]), p["other"], None)
+
+
+async def _broke(service: Service, p: dict[str, int]) -> None:
+    await service.adjust_credits(ADMIN, p["free"], -1000, "spent elsewhere")
+
+
+@pytest.mark.parametrize(
+    ("setup", "invitee", "message", "code"),
+    [
+        (_nothing, "nobody", None, Code.NOT_FOUND),
+        (_nothing, "nobody", "x" * 301, Code.NOT_FOUND),  # NOT_FOUND comes before all
+        (_nothing, "other", "x" * 301, Code.MESSAGE_TOO_LONG),
+        (_nothing, "free", "x" * 301, Code.MESSAGE_TOO_LONG),  # before CANNOT_INVITE_SELF
+        (_nothing, "free", None, Code.CANNOT_INVITE_SELF),
+        (_connected, "other", None, Code.ALREADY_CONNECTED),
+        (_pending_from_them, "other", None, Code.INVITATION_ALREADY_PENDING),
+        (_pending_from_me, "other", None, Code.INVITATION_ALREADY_PENDING),
+        (_nothing, "premium", None, Code.PREMIUM_MEMBER_NOT_REACHABLE),
+        (_nothing, "recruiter", None, Code.PREMIUM_MEMBER_NOT_REACHABLE),
+        (_broke, "premium", None, Code.PREMIUM_MEMBER_NOT_REACHABLE),  # before INSUFFICIENT_CREDITS
+        (_broke, "other", None, Code.INSUFFICIENT_CREDITS),
+    ],
+)
+async def test_send_refusals_spend_nothing(
+    service: Service, setup: Setup, invitee: str, message: str | None, code: Code
+) -> None:
+    p = await _people(service)
+    await setup(service, p)
+    before = (await _state(service, p["free"]), await _state(service, p.get(invitee, p["other"])))
+    with pytest.raises(Refusal) as refused:
+        await service.send_invitation(Actor(p["free"]), p.get(invitee, 10_000), message)
+    assert refused.value.code is code
+    assert (await _state(service, p["free"]), await _state(service, p.get(invitee, p["other"]))) == before
+    assert violations(service.db.path) == []
+
+
+async def test_free_member_reaches_premium_members_they_know(service: Service) -> None:
+    p = await _people(service)
+    premium = await service.member(p["premium"])
+    assert premium is not None
+    await service.import_contacts(Actor(p["free"]), [Contact(premium.email.upper())])
+    assert (await service.send_invitation(Actor(p["free"]), p["premium"], "hi")).invitation_id
+    # A shared connection also counts: free and recruiter both know "friend".
+    await _connect(service, p["free"], p["friend"])
+    await _connect(service, p["recruiter"], p["friend"])
+    assert (await service.send_invitation(Actor(p["free"]), p["recruiter"], None)).invitation_id
+    # Premium members may invite anyone.
+    assert (await service.send_invitation(Actor(p["premium"]), p["recruiter"], None)).invitation_id
+
+
+async def test_recruiters_send_free_and_are_never_refused_for_credit(service: Service) -> None:
+    p = await _people(service)
+    await service.adjust_credits(ADMIN, p["recruiter"], -15, "empty")
+    outcome = await service.send_invitation(Actor(p["recruiter"]), p["stranger"], None)
+    assert outcome.entry_id is None and outcome.balance is not None and outcome.balance.unlimited
+    invitation = await service.invitation(outcome.invitation_id)
+    assert invitation is not None and invitation.credits_spent == 0
+
+
+async def test_invitation_life(service: Service) -> None:
+    p = await _people(service)
+    sent = await service.send_invitation(Actor(p["free"]), p["other"], "Let's connect")
+    assert await available(service, p["free"]) == 14
+    inv = sent.invitation_id
+    # Out of role, or not a party.
+    for actor, status, code in [
+        (p["free"], "ACCEPTED", Code.FORBIDDEN),
+        (p["other"], "WITHDRAWN", Code.FORBIDDEN),
+        (p["stranger"], "DECLINED", Code.NOT_FOUND),
+    ]:
+        with pytest.raises(Refusal) as refused:
+            await service.answer_invitation(Actor(actor), inv, status)
+        assert refused.value.code is code
+    with pytest.raises(Refusal) as refused:
+        await service.follow_up_invitation(Actor(p["free"]), inv, "x" * 301)
+    assert refused.value.code is Code.MESSAGE_TOO_LONG
+    await service.follow_up_invitation(Actor(p["free"]), inv, "Ping")
+    with pytest.raises(Refusal) as refused:
+        await service.follow_up_invitation(Actor(p["free"]), inv, "Ping again")
+    assert refused.value.code is Code.FOLLOW_UP_ALREADY_SENT
+    accepted = await service.answer_invitation(Actor(p["other"]), inv, "ACCEPTED")
+    assert await available(service, p["other"]) == 16
+    entry = await service.entry(accepted.entry_id)
+    assert entry is not None and (entry.reason, entry.invitation_id) == (Reason.INVITATION_ACCEPTED, inv)
+    for status in ("DECLINED", "ACCEPTED"):
+        with pytest.raises(Refusal) as refused:
+            await service.answer_invitation(Actor(p["other"]), inv, status)
+        assert refused.value.code is Code.INVITATION_NOT_PENDING
+    connections = await service.connections(p["free"], 10, None)
+    assert [m.id for _, m in connections.items] == [p["other"]]
+    # Withdraw and decline: no refund.
+    w = await service.send_invitation(Actor(p["free"]), p["stranger"], None)
+    await service.answer_invitation(Actor(p["free"]), w.invitation_id, "WITHDRAWN")
+    d = await service.send_invitation(Actor(p["friend"]), p["free"], None)
+    await service.answer_invitation(Actor(p["free"]), d.invitation_id, "DECLINED")
+    assert await available(service, p["free"]) == 13
+    assert violations(service.db.path) == []
+
+
+# -- earning -------------------------------------------------------------------------------------------------
+def _contacts(n: int, start: int = 0) -> list[Contact]:
+    return [Contact(f"c{i}@example.com") for i in range(start, start + n)]
+
+
+async def test_contacts_at_balance_15_grant_185_of_190(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    outcome = await service.import_contacts(Actor(ann), _contacts(190))
+    entry = await service.entry(outcome.entry_id)
+    assert entry is not None and (entry.amount, entry.requested, entry.contacts_count) == (185, 190, 190)
+    assert outcome.imported == 190 and await available(service, ann) == 200
+
+
+async def test_contacts_at_the_cap_write_zero_and_keep_the_allowance(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    await service.adjust_credits(ADMIN, ann, 185, "fill")
+    outcome = await service.import_contacts(Actor(ann), _contacts(3))
+    entry = await service.entry(outcome.entry_id)
+    assert entry is not None and (entry.amount, entry.requested) == (0, 3)
+    member = await service.member(ann)
+    [rule] = [r for r in await service.earning(member) if r.reason is Reason.CONTACTS_IMPORTED]
+    assert (rule.earned, rule.remaining) == (0, 500)
+
+
+async def test_contacts_last_125_of_500_then_nothing(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    for batch in range(3):  # 375 granted, spending between batches to stay under the cap
+        await service.adjust_credits(ADMIN, ann, -200, "make room")
+        await service.import_contacts(Actor(ann), _contacts(125, batch * 125))
+    await service.adjust_credits(ADMIN, ann, -200, "make room")
+    outcome = await service.import_contacts(Actor(ann), _contacts(200, 1000))
+    entry = await service.entry(outcome.entry_id)
+    assert entry is not None and (entry.amount, entry.requested) == (125, 200)
+    again = await service.import_contacts(Actor(ann), _contacts(5, 5000))
+    assert again.entry_id is None and again.imported == 5
+
+
+async def test_contacts_dedupe_and_skip_own_email(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    outcome = await service.import_contacts(
+        Actor(ann), [Contact("A@x.com"), Contact(" a@x.com "), Contact("ANN@example.com"), Contact("b@x.com")])
+    assert outcome.imported == 2
+    again = await service.import_contacts(Actor(ann), [Contact("a@x.com")])
+    assert again.imported == 0 and again.entry_id is None
+
+
+@pytest.mark.parametrize(
+    ("contacts", "field"),
+    [
+        ([Contact("ok@x.com"), Contact("ok2@x.com"), Contact("bad"), Contact("nope")], ["input", "contacts", "2", "email"]),
+        ([Contact("ok@x.com", "n" * 101)], ["input", "contacts", "0", "name"]),
+        (_contacts(1001), ["input", "contacts"]),
+    ],
+)
+async def test_contacts_bad_input_refuses_the_whole_call(service: Service, contacts: list[Contact], field: list[str]) -> None:
+    ann = await join(service, "ann@example.com")
+    with pytest.raises(Refusal) as refused:
+        await service.import_contacts(Actor(ann), contacts)
+    assert (refused.value.code, refused.value.field) == (Code.INVALID_INPUT, field)
+    assert len(await entries(service, ann)) == 1
+    assert await service.db.one("contact_known", member_id=ann, email="ok@x.com") is None
+
+
+async def test_company_follows_earn_once_per_company_and_50_for_life(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    companies = [(await service.create_company(ADMIN, f"Company {i}", f"company-{i}")).company_id for i in range(52)]
+    first = await service.follow_company(Actor(ann), companies[0])
+    assert first.entry_id is not None
+    await service.unfollow_company(Actor(ann), companies[0])
+    assert not await service.follows(ann, companies[0])
+    again = await service.follow_company(Actor(ann), companies[0])
+    assert again.entry_id is None and await service.follows(ann, companies[0])
+    granted = [(await service.follow_company(Actor(ann), c)).entry_id for c in companies[1:]]
+    assert sum(e is not None for e in granted) == 49  # 50 for life, the first included
+    assert await available(service, ann) == 65
+    with pytest.raises(Refusal) as refused:
+        await service.create_company(ADMIN, "Dup", "company-1")
+    assert refused.value.field == ["input", "slug"]
+    with pytest.raises(Refusal) as refused:
+        await service.follow_company(Actor(ann), 99999)
+    assert refused.value.code is Code.NOT_FOUND
+
+
+async def test_discussion_ten_a_month_across_a_month_boundary(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    granted = [(await service.post_discussion(Actor(ann), "COMMENT", f"c{i}")).entry_id for i in range(12)]
+    assert sum(e is not None for e in granted) == 10
+    next_month = rules.to_timestamp(rules.add_months(rules.to_datetime(T0), 1).replace(day=1, hour=0))
+    service.clock.set_test_time(next_month)
+    assert (await service.post_discussion(Actor(ann), "ARTICLE", "new month")).entry_id is not None
+    with pytest.raises(Refusal) as refused:
+        await service.post_discussion(Actor(ann), "POST", "   ")
+    assert refused.value.field == ["input", "body"]
+    with pytest.raises(Refusal):
+        await service.post_discussion(Actor(ann), "POST", "x" * 3001)
+
+
+async def test_profile_completion_earns_fifteen_once(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    partial = await service.update_profile(Actor(ann), ProfileUpdate(headline="Engineer", about="About", location="Oslo"))
+    assert partial.entry_id is None
+    full = ProfileUpdate(experience=[Position("Dev", "Acme")], education=[School("MIT", "BSc")], skills=["a", "b", "c"])
+    done = await service.update_profile(Actor(ann), full)
+    entry = await service.entry(done.entry_id)
+    assert entry is not None and (entry.reason, entry.amount) == (Reason.PROFILE_COMPLETED, 15)
+    member = await service.member(ann)
+    assert member is not None and service.completion(member) == 100
+    await service.update_profile(Actor(ann), ProfileUpdate(cleared=frozenset({"headline"})))
+    again = await service.update_profile(Actor(ann), ProfileUpdate(headline="Back"))
+    assert again.entry_id is None
+    with pytest.raises(Refusal) as refused:
+        await service.update_profile(Actor(ann), ProfileUpdate(headline="h" * 221))
+    assert refused.value.field == ["input", "headline"]
+    with pytest.raises(Refusal) as refused:
+        await service.update_profile(Actor(ann), ProfileUpdate(about="a" * 2601))
+    assert refused.value.field == ["input", "about"]
+
+
+# -- admin and access ----------------------------------------------------------------------------------------
+async def test_negative_adjustment_takes_at_most_what_is_available(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    outcome = await service.adjust_credits(ADMIN, ann, -20, "correction")
+    entry = await service.entry(outcome.entry_id)
+    assert entry is not None and (entry.amount, entry.requested, entry.balance_after, entry.note) == (-15, -20, 0, "correction")
+
+
+async def test_positive_adjustment_stops_at_the_cap(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    outcome = await service.adjust_credits(ADMIN, ann, 500, "too generous")
+    entry = await service.entry(outcome.entry_id)
+    assert entry is not None and (entry.amount, entry.requested) == (185, 500)
+
+
+async def test_admin_only_operations(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    for call in (
+        service.adjust_credits(Actor(ann), ann, 5, "self-serve"),
+        service.set_member_tier(Actor(ann), ann, Tier.RECRUITER),
+        service.create_company(Actor(ann), "Mine", "mine"),
+        service.advance_test_clock(Actor(ann), T0 + 10),
+    ):
+        with pytest.raises(AccessDenied) as denied:
+            await call
+        assert denied.value.code == "FORBIDDEN"
+    with pytest.raises(AccessDenied) as denied:
+        await service.import_contacts(Actor(), [])
+    assert denied.value.code == "UNAUTHENTICATED"
+
+
+async def test_test_clock_moves_forward_only_and_writes_expiry(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    with pytest.raises(Refusal) as refused:
+        await service.advance_test_clock(ADMIN, T0 - 1)
+    assert refused.value.code is Code.TEST_CLOCK_BACKWARDS
+    await service.advance_test_clock(ADMIN, YEAR_LATER + 10)
+    newest = (await entries(service, ann))[0]
+    assert (newest.reason, newest.occurred_at) == (Reason.EXPIRED, YEAR_LATER)
+    service.test_clock_enabled = False
+    with pytest.raises(Refusal) as refused:
+        await service.advance_test_clock(ADMIN, YEAR_LATER + 20)
+    assert refused.value.code is Code.TEST_CLOCK_DISABLED
+
+
+# -- idempotency ---------------------------------------------------------------------------------------------
+async def test_same_key_same_input_answers_again_and_does_nothing(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    bob = await join(service, "bob@example.com")
+    first = await service.send_invitation(Actor(ann), bob, "hi", key="k1")
+    again = await service.send_invitation(Actor(ann), bob, "hi", key="k1")
+    assert again == first and again.replayed and not first.replayed
+    assert await available(service, ann) == 14
+    with pytest.raises(Refusal) as refused:
+        await service.send_invitation(Actor(ann), bob, "different", key="k1")
+    assert refused.value.code is Code.IDEMPOTENCY_KEY_REUSED
+    with pytest.raises(Refusal) as refused:
+        await service.post_discussion(Actor(ann), "POST", "hi", key="k1")
+    assert refused.value.code is Code.IDEMPOTENCY_KEY_REUSED
+    # Keys are scoped to the caller: bob's k1 is his own.
+    assert (await service.post_discussion(Actor(bob), "POST", "hi", key="k1")).post_id is not None
+
+
+async def test_refusals_are_not_remembered_for_a_key(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    bob = await join(service, "bob@example.com")
+    await service.adjust_credits(ADMIN, ann, -15, "empty")
+    with pytest.raises(Refusal):
+        await service.send_invitation(Actor(ann), bob, None, key="retry-me")
+    await service.adjust_credits(ADMIN, ann, 1, "one more")
+    assert (await service.send_invitation(Actor(ann), bob, None, key="retry-me")).invitation_id is not None
+
+
+async def test_keys_are_kept_a_day_then_pruned(service: Service) -> None:
+    ann = await join(service, "ann@example.com")
+    await service.post_discussion(Actor(ann), "POST", "hi", key="day")
+    service.clock.set_test_time(T0 + 23 * 3600)
+    assert (await service.sweep()).keys_pruned == 0
+    assert (await service.post_discussion(Actor(ann), "POST", "hi", key="day")).replayed
+    service.clock.set_test_time(T0 + 25 * 3600)
+    assert (await service.sweep()).keys_pruned == 1

@@ -1,0 +1,132 @@
+"""The store: migrations, named queries, the database's own guards, the group-commit writer."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from invite_credits.clock import Clock
+from invite_credits.store.database import Database, connect
+from invite_credits.store.migrations import migrate, migration_files, schema_version
+from invite_credits.store.queries import load_queries, parse_queries
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "invite_credits"
+
+
+@pytest.fixture
+def conn(tmp_path: Path) -> sqlite3.Connection:
+    c = connect(tmp_path / "store.db")
+    migrate(c)
+    return c
+
+
+def test_migrations_apply_once_and_record_the_version(tmp_path: Path) -> None:
+    c = connect(tmp_path / "m.db")
+    assert migrate(c) == [n for n, _ in migration_files()]
+    assert migrate(c) == []
+    assert schema_version(c) == len(migration_files())
+    assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_every_named_query_compiles_against_the_migrated_schema(conn: sqlite3.Connection) -> None:
+    for name, sql in load_queries().items():
+        conn.execute("EXPLAIN " + sql, {p: None for p in re.findall(r":([a-z_]+)", sql)}).fetchall(), name
+
+
+def test_every_named_query_is_used_by_the_code() -> None:
+    code = "\n".join(p.read_text() for p in SRC.rglob("*.py"))
+    unused = [name for name in load_queries() if f'"{name}"' not in code]
+    assert unused == []
+
+
+def test_query_files_refuse_duplicates_and_empty_blocks() -> None:
+    with pytest.raises(ValueError, match="twice"):
+        parse_queries("-- name: a\nSELECT 1;\n-- name: a\nSELECT 2;", "x.sql")
+    with pytest.raises(ValueError, match="empty"):
+        parse_queries("-- name: a\n-- only a comment\n", "x.sql")
+    assert parse_queries("-- name: a\n-- doc\nSELECT 1;", "x.sql") == {"a": "SELECT 1;"}
+
+
+def _member(conn: sqlite3.Connection) -> int:
+    return int(conn.execute(
+        "INSERT INTO members (email, name, referral_code, joined_at) VALUES ('a@b.co', 'A', 'R1', 0)").lastrowid or 0)
+
+
+def _entry(conn: sqlite3.Connection, member: int, amount: int, balance_after: int, at: int = 10) -> None:
+    conn.execute(
+        "INSERT INTO ledger_entries (member_id, occurred_at, reason, amount, requested, balance_after) "
+        "VALUES (?, ?, 'SIGNUP', ?, ?, ?)", (member, at, amount, amount, balance_after))
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_entries SET amount = 99",
+        "DELETE FROM ledger_entries",
+        "UPDATE credit_lots SET remaining = 20",  # above amount, and growing
+        "UPDATE credit_lots SET remaining = -1",
+        "UPDATE credit_lots SET amount = 1",
+        "DELETE FROM credit_lots",
+        "DELETE FROM members",
+    ],
+)
+def test_database_refuses_what_the_code_never_does(conn: sqlite3.Connection, statement: str) -> None:
+    member = _member(conn)
+    conn.execute("INSERT INTO credit_lots (member_id, reason, amount, remaining, granted_at, expires_at) "
+                 "VALUES (?, 'SIGNUP', 15, 15, 10, 100)", (member,))
+    _entry(conn, member, 15, 15)
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute(statement)
+
+
+def test_ledger_chain_is_enforced(conn: sqlite3.Connection) -> None:
+    member = _member(conn)
+    _entry(conn, member, 15, 15, at=10)
+    with pytest.raises(sqlite3.IntegrityError, match="chain"):
+        _entry(conn, member, 1, 17, at=11)  # 15 + 1 is not 17
+    with pytest.raises(sqlite3.IntegrityError, match="chain"):
+        _entry(conn, member, 1, 16, at=9)  # earlier than the previous entry
+    _entry(conn, member, 1, 16, at=11)
+
+
+def test_one_pending_invitation_per_pair_in_either_direction(conn: sqlite3.Connection) -> None:
+    a = _member(conn)
+    b = int(conn.execute("INSERT INTO members (email, name, referral_code, joined_at) "
+                         "VALUES ('b@b.co', 'B', 'R2', 0)").lastrowid or 0)
+    insert = "INSERT INTO invitations (inviter_id, invitee_id, sent_at, credits_spent) VALUES (?, ?, 0, 1)"
+    conn.execute(insert, (a, b))
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute(insert, (b, a))
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_group_commit_isolates_each_write(tmp_path: Path) -> None:
+    db = Database(tmp_path / "g.db", clock=Clock(test_now=1000).now, synchronous="NORMAL")
+    await db.open()
+    try:
+        def good(i: int):  # type: ignore[no-untyped-def]
+            return lambda tx: tx.conn.execute(
+                "INSERT INTO companies (name, slug, created_at) VALUES (?, ?, ?)", (f"C{i}", f"c{i}", tx.now)).lastrowid
+
+        def bad(tx):  # type: ignore[no-untyped-def]
+            tx.conn.execute("INSERT INTO companies (name, slug, created_at) VALUES ('X', 'x', 0)")
+            raise RuntimeError("this write fails after writing")
+
+        results = await asyncio.gather(*(db.write(good(i) if i % 3 else bad) for i in range(30)),
+                                       return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        assert len(failures) == 10 and all(isinstance(f, RuntimeError) for f in failures)
+        rows = await db.all("companies_page", search=None, limit=100, after_name=None, after_id=None)
+        assert sorted(r["slug"] for r in rows) == sorted(f"c{i}" for i in range(30) if i % 3)
+        assert db.stats.jobs == 30 and db.stats.batches < 30  # writes queued together shared commits
+    finally:
+        await db.close()
