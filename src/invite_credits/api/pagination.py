@@ -41,20 +41,20 @@ def check_first(first: int | None, service: Service) -> int:
 
 
 def cursor(kind: str, key: int) -> str:
-    return ids.encode(f"cursor:{kind}", key)
+    return ids.encode(f"{kind}Cursor", key)
 
 
 def after_key(kind: str, after: str | None) -> int | None:
     if after is None:
         return None
-    key = ids.decode(f"cursor:{kind}", after)
+    key = ids.decode(f"{kind}Cursor", after)
     if key is None:
         raise bad_input("after is not a cursor of this connection.")
     return key
 
 
 def company_cursor(name: str, key: int) -> str:
-    return ids.encode("cursor:Company", json.dumps([name, key]))
+    return ids.encode("CompanyCursor", json.dumps([name, key]))
 
 
 def company_after(after: str | None) -> tuple[str, int] | None:
@@ -62,7 +62,7 @@ def company_after(after: str | None) -> tuple[str, int] | None:
         return None
     raw = ids.decode_raw(after)
     try:
-        if raw is None or raw[0] != "cursor:Company":
+        if raw is None or raw[0] != "CompanyCursor":
             raise ValueError
         name, key = json.loads(raw[1])
         if not isinstance(name, str) or not isinstance(key, int):

@@ -30,8 +30,9 @@ def parse(value: object) -> int:
     return to_timestamp(parsed)
 
 
-DateTime = strawberry.scalar(
-    Timestamp,
+# Fields annotate `DateTime`; the schema maps it to this scalar (StrawberryConfig.scalar_map).
+DateTime = Timestamp
+DATETIME_SCALAR = strawberry.scalar(
     name="DateTime",
     description="An instant in UTC, ISO-8601 with a Z suffix, e.g. 2026-11-26T03:39:04Z.",
     serialize=serialize,

@@ -21,7 +21,7 @@ from ..views import Outcome
 from .context import Info
 from .errors import ErrorPolicy
 from .pagination import check_first, company_after, company_cursor, page_info
-from .scalars import DateTime
+from .scalars import DATETIME_SCALAR, DateTime, Timestamp
 from .types import (
     Balance,
     Company,
@@ -355,6 +355,13 @@ def _target(info: Info, member_id: strawberry.ID | None) -> int | None:
     return target
 
 
+async def _readable_invitation(info: Info, invitation_id: int | None) -> Invitation | None:
+    view = await info.context.service.invitation(invitation_id)
+    if view is None or not (info.context.can_read(view.inviter_id) or info.context.can_read(view.invitee_id)):
+        return None
+    return Invitation.of(view)
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="Any object by its global ID; null when it does not exist or is not yours to see.")
@@ -363,7 +370,7 @@ class Query:
         if raw is None or not raw[1].isdigit():
             return None
         kind, key = raw[0], int(raw[1])
-        service, actor = info.context.service, info.context.actor
+        service = info.context.service
         if kind == "Member":
             return await load_member(info, key)
         if kind == "Company":
@@ -373,13 +380,13 @@ class Query:
             post = await service.post(key)
             return DiscussionPost.of(post) if post else None
         if kind == "Invitation":
-            return await Query.invitation(self, info, id)
+            return await _readable_invitation(info, key)
         if kind == "LedgerEntry":
             entry = await service.entry(key)
-            return LedgerEntry.of(entry) if entry and actor.can_read(entry.member_id) else None
+            return LedgerEntry.of(entry) if entry and info.context.can_read(entry.member_id) else None
         if kind == "CreditLot":
             lot = await service.lot(key)
-            return CreditLot.of(lot) if lot and actor.can_read(lot.member_id) else None
+            return CreditLot.of(lot) if lot and info.context.can_read(lot.member_id) else None
         return None
 
     @strawberry.field(description="The signed-in member, or null.")
@@ -407,11 +414,7 @@ class Query:
 
     @strawberry.field(description="An invitation, for its two members and admins; null for anyone else.")
     async def invitation(self, info: Info, id: strawberry.ID) -> Invitation | None:
-        view = await info.context.service.invitation(ids.decode("Invitation", id))
-        actor = info.context.actor
-        if view is None or not (actor.can_read(view.inviter_id) or actor.can_read(view.invitee_id)):
-            return None
-        return Invitation.of(view)
+        return await _readable_invitation(info, ids.decode("Invitation", id))
 
     @strawberry.field(description="Companies by name; search matches name or slug.")
     async def companies(
@@ -431,6 +434,12 @@ class Query:
             invitation_cost=p.invitation_cost, message_max_length=p.message_max_length,
             earning=earning_rules(await info.context.service.earning(None)),
         )
+
+
+async def _answer(info: Info, input: InvitationActionInput, status: str) -> InvitationPayload:
+    result: InvitationPayload = await _attempt(InvitationPayload, info.context.service.answer_invitation(
+        info.context.actor, ids.decode("Invitation", input.invitation_id), status, input.idempotency_key))
+    return result
 
 
 @strawberry.type
@@ -483,20 +492,15 @@ class Mutation:
 
     @strawberry.mutation(description="Accept an invitation sent to you: you connect and earn a credit.")
     async def accept_invitation(self, info: Info, input: InvitationActionInput) -> InvitationPayload:
-        return await self._answer(info, input, "ACCEPTED")
+        return await _answer(info, input, "ACCEPTED")
 
     @strawberry.mutation(description="Decline an invitation sent to you.")
     async def decline_invitation(self, info: Info, input: InvitationActionInput) -> InvitationPayload:
-        return await self._answer(info, input, "DECLINED")
+        return await _answer(info, input, "DECLINED")
 
     @strawberry.mutation(description="Withdraw an invitation you sent. The credit is not refunded.")
     async def withdraw_invitation(self, info: Info, input: InvitationActionInput) -> InvitationPayload:
-        return await self._answer(info, input, "WITHDRAWN")
-
-    async def _answer(self, info: Info, input: InvitationActionInput, status: str) -> InvitationPayload:
-        result: InvitationPayload = await _attempt(InvitationPayload, info.context.service.answer_invitation(
-            info.context.actor, ids.decode("Invitation", input.invitation_id), status, input.idempotency_key))
-        return result
+        return await _answer(info, input, "WITHDRAWN")
 
     @strawberry.mutation(description="Add one follow-up message to a pending invitation you sent.")
     async def follow_up_invitation(self, info: Info, input: FollowUpInvitationInput) -> InvitationPayload:
@@ -545,9 +549,9 @@ def create_schema(
             ErrorPolicy,
             lambda: ParserCache(maxsize=cache_size),
             lambda: ValidationCache(maxsize=cache_size),
-            QueryDepthLimiter(max_depth=max_depth),
+            lambda: QueryDepthLimiter(max_depth=max_depth),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         ],
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map={Timestamp: DATETIME_SCALAR}),
     )

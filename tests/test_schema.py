@@ -1,0 +1,43 @@
+"""schema.graphql is generated from the code and provides the whole public contract."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from invite_credits.api.schema import create_schema
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTRACT_CHECK = ROOT.parent / "shared" / "tools" / "contract_check.py"
+CONTRACT = ROOT.parent / "shared" / "contract.graphql"
+
+
+def test_schema_file_is_up_to_date() -> None:
+    generated = str(create_schema()).rstrip() + "\n"
+    assert (ROOT / "schema.graphql").read_text(encoding="utf-8") == generated, (
+        "schema.graphql is stale: run `invite-credits export-schema schema.graphql`")
+
+
+def test_schema_provides_the_contract() -> None:
+    if not CONTRACT_CHECK.exists():  # the contract lives beside the repository, not in it
+        import pytest
+
+        pytest.skip("../shared/contract.graphql is not beside this checkout")
+    spec = importlib.util.spec_from_file_location("contract_check", CONTRACT_CHECK)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    problems = module.check((ROOT / "schema.graphql").read_text(), CONTRACT.read_text())
+    assert problems == []
+
+
+def test_every_type_and_field_has_a_description_or_is_plumbing() -> None:
+    from graphql import GraphQLObjectType
+
+    schema = create_schema()._schema
+    undocumented = [
+        name for name, t in schema.type_map.items()
+        if isinstance(t, GraphQLObjectType) and not name.startswith("__") and not name.endswith(("Edge", "Payload"))
+        and name not in ("Query", "Mutation") and not t.description
+    ]
+    assert undocumented == []
