@@ -56,3 +56,70 @@ def raw(path: str | Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.row_factory = sqlite3.Row
     return conn
+
+
+# -- a real server process -------------------------------------------------------------------------------
+import os  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import httpx  # noqa: E402
+
+LIVE_SECRET = "live-server-secret-long-enough-for-hs256-tokens"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    db_path: Path
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(db_path: Path, **env: str) -> LiveServer:
+    """Start `invite-credits serve` as users do, and wait until /healthz answers."""
+    port = free_port()
+    script = Path(sys.executable).with_name("invite-credits")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "invite_credits.cli"]
+    process = subprocess.Popen(
+        [*command, "serve", "--db", str(db_path), "--port", str(port)],
+        env={**os.environ, "INVITE_CREDITS_JWT_SECRET": LIVE_SECRET, **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return LiveServer(url, db_path, process)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not start")
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    server = start_server(tmp_path / "live.db", INVITE_CREDITS_SYNCHRONOUS="FULL")
+    yield server
+    server.stop()
