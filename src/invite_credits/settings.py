@@ -29,6 +29,13 @@ class Settings:
     read_connections: int = 4
     write_batch_max: int = 128
     graphiql: bool = True
+    # Limits on what one request may ask for.
+    max_body_bytes: int = 1_000_000
+    max_query_depth: int = 12
+    max_query_tokens: int = 5000
+    max_query_aliases: int = 30
+    max_query_cost: int = 5000
+    document_cache_size: int = 256
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
@@ -51,6 +58,10 @@ class Settings:
             values["sweep_interval_seconds"] = float(env["INVITE_CREDITS_SWEEP_INTERVAL"])
         if "INVITE_CREDITS_READ_CONNECTIONS" in env:
             values["read_connections"] = int(env["INVITE_CREDITS_READ_CONNECTIONS"])
+        for name in ("max_body_bytes", "max_query_depth", "max_query_tokens", "max_query_aliases", "max_query_cost"):
+            key = "INVITE_CREDITS_" + name.upper()
+            if key in env:
+                values[name] = int(env[key])
         if "INVITE_CREDITS_LOG_LEVEL" in env:
             values["log_level"] = env["INVITE_CREDITS_LOG_LEVEL"].upper()
         values.update({k: v for k, v in overrides.items() if v is not None})

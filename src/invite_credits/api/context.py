@@ -20,6 +20,10 @@ class Context:
     member_token_ttl_seconds: int
     # Members this request may read beyond the actor's own: the one signUp just made.
     also_readable: set[int] = field(default_factory=set)
+    request_error: bool = False
+
+    def mark_request_error(self) -> None:
+        self.request_error = True
 
     def can_read(self, member_id: int) -> bool:
         return self.actor.can_read(member_id) or member_id in self.also_readable

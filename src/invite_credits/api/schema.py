@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -20,6 +20,7 @@ from ..service import Position as PositionCommand
 from ..views import Outcome
 from .context import Info
 from .errors import ErrorPolicy
+from .limits import DocumentCache, QueryCostLimiter
 from .pagination import check_first, company_after, company_cursor, page_info
 from .scalars import DATETIME_SCALAR, DateTime, Timestamp
 from .types import (
@@ -539,16 +540,18 @@ class Schema(strawberry.Schema):
 
 
 def create_schema(
-    *, max_depth: int = 12, max_tokens: int = 5000, max_aliases: int = 30, cache_size: int = 256
+    *, max_depth: int = 12, max_tokens: int = 5000, max_aliases: int = 30, max_cost: int = 5000, cache_size: int = 256
 ) -> strawberry.Schema:
+    """The schema with its limits: depth, tokens, aliases and cost, and bounded parse/validation caches."""
     return Schema(
         query=Query,
         mutation=Mutation,
         types=[Member, LedgerEntry, CreditLot, Invitation, Company, DiscussionPost],
         extensions=[
             ErrorPolicy,
-            lambda: ParserCache(maxsize=cache_size),
+            lambda: DocumentCache(maxsize=cache_size),
             lambda: ValidationCache(maxsize=cache_size),
+            lambda: QueryCostLimiter(max_cost=max_cost),  # after validation: it overwrites the errors
             lambda: QueryDepthLimiter(max_depth=max_depth),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
