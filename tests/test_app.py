@@ -345,3 +345,37 @@ def test_unexpected_errors_are_masked_with_a_request_id(api: Api, monkeypatch: p
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert "secret" not in str(body)
     assert error["extensions"]["requestId"] in caplog.text and "secret detail" in caplog.text
+
+
+def test_readyz_and_metrics(api: Api, admin: str) -> None:
+    assert api.client.get("/readyz").json()["status"] == "ready"
+    _, token = api.sign_up("ann@example.com")
+    api.data("mutation { adjustCredits(input: {memberId: \"x\", amount: 1, note: \"n\"}) { userErrors { code } } }",
+             token=admin)
+    api.gql("{ nope }")
+    api.gql("query Mine { viewer { balance { available } } }", token=token)
+    text = api.client.get("/metrics").text
+    assert 'invite_credits_credits_total{kind="granted"} 15.0' in text
+    assert 'invite_credits_graphql_requests_total{operation="Mine",outcome="ok"} 1.0' in text
+    assert 'invite_credits_graphql_requests_total{operation="invalid",outcome="rejected"} 1.0' in text
+    assert "invite_credits_write_lock_wait_seconds_bucket" in text and "invite_credits_sweep_lag_seconds" in text
+
+
+def test_json_logs_carry_the_request_id(api: Api, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import logging
+
+    from invite_credits.observability import JsonFormatter
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("invite_credits.request")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        response = api.post("{ policy { balanceCap } }")
+    finally:
+        logger.removeHandler(handler)
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert line["request_id"] == response.headers["x-request-id"] and line["operation"] == "policy"
+    assert line["outcome"] == "ok" and line["level"] == "info"

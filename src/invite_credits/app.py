@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -25,7 +26,9 @@ from .clock import Clock
 from .domain.errors import AccessDenied
 from .service import Service
 from .settings import Settings
-from .store.database import Database, connect
+from .observability import Metrics
+from .store.database import Database, WriteObserver, connect
+from .store.migrations import migration_files, schema_version
 
 log = logging.getLogger("invite_credits.app")
 
@@ -63,6 +66,7 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
             request_id=state["request_id"],
             token_secret=self.app_state.secret,
             member_token_ttl_seconds=self.app_state.settings.member_token_ttl_seconds,
+            metrics=self.app_state.metrics,
         )
         # create_response only sees the sub-response: it carries what content negotiation and the
         # execution decided, so the response can follow the GraphQL-over-HTTP media type rules.
@@ -171,18 +175,20 @@ def load_clock(settings: Settings) -> Clock:
     return Clock(test_now=now)
 
 
-async def open_service(settings: Settings) -> Service:
+async def open_service(settings: Settings, observer: WriteObserver | None = None) -> Service:
     clock = load_clock(settings)
     db = Database(settings.db_path, clock=clock.now, synchronous=settings.synchronous,
-                  readers=settings.read_connections, batch_max=settings.write_batch_max)
+                  readers=settings.read_connections, batch_max=settings.write_batch_max, observer=observer)
     await db.open()
     return Service(db, clock, test_clock_enabled=settings.test_clock)
 
 
-async def _sweep_forever(service: Service, interval: float) -> None:
+async def _sweep_forever(service: Service, interval: float, metrics: Metrics) -> None:
     while True:
         try:
+            metrics.sweep_lag.set(await service.expiry_lag())
             report = await service.sweep()
+            metrics.sweep_last.set(time.time())
             if report.lots or report.keys_pruned:
                 log.info("sweep: %d lots expired (%d credits), %d idempotency keys pruned",
                          report.lots, report.credits, report.keys_pruned)
@@ -198,11 +204,12 @@ def create_app(settings: Settings) -> Starlette:
     state: Any = State()
     state.settings = settings
     state.secret = auth.load_secret(settings)
+    state.metrics = Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state.service = await open_service(settings)
-        sweeper = asyncio.create_task(_sweep_forever(state.service, settings.sweep_interval_seconds))
+        state.service = await open_service(settings, state.metrics)
+        sweeper = asyncio.create_task(_sweep_forever(state.service, settings.sweep_interval_seconds, state.metrics))
         try:
             yield
         finally:
@@ -214,11 +221,28 @@ def create_app(settings: Settings) -> Starlette:
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def readyz(request: Request) -> Response:
+        """Ready when the database is migrated to this code's schema and takes a write."""
+        try:
+            version = await asyncio.wait_for(state.service.db.write(lambda tx: schema_version(tx.conn)), timeout=5)
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            log.warning("not ready: %s", exc)
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        expected = len(migration_files())
+        if version != expected:
+            return JSONResponse({"status": "unavailable", "schema": version, "expected": expected}, status_code=503)
+        return JSONResponse({"status": "ready", "schema": version})
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
     graphql = GraphQLView(state, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=True)
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

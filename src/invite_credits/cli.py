@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
@@ -20,9 +19,10 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
+    from .observability import configure_logging
 
     settings = _settings(args).with_(host=args.host, port=args.port)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level)
     print(f"invite-credits: GraphQL (and GraphiQL) on http://{settings.host}:{settings.port}/graphql "
           f"database {settings.db_path.resolve()}", file=sys.stderr)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
@@ -125,6 +125,14 @@ def _backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import print_tokens, seed
+
+    settings = _settings(args)
+    print_tokens(settings, asyncio.run(seed(settings)))
+    return 0
+
+
 def _export_schema(args: argparse.Namespace) -> int:
     from .api.schema import create_schema
 
@@ -163,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     backup = with_db(sub.add_parser("backup", help="copy the live database to PATH (SQLite online backup)"))
     backup.add_argument("path", metavar="PATH")
     backup.set_defaults(run=_backup)
+
+    with_db(sub.add_parser("demo", help="seed a demo and print tokens to paste into GraphiQL")).set_defaults(run=_demo)
 
     export = sub.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("output", nargs="?", default="-", help="file to write, or - for stdout")

@@ -54,6 +54,7 @@ def expire_member(tx: Tx, member_id: int) -> tuple[int, int]:
     for lot in lots:
         balance -= lot["remaining"]
         credits += lot["remaining"]
+        tx.moved["expired"] += lot["remaining"]
         tx.run("lot_write_off", id=lot["id"])
         _append(tx, member_id, Reason.EXPIRED, -lot["remaining"], -lot["remaining"], balance,
                 lot["expires_at"], lot["id"], Refs())
@@ -82,6 +83,8 @@ def grant(
     plan = rules.plan_grant(requested, left, available, policy.balance_cap)
     if plan is None:
         return None
+    tx.moved["granted"] += plan.granted
+    tx.moved["forfeited"] += plan.forfeited
     lot_id = None
     if plan.granted > 0:
         lot_id = tx.insert(
@@ -105,6 +108,7 @@ def take(tx: Tx, member_id: int, amount: int, reason: Reason, refs: Refs = Refs(
             raise RuntimeError(f"lot {draw.lot_id} changed under a write")
         taken += draw.amount
     balance = written_balance(tx, member_id) - taken
+    tx.moved["spent" if reason is Reason.INVITATION_SENT else "removed"] += taken
     return _append(tx, member_id, reason, -taken, -amount, balance, tx.now, None, refs)
 
 

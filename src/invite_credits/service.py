@@ -541,6 +541,12 @@ class Service:
             keys += pruned
         return SweepReport(lots=lots, members=len(members), credits=credits, keys_pruned=keys)
 
+    async def expiry_lag(self) -> int:
+        """Seconds since the oldest expiry that is due but not yet written; 0 when none is."""
+        now = self.clock.now()
+        row = await self.db.one("lots_due", now=now, limit=1)
+        return now - int(row["expires_at"]) if row else 0
+
     # -- reads --------------------------------------------------------------------------------------
     async def member(self, member_id: int | None) -> MemberView | None:
         if member_id is None:

@@ -8,6 +8,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from ..domain.access import Actor
 from ..domain.errors import forbidden
+from ..observability import Metrics
 from ..service import Service
 
 
@@ -18,6 +19,7 @@ class Context:
     request_id: str
     token_secret: str
     member_token_ttl_seconds: int
+    metrics: Metrics | None = None
     # Members this request may read beyond the actor's own: the one signUp just made.
     also_readable: set[int] = field(default_factory=set)
     request_error: bool = False

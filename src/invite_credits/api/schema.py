@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from .. import auth, ids
+from ..observability import Observe
 from ..domain.errors import Refusal, unauthenticated
 from ..domain.policy import Tier
 from ..service import Contact, ProfileUpdate, SignUp
@@ -548,6 +549,7 @@ def create_schema(
         mutation=Mutation,
         types=[Member, LedgerEntry, CreditLot, Invitation, Company, DiscussionPost],
         extensions=[
+            Observe,  # outermost: it sees the final errors and the whole time
             ErrorPolicy,
             lambda: DocumentCache(maxsize=cache_size),
             lambda: ValidationCache(maxsize=cache_size),

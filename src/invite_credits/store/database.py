@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from collections import Counter
+from typing import Any, Generic, Protocol, TypeVar
 
 import aiosqlite
 
@@ -50,11 +51,12 @@ def _configure(conn: sqlite3.Connection, synchronous: str) -> None:
 
 
 class Tx:
-    """A write transaction's view: named queries and the transaction's time."""
+    """A write transaction's view: named queries, the transaction's time, and a tally of what it moved."""
 
     def __init__(self, conn: sqlite3.Connection, queries: Mapping[str, str], now: int) -> None:
         self.conn = conn
         self.now = now
+        self.moved: Counter[str] = Counter()  # reported only if this write commits
         self._queries = queries
 
     def one(self, query: str, /, **params: Any) -> sqlite3.Row | None:
@@ -84,6 +86,15 @@ class _Job(Generic[T]):
     queued_at: float = field(default_factory=time.perf_counter)
 
 
+class WriteObserver(Protocol):
+    """What the writer reports, after the fact (metrics)."""
+
+    def committed(self, moved: Mapping[str, int]) -> None: ...
+    def write_lock_waited(self, seconds: float) -> None: ...
+    def write_queued(self, seconds: float) -> None: ...
+    def batch_committed(self, size: int) -> None: ...
+
+
 @dataclass
 class WriterStats:
     batches: int = 0
@@ -101,6 +112,7 @@ class Database:
         synchronous: str = "FULL",
         readers: int = 4,
         batch_max: int = 128,
+        observer: WriteObserver | None = None,
     ) -> None:
         self.path = str(path)
         self.synchronous = synchronous
@@ -115,6 +127,7 @@ class Database:
         self._readers: list[aiosqlite.Connection] = []
         self._next_reader: itertools.cycle[aiosqlite.Connection] | None = None
         self._last_now = 0
+        self.observer = observer
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def open(self) -> None:
@@ -204,6 +217,7 @@ class Database:
         conn = self._writer
         assert conn is not None
         outcomes: list[tuple[_Job[Any], Any, BaseException | None]] = []
+        moved: Counter[str] = Counter()
         began = time.perf_counter()
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -211,11 +225,13 @@ class Database:
             for job in batch:
                 _deliver(job, None, exc)
             return
-        self.stats.lock_wait_seconds += time.perf_counter() - began
+        locked = time.perf_counter()
+        self.stats.lock_wait_seconds += locked - began
         for job in batch:
             conn.execute("SAVEPOINT job")
+            tx = Tx(conn, self.queries, self._now())
             try:
-                value = job.fn(Tx(conn, self.queries, self._now()))
+                value = job.fn(tx)
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to its own caller
                 conn.execute("ROLLBACK TO job")
                 conn.execute("RELEASE job")
@@ -223,6 +239,7 @@ class Database:
             else:
                 conn.execute("RELEASE job")
                 outcomes.append((job, value, None))
+                moved.update(tx.moved)
         try:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -230,6 +247,13 @@ class Database:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             outcomes = [(job, None, error or exc) for job, _, error in outcomes]
+            moved.clear()
+        if self.observer is not None:
+            self.observer.committed(moved)
+            self.observer.write_lock_waited(locked - began)
+            self.observer.batch_committed(len(batch))
+            for job in batch:
+                self.observer.write_queued(began - job.queued_at)
         self.stats.batches += 1
         self.stats.jobs += len(batch)
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))

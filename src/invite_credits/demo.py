@@ -1,0 +1,106 @@
+"""A realistic demo: companies, members of every tier, invitations in every state, credits about to expire."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from . import auth, ids
+from .clock import Clock
+from .domain.access import Actor
+from .domain.policy import Tier
+from .service import Contact, Education, Position, ProfileUpdate, Service, SignUp
+from .settings import Settings
+from .store.database import Database
+
+ADMIN = Actor(is_admin=True)
+DAY = 86400
+
+PEOPLE = [
+    ("ann@example.com", "Ann Example", Tier.FREE),
+    ("bob@example.com", "Bob Builder", Tier.FREE),
+    ("carol@example.com", "Carol Chen", Tier.FREE),
+    ("eddie@cs.mit.edu", "Eddie Student", Tier.FREE),
+    ("paula@example.com", "Paula Premium", Tier.PREMIUM),
+    ("rita@example.com", "Rita Recruiter", Tier.RECRUITER),
+]
+COMPANIES = [("Acme Corporation", "acme"), ("Globex", "globex"), ("Initech", "initech"), ("Umbrella", "umbrella"),
+             ("Hooli", "hooli"), ("Stark Industries", "stark"), ("Wayne Enterprises", "wayne"), ("Cyberdyne", "cyberdyne")]
+
+
+@dataclass(frozen=True)
+class DemoMember:
+    email: str
+    name: str
+    tier: Tier
+    id: int
+
+
+async def seed(settings: Settings) -> list[DemoMember]:
+    """Seed the demo; returns its members. Refuses a database that already has the demo's members."""
+    now = int(time.time())
+    clock = Clock(test_now=now - 340 * DAY)  # the story starts eleven months ago, so credits are about to expire
+    db = Database(settings.db_path, clock=clock.now, synchronous=settings.synchronous, readers=1)
+    await db.open()
+    try:
+        service = Service(db, clock, test_clock_enabled=True)
+        if await db.one("member_by_email", email=PEOPLE[0][0]) is not None:
+            members = []
+            for email, name, tier in PEOPLE:
+                row = await db.one("member_by_email", email=email)
+                assert row is not None
+                members.append(DemoMember(email, name, Tier(row["tier"]), row["id"]))
+            return members
+        members = []
+        for email, name, tier in PEOPLE:
+            outcome = await service.sign_up(Actor(), SignUp(email=email, name=name))
+            assert outcome.member_id is not None
+            if tier is not Tier.FREE:
+                await service.set_member_tier(ADMIN, outcome.member_id, tier)
+            members.append(DemoMember(email, name, tier, outcome.member_id))
+        ann, bob, carol, eddie, paula, rita = (m.id for m in members)
+        companies = [(await service.create_company(ADMIN, name, slug)).company_id for name, slug in COMPANIES]
+
+        clock.set_test_time(now - 200 * DAY)
+        await service.import_contacts(Actor(ann), [Contact(f"friend{i}@example.org") for i in range(40)]
+                                      + [Contact("paula@example.com", "Paula")])
+        for company in companies[:5]:
+            await service.follow_company(Actor(ann), company)
+        await service.update_profile(Actor(ann), ProfileUpdate(
+            headline="Product engineer", about="I build things people use.", location="Oslo",
+            experience=[Position("Engineer", "Acme Corporation")], education=[Education("NTNU", "MSc")],
+            skills=["Python", "GraphQL", "SQLite"]))
+        accepted = await service.send_invitation(Actor(ann), bob, "We met at the meetup.")
+        await service.answer_invitation(Actor(bob), accepted.invitation_id, "ACCEPTED")
+        await service.send_invitation(Actor(ann), paula, "Hi Paula, Ann from the contacts list.")
+
+        clock.set_test_time(now - 30 * DAY)
+        declined = await service.send_invitation(Actor(carol), bob, None)
+        await service.answer_invitation(Actor(bob), declined.invitation_id, "DECLINED")
+        withdrawn = await service.send_invitation(Actor(carol), eddie, "Hello!")
+        await service.answer_invitation(Actor(carol), withdrawn.invitation_id, "WITHDRAWN")
+        for kind, body in [("POST", "Hiring tips for juniors"), ("COMMENT", "Great point!"),
+                           ("ARTICLE", "What credits taught me about focus")]:
+            await service.post_discussion(Actor(carol), kind, body)
+
+        clock.set_test_time(now - DAY)
+        for invitee in (ann, bob, carol, eddie):
+            await service.send_invitation(Actor(rita), invitee, "An opportunity you may like.")
+        pending = await service.send_invitation(Actor(eddie), carol, None)
+        await service.follow_up_invitation(Actor(eddie), pending.invitation_id, "Just checking in!")
+        await service.adjust_credits(ADMIN, paula, 20, "Welcome bonus for the demo")
+        return members
+    finally:
+        await db.close()
+
+
+def print_tokens(settings: Settings, members: list[DemoMember]) -> None:
+    secret = auth.load_secret(settings)
+    print(f"Demo data in {settings.db_path}. Start the server with `invite-credits serve --db {settings.db_path}`,")
+    print("open http://127.0.0.1:8000/graphql and paste one of these into GraphiQL's Headers tab:\n")
+    for m in members:
+        token = auth.member_token(secret, m.id, settings.member_token_ttl_seconds)
+        print(f"# {m.name} <{m.email}>, {m.tier.value}, id {ids.encode('Member', m.id)}")
+        print(f'{{"Authorization": "Bearer {token}"}}\n')
+    print("# Admin")
+    print(f'{{"Authorization": "Bearer {auth.admin_token(secret, settings.admin_token_ttl_seconds)}"}}')

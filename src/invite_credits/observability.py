@@ -1,0 +1,129 @@
+"""Prometheus metrics and structured JSON logs."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import orjson
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from strawberry.extensions import SchemaExtension
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    """Every metric the service exports, in a registry of its own (one per app)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter("invite_credits_graphql_requests", "GraphQL operations by name and outcome.",
+                                ["operation", "outcome"], registry=r)
+        self.latency = Histogram("invite_credits_graphql_request_seconds", "GraphQL operation latency.",
+                                 ["operation"], buckets=LATENCY_BUCKETS, registry=r)
+        self.credits = Counter("invite_credits_credits", "Credits moved, by kind (committed writes only).",
+                               ["kind"], registry=r)
+        self.sweep_lag = Gauge("invite_credits_sweep_lag_seconds",
+                               "How long the oldest unwritten expiry had been due when the sweep started.", registry=r)
+        self.sweep_last = Gauge("invite_credits_sweep_last_run_timestamp_seconds", "When the last sweep finished.",
+                                registry=r)
+        self.lock_wait = Histogram("invite_credits_write_lock_wait_seconds",
+                                   "Time to take SQLite's write lock (BEGIN IMMEDIATE).", buckets=LATENCY_BUCKETS,
+                                   registry=r)
+        self.queue_wait = Histogram("invite_credits_write_queue_seconds",
+                                    "Time a write waited for the writer thread.", buckets=LATENCY_BUCKETS, registry=r)
+        self.batch_size = Histogram("invite_credits_write_batch_size", "Writes committed together.",
+                                    buckets=(1, 2, 4, 8, 16, 32, 64, 128), registry=r)
+
+    # The writer's observer (store.database.WriteObserver).
+    def committed(self, moved: Mapping[str, int]) -> None:
+        for kind, amount in moved.items():
+            if amount:
+                self.credits.labels(kind).inc(amount)
+
+    def write_lock_waited(self, seconds: float) -> None:
+        self.lock_wait.observe(seconds)
+
+    def write_queued(self, seconds: float) -> None:
+        self.queue_wait.observe(seconds)
+
+    def batch_committed(self, size: int) -> None:
+        self.batch_size.observe(size)
+
+
+def outcome_of(errors: list[Any] | None, request_error: bool) -> str:
+    if request_error:
+        return "rejected"
+    codes = {(e.extensions or {}).get("code") for e in errors or ()}
+    if "INTERNAL_SERVER_ERROR" in codes:
+        return "error"
+    if codes & {"UNAUTHENTICATED", "FORBIDDEN"}:
+        return "denied"
+    return "ok"
+
+
+class Observe(SchemaExtension):
+    """Per operation: a latency observation, an outcome count, and one structured log line."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        ctx = self.execution_context
+        context = ctx.context
+        metrics: Metrics | None = getattr(context, "metrics", None)
+        elapsed = time.perf_counter() - started
+        result = ctx.result
+        errors = (result.errors if result is not None else None) or ctx.pre_execution_errors
+        outcome = outcome_of(errors, getattr(context, "request_error", False))
+        name = ctx.operation_name or _root_field(ctx) or "anonymous"
+        if metrics is not None:
+            if outcome == "rejected":
+                name = "invalid"  # never a label per arbitrary client text
+            metrics.requests.labels(name, outcome).inc()
+            metrics.latency.labels(name).observe(elapsed)
+        actor = getattr(context, "actor", None)
+        logging.getLogger("invite_credits.request").info(
+            "graphql", extra={"fields": {
+                "request_id": getattr(context, "request_id", None), "operation": name, "outcome": outcome,
+                "ms": round(elapsed * 1000, 2), "member_id": getattr(actor, "member_id", None),
+                "admin": getattr(actor, "is_admin", False)}},
+        )
+
+
+def _root_field(ctx: Any) -> str | None:
+    try:
+        operation = ctx.graphql_document.definitions[0] if ctx.graphql_document else None
+        selection = operation.selection_set.selections[0]  # type: ignore[union-attr]
+        name: str = selection.name.value
+        return name
+    except (AttributeError, IndexError):
+        return None
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, the record's `fields`, and any traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry, default=str).decode()
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
