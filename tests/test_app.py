@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -379,3 +380,30 @@ def test_json_logs_carry_the_request_id(api: Api, capsys: pytest.CaptureFixture[
     line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert line["request_id"] == response.headers["x-request-id"] and line["operation"] == "policy"
     assert line["outcome"] == "ok" and line["level"] == "info"
+
+
+def test_graphiql_files_are_served_locally_when_installed(api: Api) -> None:
+    from invite_credits import graphiql
+
+    page = api.client.get("/graphql", headers={"accept": "text/html"}).text
+    if not (graphiql.assets_dir() / "graphiql" / "package.json").exists():
+        pytest.skip("web/graphiql is not installed: npm ci --prefix web/graphiql")
+    assert "unpkg.com" not in page
+    local = re.findall(r'(?:src|href)="(/graphiql-assets/[^"]+)"', page)
+    assert len(local) == 7
+    for url in local:
+        response = api.client.get(url)
+        assert response.status_code == 200 and len(response.content) > 100
+    assert 'integrity="sha384-' in page  # the browser still checks every byte
+
+
+def test_graphiql_falls_back_to_the_cdn(tmp_path: Path) -> None:
+    from invite_credits import graphiql
+
+    html = '<script src="https://unpkg.com/react@18.2.0/umd/react.production.min.js"></script>'
+    assert graphiql.localize(html, tmp_path) == (html, 1)
+    (tmp_path / "react" / "umd").mkdir(parents=True)
+    (tmp_path / "react" / "package.json").write_text('{"version": "18.2.0"}')
+    (tmp_path / "react" / "umd" / "react.production.min.js").write_text("x")
+    assert graphiql.localize(html, tmp_path) == (
+        '<script src="/graphiql-assets/react/umd/react.production.min.js"></script>', 0)

@@ -36,3 +36,21 @@ def test_frontend_client(live_server: LiveServer) -> None:
                             timeout=120, env={**os.environ, "API_URL": live_server.url + "/graphql"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "# fail 0" in result.stdout
+
+
+def test_graphiql_in_a_browser_offline(live_server: LiveServer) -> None:
+    from invite_credits import graphiql
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists() or not (graphiql.assets_dir() / "graphiql").exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must install chromium and web/graphiql (see .ci/run)")
+        pytest.skip("chromium or web/graphiql missing")
+    artifacts = Path(os.environ.get("ARTIFACTS_DIR", Path(__file__).resolve().parents[1] / "artifacts"))
+    artifacts.mkdir(parents=True, exist_ok=True)
+    shot = artifacts / "graphiql.png"
+    result = subprocess.run([_node(), "--test", "graphiql.test.mjs"], cwd=JS, capture_output=True, text=True,
+                            timeout=180, env={**os.environ, "API_URL": live_server.url, "SCREENSHOT": str(shot),
+                                              "CHROMIUM": chromium})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "# fail 0" in result.stdout and shot.stat().st_size > 10_000

@@ -14,12 +14,13 @@ import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from . import auth
+from . import auth, graphiql
 from .api.context import Context
 from .api.schema import create_schema
 from .clock import Clock
@@ -43,6 +44,15 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
                                cache_size=s.document_cache_size)
         super().__init__(schema, **kwargs)
         self.app_state = app_state
+        self._ide_html: str | None = None
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        if self._ide_html is None:
+            self._ide_html, remote = graphiql.localize(self.graphql_ide_html, graphiql.assets_dir())
+            if remote:
+                log.warning("GraphiQL: %d files load from the CDN; run `npm ci --prefix web/graphiql` to serve "
+                            "them locally", remote)
+        return HTMLResponse(self._ide_html)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -243,6 +253,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
+            Mount(graphiql.MOUNT, StaticFiles(directory=graphiql.assets_dir(), check_dir=False)),
         ],
         lifespan=lifespan,
     )

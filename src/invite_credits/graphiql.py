@@ -1,0 +1,51 @@
+"""GraphiQL that works without internet: the page's CDN files, served from the npm install in web/graphiql.
+
+Strawberry's page loads exact versions from unpkg with integrity hashes. When the same
+package version is installed locally, its URL is pointed at our own static route; the
+integrity hash stays, so the browser still verifies every byte. Anything missing stays on
+the CDN.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+CDN = re.compile(r"https://unpkg\.com/((?:@[\w.-]+/)?[\w.-]+)@([\w.-]+)/([\w./-]+)")
+MOUNT = "/graphiql-assets"
+
+
+def assets_dir() -> Path:
+    override = os.environ.get("INVITE_CREDITS_GRAPHIQL_ASSETS")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "web" / "graphiql" / "node_modules"
+
+
+def _installed_version(directory: Path, package: str) -> str | None:
+    try:
+        data = json.loads((directory / package / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    version = data.get("version")
+    return version if isinstance(version, str) else None
+
+
+def localize(html: str, directory: Path, mount: str = MOUNT) -> tuple[str, int]:
+    """The page with every CDN file that is installed locally (same version) served from `mount`.
+
+    Returns the page and how many files stayed on the CDN.
+    """
+    remote = 0
+
+    def swap(match: re.Match[str]) -> str:
+        nonlocal remote
+        package, version, path = match.groups()
+        if _installed_version(directory, package) == version and (directory / package / path).is_file():
+            return f"{mount}/{package}/{path}"
+        remote += 1
+        return match.group(0)
+
+    return CDN.sub(swap, html), remote

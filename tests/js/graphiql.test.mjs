@@ -1,0 +1,46 @@
+// GraphiQL in a real browser, offline: headless Chromium (Debian's) driven by playwright-core.
+// Every request that leaves the server under test is refused, so the page must work without internet.
+// Run with: API_URL=http://127.0.0.1:PORT SCREENSHOT=path.png node --test graphiql.test.mjs
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { chromium } from 'playwright-core';
+
+const base = process.env.API_URL;
+const screenshot = process.env.SCREENSHOT ?? 'graphiql.png';
+
+test('GraphiQL loads offline and runs a typed policy query', async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage();
+    const refused = [];
+    await page.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith(base) || url.startsWith('data:')) return route.continue();
+      refused.push(url);
+      return route.abort();
+    });
+    const failures = [];
+    page.on('pageerror', (error) => failures.push(String(error)));
+
+    await page.goto(`${base}/graphql`, { waitUntil: 'networkidle' });
+    const editor = page.locator('.graphiql-query-editor .CodeMirror');
+    await editor.waitFor({ timeout: 30000 });
+    await editor.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.type('{ policy { balanceCap initialCredits } }');
+    await page.locator('.graphiql-execute-button').click();
+    const response = page.locator('.graphiql-response');
+    await response.getByText('"balanceCap": 200').waitFor({ timeout: 30000 });
+    assert.match(await response.innerText(), /"initialCredits": 15/);
+    await page.screenshot({ path: screenshot, fullPage: true });
+    assert.deepEqual(refused, [], 'the page asked the internet for something');
+    assert.deepEqual(failures, []);
+  } finally {
+    await browser.close();
+  }
+});
