@@ -54,3 +54,12 @@ def test_graphiql_in_a_browser_offline(live_server: LiveServer) -> None:
                                               "CHROMIUM": chromium})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "# fail 0" in result.stdout and shot.stat().st_size > 10_000
+
+
+def test_schema_lint() -> None:
+    _node()
+    linter = JS / "node_modules" / ".bin" / "graphql-schema-linter"
+    root = JS.parents[1]
+    result = subprocess.run([str(linter), "-c", str(root), str(root / "schema.graphql")], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -41,3 +41,21 @@ def test_every_type_and_field_has_a_description_or_is_plumbing() -> None:
         and name not in ("Query", "Mutation") and not t.description
     ]
     assert undocumented == []
+
+
+def test_no_unannounced_breaking_change_since_the_release() -> None:
+    from graphql import build_schema, find_breaking_changes
+
+    released = build_schema((ROOT / "schema.released.graphql").read_text(encoding="utf-8"))
+    current = build_schema((ROOT / "schema.graphql").read_text(encoding="utf-8"))
+    announced = (ROOT / "docs" / "breaking-changes.md").read_text(encoding="utf-8")
+    changes = [f"{c.type.name}: {c.description}" for c in find_breaking_changes(released, current)]
+    assert [c for c in changes if f"- {c}" not in announced] == []
+
+
+def test_breaking_change_check_can_fail() -> None:
+    from graphql import build_schema, find_breaking_changes
+
+    released = build_schema("type Query { a: Int b: Int }")
+    assert [c.type.name for c in find_breaking_changes(released, build_schema("type Query { a: Int }"))] == [
+        "FIELD_REMOVED"]

@@ -13,10 +13,10 @@ from .errors import bad_input
 
 @strawberry.type(description="Where a page stands in its connection.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="More items follow this page.")
+    has_previous_page: bool = strawberry.field(description="This page started after a cursor.")
+    start_cursor: str | None = strawberry.field(description="The first edge's cursor.")
+    end_cursor: str | None = strawberry.field(description="The last edge's cursor.")
 
 
 def page_info(cursors: list[str], has_next: bool, after: str | None) -> PageInfo:

@@ -107,89 +107,89 @@ def _now(root: _Outcome) -> DateTime | None:
 _user_errors = strawberry.field(description="Refusals; empty when the mutation took effect.")
 
 
-@strawberry.type
+@strawberry.type(description="The new member, with their private fields, and a token to act as them.")
 class SignUpPayload(_Outcome):
     member: Member | None = strawberry.field(resolver=_member, description="The new member, private fields included.")
     token: str | None = strawberry.field(resolver=_token, description="A member token for the new member.")
     user_errors: list[UserError] = _user_errors
 
 
-@strawberry.type
+@strawberry.type(description="The profile after the edit, and what completing it earned.")
 class UpdateProfilePayload(_Outcome):
-    profile: Profile | None = strawberry.field(resolver=_profile)
-    ledger_entry: LedgerEntry | None = strawberry.field(resolver=_ledger_entry)
-    balance: Balance | None = strawberry.field(resolver=_balance)
+    profile: Profile | None = strawberry.field(description="The profile after the edit.", resolver=_profile)
+    ledger_entry: LedgerEntry | None = strawberry.field(description="The ledger entry the mutation wrote; null when it wrote none.", resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(description="The member's balance after the mutation.", resolver=_balance)
     user_errors: list[UserError] = _user_errors
 
 
-@strawberry.type
+@strawberry.type(description="What importContacts imported and earned.")
 class ImportContactsPayload(_Outcome):
     imported: int = strawberry.field(
         resolver=_imported, description="Contacts newly imported by this call (duplicates and known ones left out)."
     )
-    ledger_entry: LedgerEntry | None = strawberry.field(resolver=_ledger_entry)
-    balance: Balance | None = strawberry.field(resolver=_balance)
+    ledger_entry: LedgerEntry | None = strawberry.field(description="The ledger entry the mutation wrote; null when it wrote none.", resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(description="The member's balance after the mutation.", resolver=_balance)
     user_errors: list[UserError] = _user_errors
 
 
-@strawberry.type
+@strawberry.type(description="What following the company changed.")
 class FollowCompanyPayload(_Outcome):
-    company: Company | None = strawberry.field(resolver=_company)
-    ledger_entry: LedgerEntry | None = strawberry.field(resolver=_ledger_entry)
-    balance: Balance | None = strawberry.field(resolver=_balance)
+    company: Company | None = strawberry.field(description="The company followed.", resolver=_company)
+    ledger_entry: LedgerEntry | None = strawberry.field(description="The ledger entry the mutation wrote; null when it wrote none.", resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(description="The member's balance after the mutation.", resolver=_balance)
     user_errors: list[UserError] = _user_errors
 
 
-@strawberry.type
+@strawberry.type(description="The company after unfollowing.")
 class UnfollowCompanyPayload(_Outcome):
-    company: Company | None = strawberry.field(resolver=_company)
+    company: Company | None = strawberry.field(description="The company.", resolver=_company)
     user_errors: list[UserError] = _user_errors
 
 
-@strawberry.type
+@strawberry.type(description="The contribution and what it earned.")
 class PostDiscussionPayload(_Outcome):
-    post: DiscussionPost | None = strawberry.field(resolver=_post)
-    ledger_entry: LedgerEntry | None = strawberry.field(resolver=_ledger_entry)
-    balance: Balance | None = strawberry.field(resolver=_balance)
+    post: DiscussionPost | None = strawberry.field(description="The new contribution.", resolver=_post)
+    ledger_entry: LedgerEntry | None = strawberry.field(description="The ledger entry the mutation wrote; null when it wrote none.", resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(description="The member's balance after the mutation.", resolver=_balance)
     user_errors: list[UserError] = _user_errors
 
 
-@strawberry.type
+@strawberry.type(description="The invitation sent and the credit it cost.")
 class SendInvitationPayload(_Outcome):
-    invitation: Invitation | None = strawberry.field(resolver=_invitation)
-    ledger_entry: LedgerEntry | None = strawberry.field(resolver=_ledger_entry)
-    balance: Balance | None = strawberry.field(resolver=_balance)
+    invitation: Invitation | None = strawberry.field(description="The invitation sent.", resolver=_invitation)
+    ledger_entry: LedgerEntry | None = strawberry.field(description="The ledger entry the mutation wrote; null when it wrote none.", resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(description="The member's balance after the mutation.", resolver=_balance)
     user_errors: list[UserError] = _user_errors
 
 
-@strawberry.type
+@strawberry.type(description="The invitation after the action, and what it earned.")
 class InvitationPayload(_Outcome):
-    invitation: Invitation | None = strawberry.field(resolver=_invitation)
-    ledger_entry: LedgerEntry | None = strawberry.field(resolver=_ledger_entry)
-    balance: Balance | None = strawberry.field(resolver=_balance)
+    invitation: Invitation | None = strawberry.field(description="The invitation after the action.", resolver=_invitation)
+    ledger_entry: LedgerEntry | None = strawberry.field(description="The ledger entry the mutation wrote; null when it wrote none.", resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(description="The member's balance after the mutation.", resolver=_balance)
     user_errors: list[UserError] = _user_errors
 
 
-@strawberry.type
+@strawberry.type(description="The member with their new tier.")
 class SetMemberTierPayload(_Outcome):
-    member: Member | None = strawberry.field(resolver=_member)
+    member: Member | None = strawberry.field(description="The member with the new tier.", resolver=_member)
     user_errors: list[UserError] = _user_errors
 
 
-@strawberry.type
+@strawberry.type(description="What adjustCredits wrote.")
 class AdjustCreditsPayload(_Outcome):
-    ledger_entry: LedgerEntry | None = strawberry.field(resolver=_ledger_entry)
-    balance: Balance | None = strawberry.field(resolver=_balance)
+    ledger_entry: LedgerEntry | None = strawberry.field(description="The ledger entry the mutation wrote; null when it wrote none.", resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(description="The member's balance after the mutation.", resolver=_balance)
     user_errors: list[UserError] = _user_errors
 
 
-@strawberry.type
+@strawberry.type(description="The company createCompany made.")
 class CreateCompanyPayload(_Outcome):
-    company: Company | None = strawberry.field(resolver=_company)
+    company: Company | None = strawberry.field(description="The new company.", resolver=_company)
     user_errors: list[UserError] = _user_errors
 
 
-@strawberry.type
+@strawberry.type(description="The service's time after advanceTestClock.")
 class AdvanceTestClockPayload(_Outcome):
     now: DateTime | None = strawberry.field(resolver=_now, description="The service's time after the move.")
     user_errors: list[UserError] = _user_errors
@@ -209,35 +209,35 @@ async def _attempt(payload: type[Any], action: Awaitable[Outcome]) -> Any:
 _KEY = strawberry.field(default=None, description="Repeat it to retry safely: the first answer comes back.")
 
 
-@strawberry.input
+@strawberry.input(description="A job for the profile.")
 class PositionInput:
-    title: str
-    organization: str
+    title: str = strawberry.field(description="The role.")
+    organization: str = strawberry.field(description="Where.")
 
 
-@strawberry.input
+@strawberry.input(description="A school for the profile.")
 class EducationInput:
-    school: str
-    degree: str | None = None
+    school: str = strawberry.field(description="The school.")
+    degree: str | None = strawberry.field(default=None, description="The degree, if any.")
 
 
-@strawberry.input
+@strawberry.input(description="Who is joining, and whose referral code brought them.")
 class SignUpInput:
-    email: str
-    name: str
-    referral_code: str | None = None
+    email: str = strawberry.field(description="Unique, compared case-insensitively after trimming.")
+    name: str = strawberry.field(description="Display name, at most 100 characters.")
+    referral_code: str | None = strawberry.field(default=None, description="Another member's referral code: they earn 3 credits.")
     idempotency_key: str | None = _KEY
 
 
 @strawberry.input(description="Fields left out are unchanged; a list given replaces the list; null clears a field.")
 class UpdateProfileInput:
-    name: str | None = strawberry.UNSET
-    headline: str | None = strawberry.UNSET
-    about: str | None = strawberry.UNSET
-    location: str | None = strawberry.UNSET
-    experience: list[PositionInput] | None = strawberry.UNSET
-    education: list[EducationInput] | None = strawberry.UNSET
-    skills: list[str] | None = strawberry.UNSET
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="Display name; cannot be cleared.")
+    headline: str | None = strawberry.field(default=strawberry.UNSET, description="At most 220 characters.")
+    about: str | None = strawberry.field(default=strawberry.UNSET, description="At most 2,600 characters.")
+    location: str | None = strawberry.field(default=strawberry.UNSET, description="At most 100 characters.")
+    experience: list[PositionInput] | None = strawberry.field(default=strawberry.UNSET, description="Replaces the list.")
+    education: list[EducationInput] | None = strawberry.field(default=strawberry.UNSET, description="Replaces the list.")
+    skills: list[str] | None = strawberry.field(default=strawberry.UNSET, description="Replaces the list.")
     idempotency_key: str | None = _KEY
 
     def to_command(self) -> ProfileUpdate:
@@ -253,93 +253,93 @@ class UpdateProfileInput:
         return ProfileUpdate(**values, cleared=cleared)
 
 
-@strawberry.input
+@strawberry.input(description="One imported contact.")
 class ContactInput:
-    email: str
-    name: str | None = None
+    email: str = strawberry.field(description="The contact's email; trimmed and compared case-insensitively.")
+    name: str | None = strawberry.field(default=None, description="The contact's name, if known.")
 
 
-@strawberry.input
+@strawberry.input(description="Contacts to import, at most 1,000 a call.")
 class ImportContactsInput:
-    contacts: list[ContactInput]
+    contacts: list[ContactInput] = strawberry.field(description="The contacts; one malformed contact refuses the whole call.")
     idempotency_key: str | None = _KEY
 
 
-@strawberry.input
+@strawberry.input(description="The company to follow.")
 class FollowCompanyInput:
-    company_id: strawberry.ID
+    company_id: strawberry.ID = strawberry.field(description="The company.")
     idempotency_key: str | None = _KEY
 
 
-@strawberry.input
+@strawberry.input(description="The company to stop following.")
 class UnfollowCompanyInput:
-    company_id: strawberry.ID
+    company_id: strawberry.ID = strawberry.field(description="The company.")
     idempotency_key: str | None = _KEY
 
 
-@strawberry.input
+@strawberry.input(description="A post, comment or article.")
 class PostDiscussionInput:
-    kind: DiscussionKind
-    body: str
+    kind: DiscussionKind = strawberry.field(description="Post, comment or article.")
+    body: str = strawberry.field(description="Non-blank, at most 3,000 characters.")
     idempotency_key: str | None = _KEY
 
 
-@strawberry.input
+@strawberry.input(description="The member to invite, and an optional personal message.")
 class SendInvitationInput:
-    invitee_id: strawberry.ID
-    message: str | None = None
+    invitee_id: strawberry.ID = strawberry.field(description="The member to invite.")
+    message: str | None = strawberry.field(default=None, description="A personal message, at most 300 characters.")
     idempotency_key: str | None = _KEY
 
 
-@strawberry.input
+@strawberry.input(description="The invitation to act on.")
 class InvitationActionInput:
-    invitation_id: strawberry.ID
+    invitation_id: strawberry.ID = strawberry.field(description="The invitation.")
     idempotency_key: str | None = _KEY
 
 
-@strawberry.input
+@strawberry.input(description="The follow-up message to add to a pending invitation.")
 class FollowUpInvitationInput:
-    invitation_id: strawberry.ID
-    message: str
+    invitation_id: strawberry.ID = strawberry.field(description="The invitation you sent.")
+    message: str = strawberry.field(description="At most 300 characters.")
     idempotency_key: str | None = _KEY
 
 
-@strawberry.input
+@strawberry.input(description="The member and their new tier.")
 class SetMemberTierInput:
-    member_id: strawberry.ID
-    tier: TierEnum
+    member_id: strawberry.ID = strawberry.field(description="The member.")
+    tier: TierEnum = strawberry.field(description="The new tier; credits are untouched.")
     idempotency_key: str | None = _KEY
 
 
-@strawberry.input
+@strawberry.input(description="An admin's change to a member's credits.")
 class AdjustCreditsInput:
-    member_id: strawberry.ID
-    amount: int
-    note: str
+    member_id: strawberry.ID = strawberry.field(description="The member.")
+    amount: int = strawberry.field(description="Credits to add (positive) or take (negative), at most 1,000 either way.")
+    note: str = strawberry.field(description="Why: shown on the ledger entry.")
     idempotency_key: str | None = _KEY
 
 
-@strawberry.input
+@strawberry.input(description="A new company.")
 class CreateCompanyInput:
-    name: str
-    slug: str
+    name: str = strawberry.field(description="Display name, at most 100 characters.")
+    slug: str = strawberry.field(description="Unique: lowercase letters, digits and single hyphens.")
     idempotency_key: str | None = _KEY
 
 
-@strawberry.input
+@strawberry.input(description="Where to move the test clock.")
 class AdvanceTestClockInput:
-    to: DateTime
+    to: DateTime = strawberry.field(description="The new time; never earlier than the current one.")
 
 
 @strawberry.type(description="The rules in force.")
 class Policy:
-    initial_credits: int
-    initial_credits_academic: int
-    balance_cap: int
-    credit_lifetime_months: int
-    invitation_cost: int
-    message_max_length: int
-    earning: list[EarningRule]
+    initial_credits: int = strawberry.field(description="Credits on sign-up.")
+    initial_credits_academic: int = strawberry.field(description="Credits on sign-up with an academic (.edu) email.")
+    balance_cap: int = strawberry.field(description="No grant lifts the available balance above this.")
+    credit_lifetime_months: int = strawberry.field(description="Credits expire this many calendar months after they are granted.")
+    invitation_cost: int = strawberry.field(description="Credits one invitation costs (recruiters pay nothing).")
+    message_max_length: int = strawberry.field(description="The longest personal message, in characters.")
+    earning: list[EarningRule] = strawberry.field(description="Every way to earn credits, with its limit.")
 
 
 # -- the roots -------------------------------------------------------------------------------------------
@@ -364,7 +364,7 @@ async def _readable_invitation(info: Info, invitation_id: int | None) -> Invitat
     return Invitation.of(view)
 
 
-@strawberry.type
+@strawberry.type(description="Reads. Private member data needs the member's or an admin's token.")
 class Query:
     @strawberry.field(description="Any object by its global ID; null when it does not exist or is not yours to see.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
@@ -444,7 +444,7 @@ async def _answer(info: Info, input: InvitationActionInput, status: str) -> Invi
     return result
 
 
-@strawberry.type
+@strawberry.type(description="Every change goes through a mutation with one input and a payload with userErrors.")
 class Mutation:
     @strawberry.mutation(description="Join the network: 15 credits, or 30 for an academic (.edu) email.")
     async def sign_up(self, info: Info, input: SignUpInput) -> SignUpPayload:

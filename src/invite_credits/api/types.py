@@ -36,13 +36,13 @@ class DiscussionKind(Enum):
 
 @strawberry.interface(description="An object with a global ID, fetchable with Query.node.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Global ID, opaque.")
 
 
 @strawberry.type(description="A refusal the member can act on. The mutation changed nothing.")
 class UserError:
-    code: UserErrorCode
-    message: str
+    code: UserErrorCode = strawberry.field(description="What went wrong, for code to act on.")
+    message: str = strawberry.field(description="What went wrong, for a person to read.")
     field: list[str] | None = strawberry.field(
         default=None, description='Path to the input field at fault, e.g. ["input", "message"].'
     )
@@ -69,9 +69,9 @@ class Balance:
 
 @strawberry.type(description="One way to earn credits, with this member's progress against its limit.")
 class EarningRule:
-    reason: LedgerReason
-    credits_per_action: int
-    period: LimitPeriod
+    reason: LedgerReason = strawberry.field(description="The ledger reason these credits carry.")
+    credits_per_action: int = strawberry.field(description="Credits one action earns.")
+    period: LimitPeriod = strawberry.field(description="The span the limit counts over.")
     limit: int | None = strawberry.field(description="Null when the reason has no limit.")
     earned: int = strawberry.field(description="Credits granted for this reason in the current period.")
     remaining: int | None = strawberry.field(description="Null when the reason has no limit.")
@@ -79,36 +79,36 @@ class EarningRule:
 
 @strawberry.type(description="A job on a member's profile.")
 class Position:
-    title: str
-    organization: str
+    title: str = strawberry.field(description="The role.")
+    organization: str = strawberry.field(description="Where.")
 
 
 @strawberry.type(description="A school on a member's profile.")
 class Education:
-    school: str
-    degree: str | None
+    school: str = strawberry.field(description="The school.")
+    degree: str | None = strawberry.field(description="The degree, if given.")
 
 
 @strawberry.type(description="A member's profile.")
 class Profile:
-    headline: str | None
-    about: str | None
-    location: str | None
-    experience: list[Position]
-    education: list[Education]
-    skills: list[str]
+    headline: str | None = strawberry.field(description="One line under the name.")
+    about: str | None = strawberry.field(description="A longer introduction.")
+    location: str | None = strawberry.field(description="Where the member is.")
+    experience: list[Position] = strawberry.field(description="Jobs.")
+    education: list[Education] = strawberry.field(description="Schools.")
+    skills: list[str] = strawberry.field(description="Skills; three make that section complete.")
     completion: int = strawberry.field(description="0 to 100, in steps of one sixth, rounded down.")
 
 
 @strawberry.type(description="A credit lot: what one grant added, and what is left of it.")
 class CreditLot(Node):
     view: strawberry.Private[LotView]
-    id: strawberry.ID
-    reason: LedgerReason
-    amount: int
+    id: strawberry.ID = strawberry.field(description="Global ID.")
+    reason: LedgerReason = strawberry.field(description="Why the credits were granted.")
+    amount: int = strawberry.field(description="Credits the grant added.")
     remaining: int = strawberry.field(description="Credits left; for an expired lot, what it held when it expired.")
-    granted_at: DateTime
-    expires_at: DateTime
+    granted_at: DateTime = strawberry.field(description="When the credits were granted.")
+    expires_at: DateTime = strawberry.field(description="When what is left expires: 12 calendar months after grantedAt.")
 
     @strawberry.field(description="True at and after expiresAt: the lot's credits are gone.")
     def expired(self, info: Info) -> bool:
@@ -125,9 +125,9 @@ class CreditLot(Node):
 @strawberry.type(description="A company members can follow.")
 class Company(Node):
     view: strawberry.Private[CompanyView]
-    id: strawberry.ID
-    name: str
-    slug: str
+    id: strawberry.ID = strawberry.field(description="Global ID.")
+    name: str = strawberry.field(description="Display name.")
+    slug: str = strawberry.field(description="Unique URL name.")
 
     @strawberry.field(description="Whether the signed-in member follows this company (false when anonymous).")
     async def viewer_follows(self, info: Info) -> bool:
@@ -142,10 +142,10 @@ class Company(Node):
 @strawberry.type(description="A post, comment or article in a discussion.")
 class DiscussionPost(Node):
     view: strawberry.Private[PostView]
-    id: strawberry.ID
-    kind: DiscussionKind
-    body: str
-    posted_at: DateTime
+    id: strawberry.ID = strawberry.field(description="Global ID.")
+    kind: DiscussionKind = strawberry.field(description="Post, comment or article.")
+    body: str = strawberry.field(description="The text.")
+    posted_at: DateTime = strawberry.field(description="When it was posted.")
 
     @strawberry.field(description="Who wrote it.")
     async def author(self, info: Info) -> Member | None:
@@ -160,21 +160,21 @@ class DiscussionPost(Node):
 @strawberry.type(description="A connection invitation from one member to another.")
 class Invitation(Node):
     view: strawberry.Private[InvitationView]
-    id: strawberry.ID
-    status: InvitationStatus
-    message: str | None
-    follow_up_message: str | None
-    sent_at: DateTime
-    responded_at: DateTime | None
+    id: strawberry.ID = strawberry.field(description="Global ID.")
+    status: InvitationStatus = strawberry.field(description="Where it stands.")
+    message: str | None = strawberry.field(description="The inviter's personal message, if any.")
+    follow_up_message: str | None = strawberry.field(description="The inviter's one follow-up, if sent.")
+    sent_at: DateTime = strawberry.field(description="When it was sent.")
+    responded_at: DateTime | None = strawberry.field(description="When it was accepted, declined or withdrawn.")
     credits_spent: int = strawberry.field(description="Credits the inviter spent (0 for recruiters).")
 
-    @strawberry.field
+    @strawberry.field(description="Who sent it.")
     async def inviter(self, info: Info) -> Member:
         member = await load_member(info, self.view.inviter_id)
         assert member is not None
         return member
 
-    @strawberry.field
+    @strawberry.field(description="Who was invited.")
     async def invitee(self, info: Info) -> Member:
         member = await load_member(info, self.view.invitee_id)
         assert member is not None
@@ -192,14 +192,14 @@ class Invitation(Node):
 @strawberry.type(description="One change of a member's credits. Entries are never changed or removed.")
 class LedgerEntry(Node):
     view: strawberry.Private[EntryView]
-    id: strawberry.ID
-    occurred_at: DateTime
-    reason: LedgerReason
+    id: strawberry.ID = strawberry.field(description="Global ID.")
+    occurred_at: DateTime = strawberry.field(description="When it happened (for EXPIRED: the lot's expiry time).")
+    reason: LedgerReason = strawberry.field(description="Why credits changed.")
     amount: int = strawberry.field(description="Signed change of available credits: +granted, -spent, -expired.")
     requested: int = strawberry.field(
         description="For grants: what the action earned before the reason's limit and the cap. Otherwise equal to amount."
     )
-    balance_after: int
+    balance_after: int = strawberry.field(description="The member's balance right after this entry.")
     note: str | None = strawberry.field(description="An admin's note on an adjustment.")
     contacts_count: int | None = strawberry.field(description="For CONTACTS_IMPORTED: contacts newly imported.")
 
@@ -236,64 +236,64 @@ class LedgerEntry(Node):
         )
 
 
-@strawberry.type
+@strawberry.type(description="An entry in a page of the ledger.")
 class LedgerEntryEdge:
-    cursor: str
-    node: LedgerEntry
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this entry.")
+    node: LedgerEntry = strawberry.field(description="The entry.")
 
 
 @strawberry.type(description="Ledger entries, newest first.")
 class LedgerEntryConnection:
-    edges: list[LedgerEntryEdge]
-    page_info: PageInfo
+    edges: list[LedgerEntryEdge] = strawberry.field(description="This page's entries.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
 
 
-@strawberry.type
+@strawberry.type(description="A lot in a page of lots.")
 class CreditLotEdge:
-    cursor: str
-    node: CreditLot
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this lot.")
+    node: CreditLot = strawberry.field(description="The lot.")
 
 
 @strawberry.type(description="Credit lots, newest first.")
 class CreditLotConnection:
-    edges: list[CreditLotEdge]
-    page_info: PageInfo
+    edges: list[CreditLotEdge] = strawberry.field(description="This page's lots.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
 
 
-@strawberry.type
+@strawberry.type(description="An invitation in a page of invitations.")
 class InvitationEdge:
-    cursor: str
-    node: Invitation
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this invitation.")
+    node: Invitation = strawberry.field(description="The invitation.")
 
 
 @strawberry.type(description="Invitations, newest first.")
 class InvitationConnection:
-    edges: list[InvitationEdge]
-    page_info: PageInfo
+    edges: list[InvitationEdge] = strawberry.field(description="This page's invitations.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
 
 
-@strawberry.type
+@strawberry.type(description="A member in a page of members.")
 class MemberEdge:
-    cursor: str
-    node: Member
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this member.")
+    node: Member = strawberry.field(description="The member.")
 
 
 @strawberry.type(description="Members, most recently connected first.")
 class MemberConnection:
-    edges: list[MemberEdge]
-    page_info: PageInfo
+    edges: list[MemberEdge] = strawberry.field(description="This page's members.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
 
 
-@strawberry.type
+@strawberry.type(description="A company in a page of companies.")
 class CompanyEdge:
-    cursor: str
-    node: Company
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this company.")
+    node: Company = strawberry.field(description="The company.")
 
 
 @strawberry.type(description="Companies by name.")
 class CompanyConnection:
-    edges: list[CompanyEdge]
-    page_info: PageInfo
+    edges: list[CompanyEdge] = strawberry.field(description="This page's companies.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
 
 
 async def ledger_connection(
@@ -319,11 +319,11 @@ _PRIVATE = "Private: null with a FORBIDDEN error for anyone but the member and a
 @strawberry.type(description="A member of the network.")
 class Member(Node):
     view: strawberry.Private[MemberView]
-    id: strawberry.ID
-    name: str
-    headline: str | None
-    tier: TierEnum
-    joined_at: DateTime
+    id: strawberry.ID = strawberry.field(description="Global ID; also the `sub` of the member's token.")
+    name: str = strawberry.field(description="Display name.")
+    headline: str | None = strawberry.field(description="One line under the name.")
+    tier: TierEnum = strawberry.field(description="FREE, PREMIUM or RECRUITER.")
+    joined_at: DateTime = strawberry.field(description="When the member signed up.")
 
     @strawberry.field(description=_PRIVATE)
     def email(self, info: Info) -> str | None:
