@@ -259,3 +259,12 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.app_state = state
     return BodySizeLimit(app, settings.max_body_bytes)  # type: ignore[return-value]
+
+
+def app_from_env() -> Starlette:
+    """The app of one worker process when `serve --workers N` runs several."""
+    from .observability import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    return create_app(settings)

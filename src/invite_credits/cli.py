@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -25,6 +26,16 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     print(f"invite-credits: GraphQL (and GraphiQL) on http://{settings.host}:{settings.port}/graphql "
           f"database {settings.db_path.resolve()}", file=sys.stderr)
+    if args.workers > 1:
+        if settings.test_clock:
+            print("the test clock needs one worker: it lives in the process", file=sys.stderr)
+            return 2
+        # Worker processes build their app from the environment; WAL lets them share the file.
+        os.environ["INVITE_CREDITS_DB"] = str(settings.db_path.resolve())
+        os.environ.setdefault("INVITE_CREDITS_JWT_SECRET", auth.load_secret(settings))
+        uvicorn.run("invite_credits.app:app_from_env", factory=True, workers=args.workers, host=settings.host,
+                    port=settings.port, log_level="warning", access_log=False, lifespan="on")
+        return 0
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
                 access_log=False, lifespan="on")
     return 0
@@ -155,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = with_db(sub.add_parser("serve", help="serve GraphQL on /graphql and GET /healthz"))
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="server processes sharing the database (default 1)")
     serve.set_defaults(run=_serve)
 
     with_db(sub.add_parser("migrate", help="create or migrate the database")).set_defaults(run=_migrate)

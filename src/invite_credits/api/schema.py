@@ -7,7 +7,9 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ValidationCache
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -544,6 +546,9 @@ def create_schema(
     *, max_depth: int = 12, max_tokens: int = 5000, max_aliases: int = 30, max_cost: int = 5000, cache_size: int = 256
 ) -> strawberry.Schema:
     """The schema with its limits: depth, tokens, aliases and cost, and bounded parse/validation caches."""
+    # The limit rules are built once: the validation cache keys on the rule classes, and
+    # QueryDepthLimiter/MaxAliasesLimiter would make new classes for every request.
+    limit_rules = [depth_rule(max_depth, None), alias_rule(max_aliases)]
     return Schema(
         query=Query,
         mutation=Mutation,
@@ -554,9 +559,8 @@ def create_schema(
             lambda: DocumentCache(maxsize=cache_size),
             lambda: ValidationCache(maxsize=cache_size),
             lambda: QueryCostLimiter(max_cost=max_cost),  # after validation: it overwrites the errors
-            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         ],
         config=StrawberryConfig(auto_camel_case=True, scalar_map={Timestamp: DATETIME_SCALAR}),
     )

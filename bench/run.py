@@ -1,0 +1,418 @@
+"""invite-credits benchmark: the real server, a realistic database, load from wrk, references side by side.
+
+    .venv/bin/python bench/run.py                # the full run (records bench/RESULTS.md)
+    .venv/bin/python bench/run.py --smoke        # seconds, tiny data: what CI runs so this never rots
+
+Everything is measured in one run, alternating scenarios round by round, and every ratio is
+between numbers from this same run. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(BENCH))
+
+from invite_credits import auth, ids  # noqa: E402
+from invite_credits.clock import Clock  # noqa: E402
+from invite_credits.domain.access import Actor  # noqa: E402
+from invite_credits.service import Service  # noqa: E402
+from invite_credits.store.database import Tx, connect  # noqa: E402
+from invite_credits.store.queries import load_queries  # noqa: E402
+from seed import seed_main, seed_sweep  # noqa: E402
+
+SECRET = "bench-secret-long-enough-for-hs256-signatures"
+BALANCE = '{"query":"{ viewer { balance { available } } }"}'
+LEDGER = '{"query":"{ viewer { ledger(first: 20) { edges { node { id reason amount balanceAfter occurredAt } } } } }"}'
+LEDGER_AFTER = ('{"query":"query($a: String) { viewer { ledger(first: 20, after: $a) { edges { node { id reason amount '
+                'balanceAfter } } } } }","variables":{"a":"%s"}}')
+
+
+@dataclass
+class Config:
+    members: int
+    heavy: int
+    sweep_members: int
+    sweep_lots: int
+    seconds: float
+    rounds: int
+    concurrency: list[int]
+    threads: int
+    workers: int
+    synchronous: str
+    work: Path
+    offset: int = 0  # send pairs and contacts used so far
+
+
+@dataclass
+class Sample:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    bad: int
+    wrk_cpu_s: float
+
+
+@dataclass
+class Results:
+    samples: dict[str, list[Sample]] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, name: str, sample: Sample) -> None:
+        self.samples.setdefault(name, []).append(sample)
+
+    def median(self, name: str) -> Sample:
+        runs = self.samples[name]
+        return Sample(
+            rps=statistics.median(s.rps for s in runs), p50_ms=statistics.median(s.p50_ms for s in runs),
+            p99_ms=statistics.median(s.p99_ms for s in runs), bad=sum(s.bad for s in runs),
+            wrk_cpu_s=statistics.median(s.wrk_cpu_s for s in runs),
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code in (200, 405):
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def start_server(cfg: Config, db: Path, *, test_clock: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+    """The product, started through the same CLI users run."""
+    port = free_port()
+    script = Path(sys.executable).with_name("invite-credits")
+    env = {**os.environ, "INVITE_CREDITS_JWT_SECRET": SECRET, "INVITE_CREDITS_SYNCHRONOUS": cfg.synchronous,
+           "INVITE_CREDITS_SWEEP_INTERVAL": "3600", "INVITE_CREDITS_LOG_LEVEL": "WARNING"}
+    if test_clock:
+        env["INVITE_CREDITS_TEST_CLOCK"] = "1"
+    process = subprocess.Popen([str(script), "serve", "--db", str(db), "--port", str(port),
+                                "--workers", str(1 if test_clock else cfg.workers)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(url + "/healthz", process)
+    return process, url
+
+
+def start_floor(cfg: Config) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "floor:app", "--port", str(port), "--log-level",
+                                "warning", "--no-access-log", "--workers", str(cfg.workers)],
+                               cwd=BENCH, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.post(url + "/graphql", content=b"{}", timeout=1)
+            return process, url
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def peak_rss_mb(process: subprocess.Popen[bytes]) -> float:
+    """Largest resident set of the server and its worker processes, from /proc."""
+    pids = [process.pid]
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    peak = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]))
+    return peak / 1024
+
+
+def write_lua_data(path: Path, tokens: list[str], pairs: list[tuple[str, str]]) -> None:
+    with path.open("w") as f:
+        f.write("return {\ntokens = {\n")
+        f.writelines(f'"{t}",\n' for t in tokens)
+        f.write("},\npairs = {\n")
+        f.writelines(f'{{"{t}", "{i}"}},\n' for t, i in pairs)
+        f.write("}}\n")
+
+
+def wrk(cfg: Config, url: str, data: Path, mode: str, connections: int, body: str = "") -> Sample:
+    threads = min(cfg.threads, connections)
+    env = {**os.environ, "BENCH_DATA": str(data), "BENCH_MODE": mode, "BENCH_BODY": body,
+           "BENCH_THREADS": str(threads), "BENCH_OFFSET": str(cfg.offset)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{cfg.seconds}s", "--timeout", "10s",
+         "-s", str(BENCH / "wrk" / "graphql.lua"), url + "/graphql"],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = next(x for x in out.splitlines() if x.startswith("BENCH_JSON "))
+    r = json.loads(line.removeprefix("BENCH_JSON "))
+    if mode != "read":
+        cfg.offset += r["requests"] + connections * 2
+    return Sample(rps=r["requests"] / (r["duration_us"] / 1e6), p50_ms=r["p50_us"] / 1000, p99_ms=r["p99_us"] / 1000,
+                  bad=r["bad"] + r["socket_errors"],
+                  wrk_cpu_s=(after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+
+
+# -- the raw sqlite3 reference ------------------------------------------------------------------------------
+class _OneCommitPerWrite:
+    """A Database stand-in: the service's own write function, one BEGIN IMMEDIATE ... COMMIT each, in-process."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.queries = load_queries()
+
+    async def write(self, fn: Any) -> Any:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            value = fn(Tx(self.conn, self.queries, int(time.time())))
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+        return value
+
+
+def raw_sqlite_sends(cfg: Config, db: Path, pairs: list[tuple[int, int]]) -> float:
+    """Sends per second running the send transaction straight on sqlite3, one commit per send."""
+    conn = connect(db, cfg.synchronous)
+    service = Service(_OneCommitPerWrite(conn), Clock())  # type: ignore[arg-type]
+
+    async def run() -> float:
+        done = 0
+        started = time.perf_counter()
+        for inviter, invitee in pairs:
+            await service.send_invitation(Actor(inviter), invitee, None)
+            done += 1
+            if time.perf_counter() - started > cfg.seconds:
+                break
+        return done / (time.perf_counter() - started)
+
+    try:
+        return asyncio.run(run())
+    finally:
+        conn.close()
+
+
+# -- the run ------------------------------------------------------------------------------------------------
+def main_benchmarks(cfg: Config, results: Results) -> None:
+    db = cfg.work / "bench.db"
+    started = time.perf_counter()
+    seeded = seed_main(db, cfg.members, cfg.heavy)
+    results.notes["seed"] = {**seeded, "seconds": round(time.perf_counter() - started, 1)}
+    light = list(range(2, cfg.members + 1))
+    tokens = [auth.member_token(SECRET, m, 3600 * 6) for m in light[:2000]]
+    # Senders 2.. each invite the next ten members: every pair is new and never reversed.
+    send_pairs = [(s, s + k) for s in light for k in range(1, 11) if s + k <= cfg.members]
+    half = len(send_pairs) // 2
+    raw_pairs, http_pairs = send_pairs[half:], send_pairs[:half]
+    data = cfg.work / "data.lua"
+    write_lua_data(data, tokens, [(auth.member_token(SECRET, s, 3600 * 6), ids.encode("Member", i))
+                                  for s, i in http_pairs])
+
+    floor, floor_url = start_floor(cfg)
+    server, url = start_server(cfg, db)
+    try:
+        scenarios: list[tuple[str, str, str, str]] = [
+            ("floor", floor_url, "read", BALANCE),
+            ("a_balance", url, "read", BALANCE),
+            ("b_ledger", url, "read", LEDGER),
+            ("c_send", url, "send", ""),
+            ("d_import", url, "import", ""),
+        ]
+        for round_ in range(cfg.rounds):
+            for c in cfg.concurrency:
+                for name, target, mode, body in scenarios:
+                    results.add(f"{name}@{c}", wrk(cfg, target, data, mode, c, body))
+            # The raw sqlite3 reference runs between rounds, on the same file, at the same synchronous setting.
+            chunk = len(raw_pairs) // cfg.rounds
+            results.add("raw_sqlite_send", Sample(raw_sqlite_sends(cfg, db, raw_pairs[round_ * chunk:(round_ + 1) * chunk]),
+                                                  0, 0, 0, 0))
+            deep_reads(cfg, results, url)
+        results.notes["peak_rss_mb"] = round(peak_rss_mb(server), 1)
+    finally:
+        stop(server)
+        stop(floor)
+    results.notes["check"] = subprocess.run([str(Path(sys.executable).with_name("invite-credits")), "check", "--db",
+                                             str(db)], capture_output=True, text=True).stdout.strip().splitlines()[-1]
+
+
+def deep_reads(cfg: Config, results: Results, url: str) -> None:
+    """Balance and a ledger page 5,000 entries deep: member 1 (heavy) against a member with 9 entries."""
+    conn = sqlite3.connect(cfg.work / "bench.db")
+    for label, member in (("heavy", 1), ("light", 2)):
+        count = conn.execute("SELECT count(*) FROM ledger_entries WHERE member_id = ?", (member,)).fetchone()[0]
+        depth = min(5000, max(count - 20, 0))
+        row = conn.execute("SELECT id FROM ledger_entries WHERE member_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+                           (member, max(depth - 1, 0))).fetchone()
+        cursor = ids.encode("LedgerEntryCursor", row[0]) if depth else ""
+        data = cfg.work / f"deep-{label}.lua"
+        write_lua_data(data, [auth.member_token(SECRET, member, 3600 * 6)], [])
+        results.add(f"deep_balance_{label}", wrk(cfg, url, data, "read", 16, BALANCE))
+        results.add(f"deep_ledger_{label}", wrk(cfg, url, data, "read", 16, LEDGER_AFTER % cursor))
+        results.notes[f"deep_{label}_entries"] = count
+    conn.close()
+
+
+def sweep_benchmark(cfg: Config, results: Results) -> None:
+    """Write `sweep_members x sweep_lots` due expiries through advanceTestClock while reads go on."""
+    db = cfg.work / "sweep.db"
+    granted_at = int(time.time()) - 400 * 86400  # expired already: the test clock starts at real time
+    # Lots must not be due when the server starts (its first sweep would take them): grant them in the future.
+    granted_at = int(time.time()) + 86400
+    info = seed_sweep(db, cfg.sweep_members, cfg.sweep_lots, granted_at)
+    server, url = start_server(cfg, db, test_clock=True)
+    try:
+        data = cfg.work / "sweep.lua"
+        write_lua_data(data, [auth.member_token(SECRET, m, 3600 * 6) for m in range(1, min(cfg.sweep_members, 2000) + 1)], [])
+        idle = wrk(cfg, url, data, "read", 16, BALANCE)
+        admin = auth.admin_token(SECRET, 3600)
+        to = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(info["expires_at"] + 60))
+        reader = subprocess.Popen(
+            ["wrk", "-t", "2", "-c", "16", "-d", "600s", "--timeout", "10s", "-s", str(BENCH / "wrk" / "graphql.lua"),
+             url + "/graphql"],
+            env={**os.environ, "BENCH_DATA": str(data), "BENCH_MODE": "read", "BENCH_BODY": BALANCE,
+                 "BENCH_THREADS": "2"}, stdout=subprocess.PIPE, text=True)
+        time.sleep(1)
+        started = time.perf_counter()
+        response = httpx.post(url + "/graphql", timeout=600, headers={"authorization": f"Bearer {admin}"},
+                              json={"query": "mutation($to: DateTime!) { advanceTestClock(input: {to: $to}) { now userErrors { code } } }",
+                                    "variables": {"to": to}})
+        elapsed = time.perf_counter() - started
+        reader.send_signal(2)  # wrk prints its summary on SIGINT
+        out, _ = reader.communicate(timeout=60)
+        assert response.json()["data"]["advanceTestClock"]["userErrors"] == [], response.text
+        line = next(x for x in out.splitlines() if x.startswith("BENCH_JSON "))
+        r = json.loads(line.removeprefix("BENCH_JSON "))
+        during = Sample(rps=r["requests"] / (r["duration_us"] / 1e6), p50_ms=r["p50_us"] / 1000,
+                        p99_ms=r["p99_us"] / 1000, bad=r["bad"], wrk_cpu_s=0)
+    finally:
+        stop(server)
+    written = sqlite3.connect(db).execute("SELECT count(*) FROM ledger_entries WHERE reason = 'EXPIRED'").fetchone()[0]
+    results.notes["sweep"] = {"lots": info["lots"], "written": written, "seconds": round(elapsed, 2),
+                              "idle_p99_ms": round(idle.p99_ms, 2), "during_p99_ms": round(during.p99_ms, 2),
+                              "idle_rps": round(idle.rps), "during_rps": round(during.rps)}
+
+
+# -- the report ---------------------------------------------------------------------------------------------
+def report(cfg: Config, results: Results, command: str) -> str:
+    m = results.median
+    lines = [f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
+             f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, {platform.platform()}",
+             f"Command: `{command}`",
+             f"Settings: synchronous={cfg.synchronous}, workers={cfg.workers}, {cfg.rounds} rounds of {cfg.seconds:g} s "
+             f"per scenario (medians), wrk -t{cfg.threads}",
+             f"Data: {results.notes['seed']}", "",
+             "| scenario | clients | req/s | p50 ms | p99 ms | bad | wrk CPU s |", "|---|---|---|---|---|---|---|"]
+    for c in cfg.concurrency:
+        for name in ("floor", "a_balance", "b_ledger", "c_send", "d_import"):
+            s = m(f"{name}@{c}")
+            lines.append(f"| {name} | {c} | {s.rps:,.0f} | {s.p50_ms:.1f} | {s.p99_ms:.1f} | {s.bad} | {s.wrk_cpu_s:.1f} |")
+    raw = m("raw_sqlite_send").rps
+    top = max(cfg.concurrency)
+    mid = 16 if 16 in cfg.concurrency else cfg.concurrency[len(cfg.concurrency) // 2]
+    ratio_a = m(f"a_balance@{mid}").rps / m(f"floor@{mid}").rps
+    ratio_c = m(f"c_send@{top}").rps / raw
+    deep_b = m("deep_balance_heavy").rps / m("deep_balance_light").rps
+    deep_l = m("deep_ledger_heavy").rps / m("deep_ledger_light").rps
+    read_p99 = max(m(f"a_balance@{top}").p99_ms, m(f"b_ledger@{top}").p99_ms)
+    write_p99 = max(m(f"c_send@{top}").p99_ms, m(f"d_import@{top}").p99_ms)
+    sweep = results.notes.get("sweep", {})
+    lines += ["", f"Raw sqlite3, the send transaction in-process, one commit per send: {raw:,.0f}/s", "",
+              "| target | measured | goal | met |", "|---|---|---|---|",
+              f"| (a) balance / HTTP floor at c={mid} | {ratio_a:.2f}x | >= 0.5x | {'yes' if ratio_a >= 0.5 else 'no'} |",
+              f"| (c) sendInvitation at c={top} / raw sqlite3 | {ratio_c:.2f}x | >= 1.0x | {'yes' if ratio_c >= 1.0 else 'no'} |",
+              f"| read p99 at c={top} | {read_p99:.1f} ms | <= 50 ms | {'yes' if read_p99 <= 50 else 'no'} |",
+              f"| write p99 at c={top} | {write_p99:.1f} ms | <= 100 ms | {'yes' if write_p99 <= 100 else 'no'} |",
+              f"| balance, heavy / light member (req/s) | {deep_b:.2f}x | >= 0.83x (within 1.2x) | {'yes' if deep_b >= 1 / 1.2 else 'no'} |",
+              f"| ledger 5,000 deep, heavy / light (req/s) | {deep_l:.2f}x | >= 0.83x (within 1.2x) | {'yes' if deep_l >= 1 / 1.2 else 'no'} |"]
+    if sweep:
+        ok_time = sweep["seconds"] <= 30 * sweep["lots"] / 1_000_000
+        ratio = sweep["during_p99_ms"] / max(sweep["idle_p99_ms"], 0.001)
+        lines += [f"| sweep of {sweep['lots']:,} due lots | {sweep['seconds']:.1f} s | <= 30 s per 1M | {'yes' if ok_time else 'no'} |",
+                  f"| read p99 during sweep / idle | {ratio:.2f}x ({sweep['during_p99_ms']} / {sweep['idle_p99_ms']} ms) | <= 2x | {'yes' if ratio <= 2 else 'no'} |"]
+    rss = results.notes.get("peak_rss_mb", 0)
+    lines += [f"| peak server RSS | {rss:.0f} MB | <= 250 MB | {'yes' if rss <= 250 else 'no'} |", "",
+              f"Notes: {json.dumps({k: v for k, v in results.notes.items() if k not in ('seed',)})}"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny data, one short round: checks the harness")
+    parser.add_argument("--seconds", type=float)
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--synchronous", default="FULL")
+    parser.add_argument("--no-sweep", action="store_true")
+    parser.add_argument("--record", action="store_true", help="write bench/RESULTS.md")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is missing: apt-get install wrk", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="invite-credits-bench-"))
+    if args.smoke:
+        cfg = Config(members=1000, heavy=200, sweep_members=100, sweep_lots=5, seconds=args.seconds or 1,
+                     rounds=args.rounds or 1, concurrency=[1, 4], threads=2, workers=args.workers,
+                     synchronous=args.synchronous, work=work)
+    else:
+        cfg = Config(members=100_000, heavy=100_020, sweep_members=100_000, sweep_lots=10,
+                     seconds=args.seconds or 8, rounds=args.rounds or 3, concurrency=[1, 16, 64], threads=2,
+                     workers=args.workers, synchronous=args.synchronous, work=work)
+    results = Results()
+    try:
+        main_benchmarks(cfg, results)
+        if not args.no_sweep:
+            sweep_benchmark(cfg, results)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    text = report(cfg, results, " ".join(["bench/run.py", *(argv if argv is not None else sys.argv[1:])]))
+    print(text)
+    if args.record:
+        (BENCH / "RESULTS.md").write_text("# Benchmark results\n\n" + text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
