@@ -1,7 +1,11 @@
--- wrk script for every GraphQL scenario. BENCH_DATA names a Lua file returning
--- { tokens = {...}, pairs = {{token, inviteeId}, ...} }; BENCH_MODE is read, send or import;
--- BENCH_BODY is the JSON body for read mode. Prints one BENCH_JSON line when done.
-local data = dofile(os.getenv("BENCH_DATA"))
+-- wrk script for every GraphQL scenario. BENCH_DATA names a text file of lines "T <token>" (readers)
+-- and "P <token> <inviteeId>" (one send each); BENCH_MODE is read, send or import; BENCH_BODY is the
+-- JSON body for read mode. Prints one BENCH_JSON line when done.
+local data = { tokens = {}, pairs = {} }
+for line in io.lines(os.getenv("BENCH_DATA")) do
+  local kind, a, b = line:match("^(%a) (%S+) ?(%S*)$")
+  if kind == "T" then table.insert(data.tokens, a) elseif kind == "P" then table.insert(data.pairs, { a, b }) end
+end
 local mode = os.getenv("BENCH_MODE")
 local read_body = os.getenv("BENCH_BODY")
 local threads = {}
