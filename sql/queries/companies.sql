@@ -9,6 +9,7 @@ SELECT * FROM companies WHERE slug = :slug;
 
 -- name: companies_page
 -- By name then id; :search matches name or slug, case-insensitively.
+-- slow: a search scans the companies table
 SELECT * FROM companies
  WHERE (:search IS NULL OR instr(lower(name), lower(:search)) > 0 OR instr(slug, lower(:search)) > 0)
    AND (:after_name IS NULL OR name > :after_name OR (name = :after_name AND id > :after_id))

@@ -32,6 +32,7 @@ SELECT coalesce(sum(amount), 0) AS granted
 
 -- name: granted_by_reason_since
 -- Credits granted per reason, for the member's earning progress.
+-- slow: sums every entry of the member's earning reasons
 SELECT reason, coalesce(sum(amount), 0) AS granted
   FROM ledger_entries
  WHERE member_id = :member_id AND occurred_at >= :since

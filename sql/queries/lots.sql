@@ -15,23 +15,43 @@ SELECT id, remaining, expires_at
 -- name: lot_draw
 UPDATE credit_lots SET remaining = remaining - :amount WHERE id = :id AND remaining >= :amount;
 
--- name: lots_due_for_member
--- One member's lots that expired with credit left and are not yet written off, oldest expiry first.
-SELECT id, member_id, remaining, expires_at
-  FROM credit_lots
- WHERE member_id = :member_id AND remaining > 0 AND written_off = 0 AND expires_at <= :now
- ORDER BY expires_at, id;
-
 -- name: lots_due
--- Every member's lots due for write-off, a bounded batch at a time, oldest expiry first.
+-- The oldest due lot, for the sweep's lag.
 SELECT id, member_id, remaining, expires_at
   FROM credit_lots
  WHERE remaining > 0 AND written_off = 0 AND expires_at <= :now
- ORDER BY expires_at, member_id
+ ORDER BY expires_at, member_id, id
  LIMIT :limit;
 
--- name: lot_write_off
-UPDATE credit_lots SET written_off = 1 WHERE id = :id AND written_off = 0;
+-- name: expiry_entries_insert
+-- One EXPIRED entry per due lot (at most :limit, oldest first; one member's when :member_id is set),
+-- dated at the lot's expiry, continuing each member's balance chain: the SELECT is read before any row
+-- is inserted, so each member's running total starts from their last entry.
+INSERT INTO ledger_entries (member_id, occurred_at, reason, amount, requested, balance_after, lot_id)
+SELECT due.member_id, due.expires_at, 'EXPIRED', -due.remaining, -due.remaining,
+       coalesce((SELECT e.balance_after FROM ledger_entries AS e
+                  WHERE e.member_id = due.member_id ORDER BY e.id DESC LIMIT 1), 0)
+         - sum(due.remaining) OVER (PARTITION BY due.member_id ORDER BY due.expires_at, due.id
+                                    ROWS UNBOUNDED PRECEDING),
+       due.id
+  FROM (SELECT id, member_id, remaining, expires_at
+          FROM credit_lots
+         WHERE remaining > 0 AND written_off = 0 AND expires_at <= :now
+           AND (:member_id IS NULL OR member_id = :member_id)
+         ORDER BY expires_at, member_id, id
+         LIMIT :limit) AS due
+ ORDER BY due.member_id, due.expires_at, due.id
+RETURNING member_id, -amount AS credits;
+
+-- name: expiry_lots_write_off
+-- Mark the lots expiry_entries_insert just wrote off: the same selection, in the same transaction.
+UPDATE credit_lots SET written_off = 1
+ WHERE id IN (SELECT id
+                FROM credit_lots
+               WHERE remaining > 0 AND written_off = 0 AND expires_at <= :now
+                 AND (:member_id IS NULL OR member_id = :member_id)
+               ORDER BY expires_at, member_id, id
+               LIMIT :limit);
 
 -- name: balance
 -- Exact at :now whether or not expiry has been written yet.

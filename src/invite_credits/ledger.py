@@ -44,21 +44,26 @@ def _append(
     )
 
 
+def expire_due(tx: Tx, member_id: int | None = None, limit: int = 2**62) -> tuple[int, int, set[int]]:
+    """Write an EXPIRED entry, at the lot's expiry time, for each due lot: one member's, or (for the sweep)
+    at most `limit` of everyone's, oldest first. Returns (lots, credits, members).
+
+    Set-based: a few statements however many lots, so a sweep holds the GIL and the write lock briefly.
+    """
+    rows = tx.all("expiry_entries_insert", member_id=member_id, now=tx.now, limit=limit)
+    if not rows:
+        return 0, 0, set()
+    if tx.run("expiry_lots_write_off", member_id=member_id, now=tx.now, limit=limit) != len(rows):
+        raise RuntimeError("expiry wrote entries and lots out of step")
+    credits = sum(row["credits"] for row in rows)
+    tx.moved["expired"] += credits
+    return len(rows), credits, {row["member_id"] for row in rows}
+
+
 def expire_member(tx: Tx, member_id: int) -> tuple[int, int]:
-    """Write an EXPIRED entry, at the lot's expiry time, for each of the member's due lots. Returns (lots, credits)."""
-    lots = tx.all("lots_due_for_member", member_id=member_id, now=tx.now)
-    if not lots:
-        return 0, 0
-    balance = written_balance(tx, member_id)
-    credits = 0
-    for lot in lots:
-        balance -= lot["remaining"]
-        credits += lot["remaining"]
-        tx.moved["expired"] += lot["remaining"]
-        tx.run("lot_write_off", id=lot["id"])
-        _append(tx, member_id, Reason.EXPIRED, -lot["remaining"], -lot["remaining"], balance,
-                lot["expires_at"], lot["id"], Refs())
-    return len(lots), credits
+    """Write the member's due expiries before anything else touches their credits. Returns (lots, credits)."""
+    lots, credits, _ = expire_due(tx, member_id)
+    return lots, credits
 
 
 def allowance_left(tx: Tx, policy: Policy, member_id: int, reason: Reason) -> int | None:

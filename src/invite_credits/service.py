@@ -517,21 +517,14 @@ class Service:
         members: set[int] = set()
 
         def expire_batch(tx: Tx) -> tuple[int, int, set[int]]:
-            due = tx.all("lots_due", now=tx.now, limit=batch_lots)
-            done_lots = done_credits = 0
-            touched = {row["member_id"] for row in due}
-            for member_id in touched:
-                n, c = ledger.expire_member(tx, member_id)
-                done_lots += n
-                done_credits += c
-            return done_lots, done_credits, touched
+            return ledger.expire_due(tx, limit=batch_lots)
 
         while True:
             n, c, touched = await self.db.write(expire_batch)
             lots += n
             credits += c
             members |= touched
-            if n == 0:
+            if n < batch_lots:
                 break
 
         def prune(tx: Tx) -> int:

@@ -1,10 +1,16 @@
-"""One writer thread with group commit, and aiosqlite readers beside it.
+"""One writer thread with group commit; reads inline on the event loop, or on aiosqlite readers when slow.
 
 Every write is a function run in the writer thread inside `BEGIN IMMEDIATE`.
 Writes that queue up while a commit is in flight run together in one
 transaction, each inside its own SAVEPOINT: a write that fails is rolled back
 alone, and every caller is answered only after the shared COMMIT returned
 (durable at `synchronous=FULL`). One thread hop per write, one fsync per batch.
+
+A read is an index lookup or a page of at most 101 rows: it takes tens of
+microseconds, less than handing it to a thread and back, and a thread hop per
+statement also makes the reader wait for the GIL behind busy threads. So reads
+run inline on the event loop's own connection. Queries marked `-- slow:` in
+their SQL (unbounded scans) go to aiosqlite's reader threads instead.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import aiosqlite
 
 from .migrations import migrate
-from .queries import load_queries
+from .queries import load_queries, slow_queries
 
 T = TypeVar("T")
 log = logging.getLogger("invite_credits.store")
@@ -125,6 +131,8 @@ class Database:
         self._writer: sqlite3.Connection | None = None
         self._thread: threading.Thread | None = None
         self._readers: list[aiosqlite.Connection] = []
+        self._inline: sqlite3.Connection | None = None
+        self.slow = slow_queries()
         self._next_reader: itertools.cycle[aiosqlite.Connection] | None = None
         self._last_now = 0
         self.observer = observer
@@ -143,8 +151,14 @@ class Database:
             await reader.execute("PRAGMA busy_timeout = 30000")
             self._readers.append(reader)
         self._next_reader = itertools.cycle(self._readers)
+        self._inline = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self._inline.row_factory = sqlite3.Row
+        self._inline.execute("PRAGMA query_only = ON")
 
     async def close(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         for reader in self._readers:
             await reader.close()
         self._readers.clear()
@@ -170,13 +184,13 @@ class Database:
         return next(self._next_reader)
 
     async def one(self, query: str, /, **params: Any) -> sqlite3.Row | None:
-        rows = await self._reader().execute_fetchall(self.queries[query], params)
-        for row in rows:
-            return row  # type: ignore[no-any-return]
-        return None
+        rows = await self.all(query, **params)
+        return rows[0] if rows else None
 
     async def all(self, query: str, /, **params: Any) -> list[sqlite3.Row]:
-        return list(await self._reader().execute_fetchall(self.queries[query], params))
+        if query in self.slow or self._inline is None:
+            return list(await self._reader().execute_fetchall(self.queries[query], params))
+        return self._inline.execute(self.queries[query], params).fetchall()
 
     # -- writes ----------------------------------------------------------------------------------
     async def write(self, fn: Callable[[Tx], T]) -> T:

@@ -34,6 +34,15 @@ def parse_queries(text: str, source: str) -> dict[str, str]:
     return queries
 
 
+_SLOW = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*\n(?:--.*\n)*?--\s*slow:", re.MULTILINE)
+
+
+@cache
+def slow_queries() -> frozenset[str]:
+    """Queries marked `-- slow: why` in their doc: unbounded work, never run on the event loop."""
+    return frozenset(name for path in (sql_dir() / "queries").glob("*.sql") for name in _SLOW.findall(path.read_text()))
+
+
 @cache
 def load_queries() -> dict[str, str]:
     queries: dict[str, str] = {}
