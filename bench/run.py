@@ -178,7 +178,7 @@ def wrk(cfg: Config, url: str, data: Path, mode: str, connections: int, body: st
            "BENCH_THREADS": str(threads), "BENCH_OFFSET": str(cfg.offset)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{cfg.seconds}s", "--timeout", "10s",
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{cfg.seconds:g}s", "--timeout", "10s",
          "-s", str(BENCH / "wrk" / "graphql.lua"), url + "/graphql"],
         env=env, capture_output=True, text=True, check=True,
     ).stdout
@@ -391,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     work = Path(tempfile.mkdtemp(prefix="invite-credits-bench-"))
     if args.smoke:
-        cfg = Config(members=1000, heavy=200, sweep_members=100, sweep_lots=5, seconds=args.seconds or 1,
+        cfg = Config(members=3000, heavy=200, sweep_members=100, sweep_lots=5, seconds=args.seconds or 1,
                      rounds=args.rounds or 1, concurrency=[1, 4], threads=2, workers=args.workers,
                      synchronous=args.synchronous, work=work)
     else:

@@ -39,9 +39,9 @@ async def join(service: Service, email: str, name: str = "Member", referral_code
 
 
 async def available(service: Service, member_id: int) -> int:
-    member = await service.member(member_id)
+    member = service.member(member_id)
     assert member is not None
-    return (await service.balance(member)).available
+    return (service.balance(member)).available
 
 
 def violations(path: str | Path) -> list[str]:

@@ -336,7 +336,7 @@ def test_unexpected_errors_are_masked_with_a_request_id(api: Api, monkeypatch: p
                                                         caplog: pytest.LogCaptureFixture) -> None:
     from invite_credits.service import Service
 
-    async def boom(self: Any, member: Any) -> Any:
+    def boom(self: Any, member: Any) -> Any:
         raise RuntimeError("secret detail /path/to/file.py")
 
     _, token = api.sign_up("ann@example.com")

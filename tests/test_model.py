@@ -207,8 +207,8 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def balances_match_the_model(self) -> None:
         for member in self.members:
-            view = self.run(self.service.member(member.id))
-            balance = self.run(self.service.balance(view))
+            view = self.service.member(member.id)
+            balance = self.service.balance(view)
             assert balance.available == member.available(self.now), member
             assert 0 <= balance.available
 

@@ -21,7 +21,7 @@ YEAR_LATER = rules.expires_at(T0, rules.Policy())
 
 
 async def entries(service: Service, member_id: int) -> list[Any]:
-    return (await service.ledger(member_id, 100, None, None)).items
+    return (service.ledger(member_id, 100, None, None)).items
 
 
 async def test_sign_up_grants_one_lot_and_one_entry(service: Service) -> None:
@@ -30,9 +30,9 @@ async def test_sign_up_grants_one_lot_and_one_entry(service: Service) -> None:
     [entry] = await entries(service, ann)
     assert (entry.reason, entry.amount, entry.requested, entry.balance_after, entry.occurred_at) == (
         Reason.SIGNUP, 15, 15, 15, T0)
-    [lot] = (await service.lots(ann, 10, None, False)).items
+    [lot] = (service.lots(ann, 10, None, False)).items
     assert (lot.amount, lot.remaining, lot.expires_at) == (15, 15, YEAR_LATER)
-    member = await service.member(ann)
+    member = service.member(ann)
     assert member is not None and member.email == "ann@example.com"
 
 
@@ -59,7 +59,7 @@ async def test_sign_up_refusals(service: Service, email: str, name: str, code: C
 
 async def test_referral_credits_the_referrer_three(service: Service) -> None:
     ann = await join(service, "ann@example.com")
-    member = await service.member(ann)
+    member = service.member(ann)
     assert member is not None
     bob = await join(service, "bob@example.com", referral_code=member.referral_code.lower())
     assert await available(service, ann) == 18
@@ -74,9 +74,9 @@ async def test_balance_is_exact_before_the_sweep_and_expiry_is_written_at_expire
     ann = await join(service, "ann@example.com")
     service.clock.set_test_time(YEAR_LATER - 1)
     assert await available(service, ann) == 15
-    member = await service.member(ann)
+    member = service.member(ann)
     assert member is not None
-    balance = await service.balance(member)
+    balance = service.balance(member)
     assert (balance.expiring_soon, balance.next_expiry_at) == (15, YEAR_LATER)
     service.clock.set_test_time(YEAR_LATER)
     assert await available(service, ann) == 0  # gone at expires_at, sweep or not
@@ -106,7 +106,7 @@ async def test_spending_takes_the_lot_that_expires_first(service: Service) -> No
     service.clock.set_test_time(T0 + 86400)
     await service.adjust_credits(ADMIN, ann, 5, "goodwill")
     await service.send_invitation(Actor(ann), bob, None)
-    lots = {lot.reason: lot.remaining for lot in (await service.lots(ann, 10, None, True)).items}
+    lots = {lot.reason: lot.remaining for lot in (service.lots(ann, 10, None, True)).items}
     assert lots == {Reason.SIGNUP: 14, Reason.ADMIN_ADJUSTMENT: 5}
 
 
@@ -120,7 +120,7 @@ async def _people(service: Service) -> dict[str, int]:
 
 
 async def _state(service: Service, member_id: int) -> tuple[int, int, int]:
-    sent = await service.invitations(member_id, True, None, 100, None)
+    sent = service.invitations(member_id, True, None, 100, None)
     return await available(service, member_id), len(await entries(service, member_id)), len(sent.items)
 
 
@@ -184,7 +184,7 @@ async def test_send_refusals_spend_nothing(
 
 async def test_free_member_reaches_premium_members_they_know(service: Service) -> None:
     p = await _people(service)
-    premium = await service.member(p["premium"])
+    premium = service.member(p["premium"])
     assert premium is not None
     await service.import_contacts(Actor(p["free"]), [Contact(premium.email.upper())])
     assert (await service.send_invitation(Actor(p["free"]), p["premium"], "hi")).invitation_id
@@ -201,7 +201,7 @@ async def test_recruiters_send_free_and_are_never_refused_for_credit(service: Se
     await service.adjust_credits(ADMIN, p["recruiter"], -15, "empty")
     outcome = await service.send_invitation(Actor(p["recruiter"]), p["stranger"], None)
     assert outcome.entry_id is None and outcome.balance is not None and outcome.balance.unlimited
-    invitation = await service.invitation(outcome.invitation_id)
+    invitation = service.invitation(outcome.invitation_id)
     assert invitation is not None and invitation.credits_spent == 0
 
 
@@ -228,13 +228,13 @@ async def test_invitation_life(service: Service) -> None:
     assert refused.value.code is Code.FOLLOW_UP_ALREADY_SENT
     accepted = await service.answer_invitation(Actor(p["other"]), inv, "ACCEPTED")
     assert await available(service, p["other"]) == 16
-    entry = await service.entry(accepted.entry_id)
+    entry = service.entry(accepted.entry_id)
     assert entry is not None and (entry.reason, entry.invitation_id) == (Reason.INVITATION_ACCEPTED, inv)
     for status in ("DECLINED", "ACCEPTED"):
         with pytest.raises(Refusal) as refused:
             await service.answer_invitation(Actor(p["other"]), inv, status)
         assert refused.value.code is Code.INVITATION_NOT_PENDING
-    connections = await service.connections(p["free"], 10, None)
+    connections = service.connections(p["free"], 10, None)
     assert [m.id for _, m in connections.items] == [p["other"]]
     # Withdraw and decline: no refund.
     w = await service.send_invitation(Actor(p["free"]), p["stranger"], None)
@@ -253,7 +253,7 @@ def _contacts(n: int, start: int = 0) -> list[Contact]:
 async def test_contacts_at_balance_15_grant_185_of_190(service: Service) -> None:
     ann = await join(service, "ann@example.com")
     outcome = await service.import_contacts(Actor(ann), _contacts(190))
-    entry = await service.entry(outcome.entry_id)
+    entry = service.entry(outcome.entry_id)
     assert entry is not None and (entry.amount, entry.requested, entry.contacts_count) == (185, 190, 190)
     assert outcome.imported == 190 and await available(service, ann) == 200
 
@@ -262,9 +262,9 @@ async def test_contacts_at_the_cap_write_zero_and_keep_the_allowance(service: Se
     ann = await join(service, "ann@example.com")
     await service.adjust_credits(ADMIN, ann, 185, "fill")
     outcome = await service.import_contacts(Actor(ann), _contacts(3))
-    entry = await service.entry(outcome.entry_id)
+    entry = service.entry(outcome.entry_id)
     assert entry is not None and (entry.amount, entry.requested) == (0, 3)
-    member = await service.member(ann)
+    member = service.member(ann)
     [rule] = [r for r in await service.earning(member) if r.reason is Reason.CONTACTS_IMPORTED]
     assert (rule.earned, rule.remaining) == (0, 500)
 
@@ -276,7 +276,7 @@ async def test_contacts_last_125_of_500_then_nothing(service: Service) -> None:
         await service.import_contacts(Actor(ann), _contacts(125, batch * 125))
     await service.adjust_credits(ADMIN, ann, -200, "make room")
     outcome = await service.import_contacts(Actor(ann), _contacts(200, 1000))
-    entry = await service.entry(outcome.entry_id)
+    entry = service.entry(outcome.entry_id)
     assert entry is not None and (entry.amount, entry.requested) == (125, 200)
     again = await service.import_contacts(Actor(ann), _contacts(5, 5000))
     assert again.entry_id is None and again.imported == 5
@@ -314,9 +314,9 @@ async def test_company_follows_earn_once_per_company_and_50_for_life(service: Se
     first = await service.follow_company(Actor(ann), companies[0])
     assert first.entry_id is not None
     await service.unfollow_company(Actor(ann), companies[0])
-    assert not await service.follows(ann, companies[0])
+    assert not service.follows(ann, companies[0])
     again = await service.follow_company(Actor(ann), companies[0])
-    assert again.entry_id is None and await service.follows(ann, companies[0])
+    assert again.entry_id is None and service.follows(ann, companies[0])
     granted = [(await service.follow_company(Actor(ann), c)).entry_id for c in companies[1:]]
     assert sum(e is not None for e in granted) == 49  # 50 for life, the first included
     assert await available(service, ann) == 65
@@ -348,9 +348,9 @@ async def test_profile_completion_earns_fifteen_once(service: Service) -> None:
     assert partial.entry_id is None
     full = ProfileUpdate(experience=[Position("Dev", "Acme")], education=[School("MIT", "BSc")], skills=["a", "b", "c"])
     done = await service.update_profile(Actor(ann), full)
-    entry = await service.entry(done.entry_id)
+    entry = service.entry(done.entry_id)
     assert entry is not None and (entry.reason, entry.amount) == (Reason.PROFILE_COMPLETED, 15)
-    member = await service.member(ann)
+    member = service.member(ann)
     assert member is not None and service.completion(member) == 100
     await service.update_profile(Actor(ann), ProfileUpdate(cleared=frozenset({"headline"})))
     again = await service.update_profile(Actor(ann), ProfileUpdate(headline="Back"))
@@ -367,14 +367,14 @@ async def test_profile_completion_earns_fifteen_once(service: Service) -> None:
 async def test_negative_adjustment_takes_at_most_what_is_available(service: Service) -> None:
     ann = await join(service, "ann@example.com")
     outcome = await service.adjust_credits(ADMIN, ann, -20, "correction")
-    entry = await service.entry(outcome.entry_id)
+    entry = service.entry(outcome.entry_id)
     assert entry is not None and (entry.amount, entry.requested, entry.balance_after, entry.note) == (-15, -20, 0, "correction")
 
 
 async def test_positive_adjustment_stops_at_the_cap(service: Service) -> None:
     ann = await join(service, "ann@example.com")
     outcome = await service.adjust_credits(ADMIN, ann, 500, "too generous")
-    entry = await service.entry(outcome.entry_id)
+    entry = service.entry(outcome.entry_id)
     assert entry is not None and (entry.amount, entry.requested) == (185, 500)
 
 

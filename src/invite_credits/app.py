@@ -103,6 +103,9 @@ class GraphQLView(GraphQL):  # type: ignore[type-arg]
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
         return orjson.dumps(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)  # orjson.JSONDecodeError is a json.JSONDecodeError: Strawberry's 400 still applies
+
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -196,7 +199,7 @@ async def open_service(settings: Settings, observer: WriteObserver | None = None
 async def _sweep_forever(service: Service, interval: float, metrics: Metrics) -> None:
     while True:
         try:
-            metrics.sweep_lag.set(await service.expiry_lag())
+            metrics.sweep_lag.set(service.expiry_lag())
             report = await service.sweep()
             metrics.sweep_last.set(time.time())
             if report.lots or report.keys_pruned:

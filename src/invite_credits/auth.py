@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import jwt
@@ -52,6 +53,15 @@ def admin_token(secret: str, ttl_seconds: int, member_id: int | None = None) -> 
 
 def actor_from_token(secret: str, token: str) -> Actor:
     """Verify a bearer token; raises UNAUTHENTICATED for a bad, expired or malformed one."""
+    actor, expires = _verified(secret, token)
+    if expires <= time.time():
+        raise unauthenticated("The token has expired.")
+    return actor
+
+
+@lru_cache(maxsize=4096)
+def _verified(secret: str, token: str) -> tuple[Actor, float]:
+    """Signature and claims checked once per token (clients send the same one many times); expiry every time."""
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError:
@@ -62,11 +72,12 @@ def actor_from_token(secret: str, token: str) -> Actor:
     if role not in ("member", "admin") or not isinstance(subject, str):
         raise unauthenticated("The token is not valid.")
     member_id = ids.member_id(subject)
+    expires = float(claims["exp"])
     if role == "member":
         if member_id is None:
             raise unauthenticated("The token names no member.")
-        return Actor(member_id=member_id)
-    return Actor(member_id=member_id, is_admin=True)
+        return Actor(member_id=member_id), expires
+    return Actor(member_id=member_id, is_admin=True), expires
 
 
 def actor_from_header(secret: str, authorization: str | None) -> Actor:

@@ -534,65 +534,65 @@ class Service:
             keys += pruned
         return SweepReport(lots=lots, members=len(members), credits=credits, keys_pruned=keys)
 
-    async def expiry_lag(self) -> int:
+    def expiry_lag(self) -> int:
         """Seconds since the oldest expiry that is due but not yet written; 0 when none is."""
         now = self.clock.now()
-        row = await self.db.one("lots_due", now=now, limit=1)
+        row = self.db.read_one("lots_due", now=now, limit=1)
         return now - int(row["expires_at"]) if row else 0
 
     # -- reads --------------------------------------------------------------------------------------
-    async def member(self, member_id: int | None) -> MemberView | None:
+    def member(self, member_id: int | None) -> MemberView | None:
         if member_id is None:
             return None
-        row = await self.db.one("member_by_id", id=member_id)
+        row = self.db.read_one("member_by_id", id=member_id)
         return MemberView.from_row(row) if row else None
 
-    async def balance(self, member: MemberView) -> BalanceView:
+    def balance(self, member: MemberView) -> BalanceView:
         now = self.clock.now()
-        row = await self.db.one("balance", member_id=member.id, now=now, soon=ledger.soon(now, self.policy))
+        row = self.db.read_one("balance", member_id=member.id, now=now, soon=ledger.soon(now, self.policy))
         return ledger.balance_from_row(row, self.policy, member.tier, now)
 
-    async def ledger(self, member_id: int, first: int, after: int | None, reasons: Sequence[Reason] | None) -> Page[EntryView]:
-        rows = await self.db.all(
+    def ledger(self, member_id: int, first: int, after: int | None, reasons: Sequence[Reason] | None) -> Page[EntryView]:
+        rows = self.db.read_all(
             "entries_page", member_id=member_id, before_id=after if after is not None else _NEVER, limit=first + 1,
             reasons=json.dumps([r.value for r in reasons]) if reasons else None,
         )
         return Page([EntryView.from_row(r) for r in rows[:first]], len(rows) > first)
 
-    async def lots(self, member_id: int, first: int, after: int | None, include_spent: bool) -> Page[LotView]:
-        rows = await self.db.all(
+    def lots(self, member_id: int, first: int, after: int | None, include_spent: bool) -> Page[LotView]:
+        rows = self.db.read_all(
             "lots_page", member_id=member_id, before_id=after if after is not None else _NEVER, limit=first + 1,
             include_spent=int(include_spent), now=self.clock.now(),
         )
         return Page([LotView.from_row(r) for r in rows[:first]], len(rows) > first)
 
-    async def entry(self, entry_id: int | None) -> EntryView | None:
-        row = await self.db.one("entry_by_id", id=entry_id) if entry_id is not None else None
+    def entry(self, entry_id: int | None) -> EntryView | None:
+        row = self.db.read_one("entry_by_id", id=entry_id) if entry_id is not None else None
         return EntryView.from_row(row) if row else None
 
-    async def lot(self, lot_id: int) -> LotView | None:
-        row = await self.db.one("lot_by_id", id=lot_id)
+    def lot(self, lot_id: int) -> LotView | None:
+        row = self.db.read_one("lot_by_id", id=lot_id)
         return LotView.from_row(row) if row else None
 
-    async def invitation(self, invitation_id: int | None) -> InvitationView | None:
-        row = await self.db.one("invitation_by_id", id=invitation_id) if invitation_id is not None else None
+    def invitation(self, invitation_id: int | None) -> InvitationView | None:
+        row = self.db.read_one("invitation_by_id", id=invitation_id) if invitation_id is not None else None
         return InvitationView.from_row(row) if row else None
 
-    async def invitations(self, member_id: int, sent: bool, status: str | None, first: int,
+    def invitations(self, member_id: int, sent: bool, status: str | None, first: int,
                           after: int | None) -> Page[InvitationView]:
-        rows = await self.db.all(
+        rows = self.db.read_all(
             "invitations_sent_page" if sent else "invitations_received_page", member_id=member_id, status=status,
             before_id=after if after is not None else _NEVER, limit=first + 1,
         )
         return Page([InvitationView.from_row(r) for r in rows[:first]], len(rows) > first)
 
-    async def connections(self, member_id: int, first: int, after: int | None) -> Page[tuple[int, MemberView]]:
-        rows = await self.db.all("connections_page", member_id=member_id,
+    def connections(self, member_id: int, first: int, after: int | None) -> Page[tuple[int, MemberView]]:
+        rows = self.db.read_all("connections_page", member_id=member_id,
                                  before_id=after if after is not None else _NEVER, limit=first + 1)
         return Page([(r["cursor_id"], MemberView.from_row(r)) for r in rows[:first]], len(rows) > first)
 
-    async def company(self, company_id: int | None) -> CompanyView | None:
-        row = await self.db.one("company_by_id", id=company_id) if company_id is not None else None
+    def company(self, company_id: int | None) -> CompanyView | None:
+        row = self.db.read_one("company_by_id", id=company_id) if company_id is not None else None
         return CompanyView.from_row(row) if row else None
 
     async def companies(self, search: str | None, first: int, after: tuple[str, int] | None) -> Page[CompanyView]:
@@ -602,12 +602,12 @@ class Service:
         )
         return Page([CompanyView.from_row(r) for r in rows[:first]], len(rows) > first)
 
-    async def follows(self, member_id: int, company_id: int) -> bool:
-        row = await self.db.one("follow_get", member_id=member_id, company_id=company_id)
+    def follows(self, member_id: int, company_id: int) -> bool:
+        row = self.db.read_one("follow_get", member_id=member_id, company_id=company_id)
         return bool(row and row["following"])
 
-    async def post(self, post_id: int | None) -> PostView | None:
-        row = await self.db.one("post_by_id", id=post_id) if post_id is not None else None
+    def post(self, post_id: int | None) -> PostView | None:
+        row = self.db.read_one("post_by_id", id=post_id) if post_id is not None else None
         return PostView.from_row(row) if row else None
 
     async def earning(self, member: MemberView | None) -> list[EarningProgress]:

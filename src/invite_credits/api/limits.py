@@ -9,6 +9,7 @@ expensive query is refused before any resolver runs.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -17,13 +18,18 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
+    parse,
 )
-from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.schema.schema import validate_document
 
 from .pagination import DEFAULT_PAGE_SIZE
 
@@ -80,33 +86,60 @@ def document_cost(
     return max((cost(op.selection_set, 1, frozenset()) for op in operations), default=0)
 
 
-class QueryCostLimiter(SchemaExtension):
-    """Refuses a valid document whose cost is over `max_cost` nodes, before execution."""
+class DocumentPolicy:
+    """One schema's document handling: bounded caches of parsed and validated documents, and the limits.
 
-    def __init__(self, max_cost: int) -> None:
+    The limit rules (depth, aliases) are built once, so a cached validation stays valid; parsing honours
+    the token limit; a valid document is then priced, and refused over `max_cost`.
+    """
+
+    def __init__(self, *, max_tokens: int, max_depth: int, max_aliases: int, max_cost: int, cache_size: int) -> None:
+        self.max_tokens = max_tokens
         self.max_cost = max_cost
+        self.rules = (depth_rule(max_depth, None), alias_rule(max_aliases))
+        self.parse = lru_cache(maxsize=cache_size)(self._parse)
+        self.validate = lru_cache(maxsize=cache_size)(self._validate)
 
-    def on_validate(self) -> Iterator[None]:
-        ctx = self.execution_context
-        if ctx.graphql_document is not None and not ctx.pre_execution_errors:
-            cost = document_cost(ctx.graphql_document, ctx.variables, ctx.operation_name)
-            if cost > self.max_cost:
-                ctx.pre_execution_errors = [GraphQLError(
-                    f"Query cost {cost} is over the limit of {self.max_cost} nodes: ask for smaller pages.",
-                    extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "maxCost": self.max_cost},
-                )]
-        yield
+    def _parse(self, query: str) -> DocumentNode:
+        return parse(query, max_tokens=self.max_tokens)
+
+    def _validate(self, schema: GraphQLSchema, document: DocumentNode, rules: tuple[Any, ...]) -> list[GraphQLError]:
+        return list(validate_document(schema, document, (*rules, *self.rules)))
+
+    def cost_error(self, document: DocumentNode, variables: Mapping[str, Any] | None,
+                   operation_name: str | None) -> GraphQLError | None:
+        cost = document_cost(document, variables, operation_name)
+        if cost <= self.max_cost:
+            return None
+        return GraphQLError(
+            f"Query cost {cost} is over the limit of {self.max_cost} nodes: ask for smaller pages.",
+            extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "maxCost": self.max_cost},
+        )
 
 
-class DocumentCache(ParserCache):
-    """Strawberry's bounded parse cache, except that a document that fails to parse is left to
-    Strawberry's own parse, so the error is reported as the request's (400 under
-    application/graphql-response+json) rather than escaping the operation."""
+class Documents(SchemaExtension):
+    """Parse and validate through the policy's caches; refuse a document over the cost limit."""
+
+    def __init__(self, policy: DocumentPolicy) -> None:
+        self.policy = policy
 
     def on_parse(self) -> Iterator[None]:
         ctx = self.execution_context
+        ctx.parse_options["max_tokens"] = self.policy.max_tokens
         try:
-            ctx.graphql_document = self.cached_parse_document(ctx.query, **ctx.parse_options)
+            ctx.graphql_document = self.policy.parse(ctx.query)
         except GraphQLError:
+            # Left to Strawberry's own parse (same limit), so the error is reported as the request's
+            # (400 under application/graphql-response+json) instead of escaping the operation.
             pass
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if ctx.graphql_document is not None:
+            errors = self.policy.validate(ctx.schema._schema, ctx.graphql_document, tuple(ctx.validation_rules))
+            if not errors:
+                too_costly = self.policy.cost_error(ctx.graphql_document, ctx.variables, ctx.operation_name)
+                errors = [too_costly] if too_costly else []
+            ctx.pre_execution_errors = errors
         yield

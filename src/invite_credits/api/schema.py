@@ -7,9 +7,6 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ValidationCache
-from strawberry.extensions.max_aliases import create_validator as alias_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -23,7 +20,7 @@ from ..service import Position as PositionCommand
 from ..views import Outcome
 from .context import Info
 from .errors import ErrorPolicy
-from .limits import DocumentCache, QueryCostLimiter
+from .limits import DocumentPolicy, Documents
 from .pagination import check_first, company_after, company_cursor, page_info
 from .scalars import DATETIME_SCALAR, DateTime, Timestamp
 from .types import (
@@ -56,10 +53,10 @@ class _Outcome:
     outcome: strawberry.Private[Outcome | None]
 
 
-async def _ledger_entry(root: _Outcome, info: Info) -> LedgerEntry | None:
+def _ledger_entry(root: _Outcome, info: Info) -> LedgerEntry | None:
     if root.outcome is None:
         return None
-    view = await info.context.service.entry(root.outcome.entry_id)
+    view = info.context.service.entry(root.outcome.entry_id)
     return LedgerEntry.of(view) if view else None
 
 
@@ -67,27 +64,27 @@ def _balance(root: _Outcome) -> Balance | None:
     return Balance.of(root.outcome.balance) if root.outcome and root.outcome.balance else None
 
 
-async def _invitation(root: _Outcome, info: Info) -> Invitation | None:
-    view = await info.context.service.invitation(root.outcome.invitation_id) if root.outcome else None
+def _invitation(root: _Outcome, info: Info) -> Invitation | None:
+    view = info.context.service.invitation(root.outcome.invitation_id) if root.outcome else None
     return Invitation.of(view) if view else None
 
 
-async def _member(root: _Outcome, info: Info) -> Member | None:
-    return await load_member(info, root.outcome.member_id) if root.outcome else None
+def _member(root: _Outcome, info: Info) -> Member | None:
+    return load_member(info, root.outcome.member_id) if root.outcome else None
 
 
-async def _company(root: _Outcome, info: Info) -> Company | None:
-    view = await info.context.service.company(root.outcome.company_id) if root.outcome else None
+def _company(root: _Outcome, info: Info) -> Company | None:
+    view = info.context.service.company(root.outcome.company_id) if root.outcome else None
     return Company.of(view) if view else None
 
 
-async def _post(root: _Outcome, info: Info) -> DiscussionPost | None:
-    view = await info.context.service.post(root.outcome.post_id) if root.outcome else None
+def _post(root: _Outcome, info: Info) -> DiscussionPost | None:
+    view = info.context.service.post(root.outcome.post_id) if root.outcome else None
     return DiscussionPost.of(view) if view else None
 
 
-async def _profile(root: _Outcome, info: Info) -> Profile | None:
-    member = await _member(root, info)
+def _profile(root: _Outcome, info: Info) -> Profile | None:
+    member = _member(root, info)
     return member.profile(info) if member else None
 
 
@@ -359,8 +356,8 @@ def _target(info: Info, member_id: strawberry.ID | None) -> int | None:
     return target
 
 
-async def _readable_invitation(info: Info, invitation_id: int | None) -> Invitation | None:
-    view = await info.context.service.invitation(invitation_id)
+def _readable_invitation(info: Info, invitation_id: int | None) -> Invitation | None:
+    view = info.context.service.invitation(invitation_id)
     if view is None or not (info.context.can_read(view.inviter_id) or info.context.can_read(view.invitee_id)):
         return None
     return Invitation.of(view)
@@ -369,56 +366,56 @@ async def _readable_invitation(info: Info, invitation_id: int | None) -> Invitat
 @strawberry.type(description="Reads. Private member data needs the member's or an admin's token.")
 class Query:
     @strawberry.field(description="Any object by its global ID; null when it does not exist or is not yours to see.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    def node(self, info: Info, id: strawberry.ID) -> Node | None:
         raw = ids.decode_raw(id)
         if raw is None or not raw[1].isdigit():
             return None
         kind, key = raw[0], int(raw[1])
         service = info.context.service
         if kind == "Member":
-            return await load_member(info, key)
+            return load_member(info, key)
         if kind == "Company":
-            company = await service.company(key)
+            company = service.company(key)
             return Company.of(company) if company else None
         if kind == "DiscussionPost":
-            post = await service.post(key)
+            post = service.post(key)
             return DiscussionPost.of(post) if post else None
         if kind == "Invitation":
-            return await _readable_invitation(info, key)
+            return _readable_invitation(info, key)
         if kind == "LedgerEntry":
-            entry = await service.entry(key)
+            entry = service.entry(key)
             return LedgerEntry.of(entry) if entry and info.context.can_read(entry.member_id) else None
         if kind == "CreditLot":
-            lot = await service.lot(key)
+            lot = service.lot(key)
             return CreditLot.of(lot) if lot and info.context.can_read(lot.member_id) else None
         return None
 
     @strawberry.field(description="The signed-in member, or null.")
-    async def viewer(self, info: Info) -> Member | None:
-        return await load_member(info, info.context.actor.member_id)
+    def viewer(self, info: Info) -> Member | None:
+        return load_member(info, info.context.actor.member_id)
 
     @strawberry.field(description="A member by ID; private fields only for themselves and admins.")
-    async def member(self, info: Info, id: strawberry.ID) -> Member | None:
-        return await load_member(info, ids.member_id(id))
+    def member(self, info: Info, id: strawberry.ID) -> Member | None:
+        return load_member(info, ids.member_id(id))
 
     @strawberry.field(description="The balance of memberId, or of the viewer when memberId is omitted.")
-    async def balance(self, info: Info, member_id: strawberry.ID | None = None) -> Balance | None:
-        view = await info.context.service.member(_target(info, member_id))
-        return Balance.of(await info.context.service.balance(view)) if view else None
+    def balance(self, info: Info, member_id: strawberry.ID | None = None) -> Balance | None:
+        view = info.context.service.member(_target(info, member_id))
+        return Balance.of(info.context.service.balance(view)) if view else None
 
     @strawberry.field(description="The ledger of memberId, or of the viewer, newest entry first.")
-    async def ledger(
+    def ledger(
         self, info: Info, member_id: strawberry.ID | None = None, first: int | None = 20, after: str | None = None,
         reasons: list[LedgerReason] | None = None,
     ) -> LedgerEntryConnection | None:
         target = _target(info, member_id)
-        if target is None or await info.context.service.member(target) is None:
+        if target is None or info.context.service.member(target) is None:
             return None
-        return await ledger_connection(info, target, first, after, reasons)
+        return ledger_connection(info, target, first, after, reasons)
 
     @strawberry.field(description="An invitation, for its two members and admins; null for anyone else.")
-    async def invitation(self, info: Info, id: strawberry.ID) -> Invitation | None:
-        return await _readable_invitation(info, ids.decode("Invitation", id))
+    def invitation(self, info: Info, id: strawberry.ID) -> Invitation | None:
+        return _readable_invitation(info, ids.decode("Invitation", id))
 
     @strawberry.field(description="Companies by name; search matches name or slug.")
     async def companies(
@@ -546,21 +543,17 @@ def create_schema(
     *, max_depth: int = 12, max_tokens: int = 5000, max_aliases: int = 30, max_cost: int = 5000, cache_size: int = 256
 ) -> strawberry.Schema:
     """The schema with its limits: depth, tokens, aliases and cost, and bounded parse/validation caches."""
-    # The limit rules are built once: the validation cache keys on the rule classes, and
-    # QueryDepthLimiter/MaxAliasesLimiter would make new classes for every request.
-    limit_rules = [depth_rule(max_depth, None), alias_rule(max_aliases)]
+    documents = DocumentPolicy(max_tokens=max_tokens, max_depth=max_depth, max_aliases=max_aliases,
+                               max_cost=max_cost, cache_size=cache_size)
     return Schema(
         query=Query,
         mutation=Mutation,
         types=[Member, LedgerEntry, CreditLot, Invitation, Company, DiscussionPost],
+        # Few extensions on purpose: each costs every request a hook per stage.
         extensions=[
             Observe,  # outermost: it sees the final errors and the whole time
             ErrorPolicy,
-            lambda: DocumentCache(maxsize=cache_size),
-            lambda: ValidationCache(maxsize=cache_size),
-            lambda: QueryCostLimiter(max_cost=max_cost),  # after validation: it overwrites the errors
-            lambda: AddValidationRules(limit_rules),
-            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: Documents(documents),
         ],
         config=StrawberryConfig(auto_camel_case=True, scalar_map={Timestamp: DATETIME_SCALAR}),
     )

@@ -130,9 +130,9 @@ class Company(Node):
     slug: str = strawberry.field(description="Unique URL name.")
 
     @strawberry.field(description="Whether the signed-in member follows this company (false when anonymous).")
-    async def viewer_follows(self, info: Info) -> bool:
+    def viewer_follows(self, info: Info) -> bool:
         member_id = info.context.actor.member_id
-        return member_id is not None and await info.context.service.follows(member_id, self.view.id)
+        return member_id is not None and info.context.service.follows(member_id, self.view.id)
 
     @classmethod
     def of(cls, view: CompanyView) -> Company:
@@ -148,8 +148,8 @@ class DiscussionPost(Node):
     posted_at: DateTime = strawberry.field(description="When it was posted.")
 
     @strawberry.field(description="Who wrote it.")
-    async def author(self, info: Info) -> Member | None:
-        return await load_member(info, self.view.member_id)
+    def author(self, info: Info) -> Member | None:
+        return load_member(info, self.view.member_id)
 
     @classmethod
     def of(cls, view: PostView) -> DiscussionPost:
@@ -169,14 +169,14 @@ class Invitation(Node):
     credits_spent: int = strawberry.field(description="Credits the inviter spent (0 for recruiters).")
 
     @strawberry.field(description="Who sent it.")
-    async def inviter(self, info: Info) -> Member:
-        member = await load_member(info, self.view.inviter_id)
+    def inviter(self, info: Info) -> Member:
+        member = load_member(info, self.view.inviter_id)
         assert member is not None
         return member
 
     @strawberry.field(description="Who was invited.")
-    async def invitee(self, info: Info) -> Member:
-        member = await load_member(info, self.view.invitee_id)
+    def invitee(self, info: Info) -> Member:
+        member = load_member(info, self.view.invitee_id)
         assert member is not None
         return member
 
@@ -204,27 +204,27 @@ class LedgerEntry(Node):
     contacts_count: int | None = strawberry.field(description="For CONTACTS_IMPORTED: contacts newly imported.")
 
     @strawberry.field(description="The invitation sent or accepted.")
-    async def invitation(self, info: Info) -> Invitation | None:
-        view = await info.context.service.invitation(self.view.invitation_id)
+    def invitation(self, info: Info) -> Invitation | None:
+        view = info.context.service.invitation(self.view.invitation_id)
         return Invitation.of(view) if view else None
 
     @strawberry.field(description="The company followed.")
-    async def company(self, info: Info) -> Company | None:
-        view = await info.context.service.company(self.view.company_id)
+    def company(self, info: Info) -> Company | None:
+        view = info.context.service.company(self.view.company_id)
         return Company.of(view) if view else None
 
     @strawberry.field(description="The discussion contribution rewarded.")
-    async def post(self, info: Info) -> DiscussionPost | None:
-        view = await info.context.service.post(self.view.post_id)
+    def post(self, info: Info) -> DiscussionPost | None:
+        view = info.context.service.post(self.view.post_id)
         return DiscussionPost.of(view) if view else None
 
     @strawberry.field(description="For REFERRAL: the member who signed up with the referral code.")
-    async def referred_member(self, info: Info) -> Member | None:
-        return await load_member(info, self.view.referred_member_id)
+    def referred_member(self, info: Info) -> Member | None:
+        return load_member(info, self.view.referred_member_id)
 
     @strawberry.field(description="The lot this entry made (grants) or wrote off (EXPIRED).")
-    async def credit_lot(self, info: Info) -> CreditLot | None:
-        view = await info.context.service.lot(self.view.lot_id) if self.view.lot_id is not None else None
+    def credit_lot(self, info: Info) -> CreditLot | None:
+        view = info.context.service.lot(self.view.lot_id) if self.view.lot_id is not None else None
         return CreditLot.of(view) if view else None
 
     @classmethod
@@ -296,11 +296,11 @@ class CompanyConnection:
     page_info: PageInfo = strawberry.field(description="Where this page stands.")
 
 
-async def ledger_connection(
+def ledger_connection(
     info: Info, member_id: int, first: int | None, after: str | None, reasons: list[Reason] | None
 ) -> LedgerEntryConnection:
     service = info.context.service
-    page = await service.ledger(member_id, check_first(first, service), after_key("LedgerEntry", after), reasons)
+    page = service.ledger(member_id, check_first(first, service), after_key("LedgerEntry", after), reasons)
     edges = [LedgerEntryEdge(cursor=cursor("LedgerEntry", e.id), node=LedgerEntry.of(e)) for e in page.items]
     return LedgerEntryConnection(edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after))
 
@@ -336,24 +336,24 @@ class Member(Node):
         return self.view.referral_code
 
     @strawberry.field(description=_PRIVATE)
-    async def balance(self, info: Info) -> Balance | None:
+    def balance(self, info: Info) -> Balance | None:
         info.context.require_reader(self.view.id)
-        return Balance.of(await info.context.service.balance(self.view))
+        return Balance.of(info.context.service.balance(self.view))
 
     @strawberry.field(description="Newest entry first. " + _PRIVATE)
-    async def ledger(
+    def ledger(
         self, info: Info, first: int | None = 20, after: str | None = None, reasons: list[LedgerReason] | None = None
     ) -> LedgerEntryConnection | None:
         info.context.require_reader(self.view.id)
-        return await ledger_connection(info, self.view.id, first, after, reasons)
+        return ledger_connection(info, self.view.id, first, after, reasons)
 
     @strawberry.field(description="Newest lot first; without includeSpent only lots that still hold credits. " + _PRIVATE)
-    async def credit_lots(
+    def credit_lots(
         self, info: Info, first: int | None = 20, after: str | None = None, include_spent: bool | None = False
     ) -> CreditLotConnection | None:
         info.context.require_reader(self.view.id)
         service = info.context.service
-        page = await service.lots(self.view.id, check_first(first, service), after_key("CreditLot", after),
+        page = service.lots(self.view.id, check_first(first, service), after_key("CreditLot", after),
                                   bool(include_spent))
         edges = [CreditLotEdge(cursor=cursor("CreditLot", lot.id), node=CreditLot.of(lot)) for lot in page.items]
         return CreditLotConnection(edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after))
@@ -375,33 +375,33 @@ class Member(Node):
             completion=info.context.service.completion(v),
         )
 
-    async def _invitations(
+    def _invitations(
         self, info: Info, sent: bool, status: InvitationStatus | None, first: int | None, after: str | None
     ) -> InvitationConnection:
         info.context.require_reader(self.view.id)
         service = info.context.service
-        page = await service.invitations(self.view.id, sent, status.value if status else None,
+        page = service.invitations(self.view.id, sent, status.value if status else None,
                                          check_first(first, service), after_key("Invitation", after))
         edges = [InvitationEdge(cursor=cursor("Invitation", i.id), node=Invitation.of(i)) for i in page.items]
         return InvitationConnection(edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after))
 
     @strawberry.field(description="Newest first. " + _PRIVATE)
-    async def invitations_sent(
+    def invitations_sent(
         self, info: Info, status: InvitationStatus | None = None, first: int | None = 20, after: str | None = None
     ) -> InvitationConnection | None:
-        return await self._invitations(info, True, status, first, after)
+        return self._invitations(info, True, status, first, after)
 
     @strawberry.field(description="Newest first. " + _PRIVATE)
-    async def invitations_received(
+    def invitations_received(
         self, info: Info, status: InvitationStatus | None = None, first: int | None = 20, after: str | None = None
     ) -> InvitationConnection | None:
-        return await self._invitations(info, False, status, first, after)
+        return self._invitations(info, False, status, first, after)
 
     @strawberry.field(description="Most recently connected first. " + _PRIVATE)
-    async def connections(self, info: Info, first: int | None = 20, after: str | None = None) -> MemberConnection | None:
+    def connections(self, info: Info, first: int | None = 20, after: str | None = None) -> MemberConnection | None:
         info.context.require_reader(self.view.id)
         service = info.context.service
-        page = await service.connections(self.view.id, check_first(first, service), after_key("Connection", after))
+        page = service.connections(self.view.id, check_first(first, service), after_key("Connection", after))
         edges = [MemberEdge(cursor=cursor("Connection", key), node=Member.of(m)) for key, m in page.items]
         return MemberConnection(edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after))
 
@@ -411,6 +411,6 @@ class Member(Node):
                    tier=view.tier, joined_at=view.joined_at)  # type: ignore[arg-type]
 
 
-async def load_member(info: Info, member_id: int | None) -> Member | None:
-    view = await info.context.service.member(member_id)
+def load_member(info: Info, member_id: int | None) -> Member | None:
+    view = info.context.service.member(member_id)
     return Member.of(view) if view else None

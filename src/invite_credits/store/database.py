@@ -183,14 +183,27 @@ class Database:
             raise RuntimeError("database is not open")
         return next(self._next_reader)
 
+    def read_one(self, query: str, /, **params: Any) -> sqlite3.Row | None:
+        """A bounded read, run inline on the caller's (the event loop's) connection."""
+        rows = self.read_all(query, **params)
+        return rows[0] if rows else None
+
+    def read_all(self, query: str, /, **params: Any) -> list[sqlite3.Row]:
+        if query in self.slow:
+            raise RuntimeError(f"{query} is marked slow: use `await Database.all`")
+        if self._inline is None:
+            raise RuntimeError("database is not open")
+        return self._inline.execute(self.queries[query], params).fetchall()
+
     async def one(self, query: str, /, **params: Any) -> sqlite3.Row | None:
         rows = await self.all(query, **params)
         return rows[0] if rows else None
 
     async def all(self, query: str, /, **params: Any) -> list[sqlite3.Row]:
-        if query in self.slow or self._inline is None:
+        """Any read; a slow one runs on an aiosqlite reader thread, off the event loop."""
+        if query in self.slow:
             return list(await self._reader().execute_fetchall(self.queries[query], params))
-        return self._inline.execute(self.queries[query], params).fetchall()
+        return self.read_all(query, **params)
 
     # -- writes ----------------------------------------------------------------------------------
     async def write(self, fn: Callable[[Tx], T]) -> T:
