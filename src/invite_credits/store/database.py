@@ -20,6 +20,7 @@ import itertools
 import logging
 import queue
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -37,6 +38,7 @@ T = TypeVar("T")
 log = logging.getLogger("invite_credits.store")
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+SWITCH_INTERVAL_SECONDS = 0.0005
 
 
 def connect(path: str | Path, synchronous: str = "FULL") -> sqlite3.Connection:
@@ -139,6 +141,9 @@ class Database:
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def open(self) -> None:
+        # The writer runs many short SQLite calls, each releasing the GIL; behind a busy event loop it would
+        # wait up to the whole switch interval (5 ms) to get it back after every one of them.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_SECONDS))
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._writer = connect(self.path, self.synchronous)
         migrate(self._writer)
