@@ -130,3 +130,37 @@ async def test_group_commit_isolates_each_write(tmp_path: Path) -> None:
         assert db.stats.jobs == 30 and db.stats.batches < 30  # writes queued together shared commits
     finally:
         await db.close()
+
+
+HOT_QUERIES = {
+    # query: a table it must never scan whole
+    "member_by_id": "members",
+    "member_by_email": "members",
+    "balance": "credit_lots",
+    "lots_spendable": "credit_lots",
+    "lots_page": "credit_lots",
+    "lots_due": "credit_lots",
+    "expiry_entries_insert": "credit_lots",
+    "member_expiry_entries_insert": "credit_lots",
+    "member_expiry_lots_write_off": "credit_lots",
+    "entries_page": "ledger_entries",
+    "entry_last": "ledger_entries",
+    "reason_granted_since": "ledger_entries",
+    "invitation_pending_between": "invitations",
+    "invitations_sent_page": "invitations",
+    "invitations_received_page": "invitations",
+    "connected": "connections",
+    "share_connection": "connections",
+    "connections_page": "connections",
+    "contact_known": "contacts",
+    "follow_get": "company_follows",
+}
+
+
+@pytest.mark.parametrize(("query", "table"), sorted(HOT_QUERIES.items()))
+def test_hot_queries_use_an_index(conn: sqlite3.Connection, query: str, table: str) -> None:
+    sql = load_queries()[query]
+    params = {p: 1 for p in re.findall(r":([a-z_]+)", sql)}
+    plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+    full_scans = [step for step in plan if re.fullmatch(rf"SCAN {table}( AS \w+)?", step)]
+    assert full_scans == [], plan

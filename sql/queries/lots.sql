@@ -24,9 +24,9 @@ SELECT id, member_id, remaining, expires_at
  LIMIT :limit;
 
 -- name: expiry_entries_insert
--- One EXPIRED entry per due lot (at most :limit, oldest first; one member's when :member_id is set),
--- dated at the lot's expiry, continuing each member's balance chain: the SELECT is read before any row
--- is inserted, so each member's running total starts from their last entry.
+-- The sweep: one EXPIRED entry for each of the :limit oldest due lots, dated at the lot's expiry and
+-- continuing each member's balance chain. SQLite reads the whole SELECT before inserting a row, so each
+-- member's running total starts from their last entry before this statement.
 INSERT INTO ledger_entries (member_id, occurred_at, reason, amount, requested, balance_after, lot_id)
 SELECT due.member_id, due.expires_at, 'EXPIRED', -due.remaining, -due.remaining,
        coalesce((SELECT e.balance_after FROM ledger_entries AS e
@@ -37,7 +37,6 @@ SELECT due.member_id, due.expires_at, 'EXPIRED', -due.remaining, -due.remaining,
   FROM (SELECT id, member_id, remaining, expires_at
           FROM credit_lots
          WHERE remaining > 0 AND written_off = 0 AND expires_at <= :now
-           AND (:member_id IS NULL OR member_id = :member_id)
          ORDER BY expires_at, member_id, id
          LIMIT :limit) AS due
  ORDER BY due.member_id, due.expires_at, due.id
@@ -49,9 +48,25 @@ UPDATE credit_lots SET written_off = 1
  WHERE id IN (SELECT id
                 FROM credit_lots
                WHERE remaining > 0 AND written_off = 0 AND expires_at <= :now
-                 AND (:member_id IS NULL OR member_id = :member_id)
                ORDER BY expires_at, member_id, id
                LIMIT :limit);
+
+-- name: member_expiry_entries_insert
+-- The same for one member's due lots, before any other write to them (their own index, not the sweep's).
+INSERT INTO ledger_entries (member_id, occurred_at, reason, amount, requested, balance_after, lot_id)
+SELECT due.member_id, due.expires_at, 'EXPIRED', -due.remaining, -due.remaining,
+       coalesce((SELECT e.balance_after FROM ledger_entries AS e
+                  WHERE e.member_id = :member_id ORDER BY e.id DESC LIMIT 1), 0)
+         - sum(due.remaining) OVER (ORDER BY due.expires_at, due.id ROWS UNBOUNDED PRECEDING),
+       due.id
+  FROM credit_lots AS due
+ WHERE due.member_id = :member_id AND due.remaining > 0 AND due.written_off = 0 AND due.expires_at <= :now
+ ORDER BY due.expires_at, due.id
+RETURNING member_id, -amount AS credits;
+
+-- name: member_expiry_lots_write_off
+UPDATE credit_lots SET written_off = 1
+ WHERE member_id = :member_id AND remaining > 0 AND written_off = 0 AND expires_at <= :now;
 
 -- name: balance
 -- Exact at :now whether or not expiry has been written yet.

@@ -50,11 +50,16 @@ def expire_due(tx: Tx, member_id: int | None = None, limit: int = 2**62) -> tupl
 
     Set-based: a few statements however many lots, so a sweep holds the GIL and the write lock briefly.
     """
-    rows = tx.all("expiry_entries_insert", member_id=member_id, now=tx.now, limit=limit)
+    if member_id is None:
+        rows = tx.all("expiry_entries_insert", now=tx.now, limit=limit)
+        marked = tx.run("expiry_lots_write_off", now=tx.now, limit=limit) if rows else 0
+    else:
+        rows = tx.all("member_expiry_entries_insert", member_id=member_id, now=tx.now)
+        marked = tx.run("member_expiry_lots_write_off", member_id=member_id, now=tx.now) if rows else 0
+    if marked != len(rows):
+        raise RuntimeError("expiry wrote entries and lots out of step")
     if not rows:
         return 0, 0, set()
-    if tx.run("expiry_lots_write_off", member_id=member_id, now=tx.now, limit=limit) != len(rows):
-        raise RuntimeError("expiry wrote entries and lots out of step")
     credits = sum(row["credits"] for row in rows)
     tx.moved["expired"] += credits
     return len(rows), credits, {row["member_id"] for row in rows}
