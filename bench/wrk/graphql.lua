@@ -54,9 +54,12 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local errors = 0
-  for _, t in ipairs(threads) do errors = errors + (t:get("bad") or 0) end
-  io.write(string.format('BENCH_JSON {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "bad": %d, "socket_errors": %d}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), errors,
+  local errors, last = 0, 0
+  for _, t in ipairs(threads) do
+    errors = errors + (t:get("bad") or 0)
+    last = math.max(last, t:get("counter") or 0)
+  end
+  io.write(string.format('BENCH_JSON {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "bad": %d, "last": %d, "socket_errors": %d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), errors, last,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout + summary.errors.status))
 end
