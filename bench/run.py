@@ -62,7 +62,7 @@ class Config:
     workers: int
     synchronous: str
     work: Path
-    offset: int = 0  # send pairs and contacts used so far
+    offsets: dict[str, int] = field(default_factory=dict)  # per mode: send pairs and contact numbers used so far
 
 
 @dataclass
@@ -175,7 +175,7 @@ def write_lua_data(path: Path, tokens: list[str], pairs: list[tuple[str, str]]) 
 def wrk(cfg: Config, url: str, data: Path, mode: str, connections: int, body: str = "") -> Sample:
     threads = min(cfg.threads, connections)
     env = {**os.environ, "BENCH_DATA": str(data), "BENCH_MODE": mode, "BENCH_BODY": body,
-           "BENCH_THREADS": str(threads), "BENCH_OFFSET": str(cfg.offset)}
+           "BENCH_THREADS": str(threads), "BENCH_OFFSET": str(cfg.offsets.get(mode, 0))}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
         ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{cfg.seconds:g}s", "--timeout", "10s",
@@ -186,7 +186,7 @@ def wrk(cfg: Config, url: str, data: Path, mode: str, connections: int, body: st
     line = next(x for x in out.splitlines() if x.startswith("BENCH_JSON "))
     r = json.loads(line.removeprefix("BENCH_JSON "))
     if mode != "read":
-        cfg.offset = r["last"] + 1  # the next run starts past every pair any thread took
+        cfg.offsets[mode] = r["last"] + 1  # the next run starts past every pair any thread took
     return Sample(rps=r["requests"] / (r["duration_us"] / 1e6), p50_ms=r["p50_us"] / 1000, p99_ms=r["p99_us"] / 1000,
                   bad=r["bad"] + r["socket_errors"],
                   wrk_cpu_s=(after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))

@@ -511,7 +511,7 @@ class Service:
         return outcome
 
     # -- expiry -------------------------------------------------------------------------------------
-    async def sweep(self, batch_lots: int = 5000) -> SweepReport:
+    async def sweep(self, batch_lots: int = 2000) -> SweepReport:
         """Write every due expiry, in bounded transactions, and prune old idempotency keys."""
         lots = credits = keys = 0
         members: set[int] = set()
