@@ -34,13 +34,14 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(BENCH))
 
+from seed import seed_main, seed_sweep  # noqa: E402
+
 from invite_credits import auth, ids  # noqa: E402
 from invite_credits.clock import Clock  # noqa: E402
 from invite_credits.domain.access import Actor  # noqa: E402
 from invite_credits.service import Service  # noqa: E402
 from invite_credits.store.database import Tx, connect  # noqa: E402
 from invite_credits.store.queries import load_queries  # noqa: E402
-from seed import seed_main, seed_sweep  # noqa: E402
 
 SECRET = "bench-secret-long-enough-for-hs256-signatures"
 BALANCE = '{"query":"{ viewer { balance { available } } }"}'

@@ -25,9 +25,9 @@ from .api.context import Context
 from .api.schema import create_schema
 from .clock import Clock
 from .domain.errors import AccessDenied
+from .observability import Metrics
 from .service import Service
 from .settings import Settings
-from .observability import Metrics
 from .store.database import Database, WriteObserver, connect
 from .store.migrations import migration_files, schema_version
 

@@ -46,7 +46,7 @@ async def seed(settings: Settings) -> list[DemoMember]:
         service = Service(db, clock, test_clock_enabled=True)
         if await db.one("member_by_email", email=PEOPLE[0][0]) is not None:
             members = []
-            for email, name, tier in PEOPLE:
+            for email, name, _ in PEOPLE:
                 row = await db.one("member_by_email", email=email)
                 assert row is not None
                 members.append(DemoMember(email, name, Tier(row["tier"]), row["id"]))

@@ -11,9 +11,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from .. import auth, ids
-from ..observability import Observe
 from ..domain.errors import Refusal, unauthenticated
 from ..domain.policy import Tier
+from ..observability import Observe
 from ..service import Contact, ProfileUpdate, SignUp
 from ..service import Education as EducationCommand
 from ..service import Position as PositionCommand

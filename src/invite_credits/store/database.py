@@ -23,10 +23,10 @@ import sqlite3
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections import Counter
 from typing import Any, Generic, Protocol, TypeVar
 
 import aiosqlite
