@@ -42,6 +42,8 @@ class ModelMember:
     lots: list[ModelLot] = field(default_factory=list)
     contacts: set[str] = field(default_factory=set)
     contacts_granted: int = 0
+    followed_ever: set[int] = field(default_factory=set)
+    follows_granted: int = 0
     discussion_granted: dict[str, int] = field(default_factory=dict)
 
     def available(self, now: int) -> int:
@@ -101,6 +103,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def first_members(self) -> None:
         for academic in (False, True):
             self.sign_up(academic)
+        self.companies = [self.run(self.service.create_company(ADMIN, f"C{i}", f"c{i}")).company_id for i in range(60)]
 
     @precondition(lambda self: len(self.members) < 6)
     @rule(academic=st.booleans())
@@ -130,6 +133,17 @@ class LedgerMachine(RuleBasedStateMachine):
         new = [e for e in dict.fromkeys(emails) if e not in member.contacts and e != member.email]
         member.contacts.update(new)
         member.contacts_granted += self.grant(member, len(new), P.contacts_credit_limit - member.contacts_granted)
+
+    @rule(who=st.integers(0, 5), first=st.integers(0, 59), count=st.integers(1, 30), unfollow=st.booleans())
+    def follow_companies(self, who: int, first: int, count: int, unfollow: bool) -> None:
+        member = self.member(who)
+        for company in (self.companies + self.companies)[first:first + count]:
+            self.run(self.service.follow_company(Actor(member.id), company))
+            if company not in member.followed_ever:
+                member.followed_ever.add(company)
+                member.follows_granted += self.grant(member, 1, P.company_follow_credit_limit - member.follows_granted)
+            if unfollow:
+                self.run(self.service.unfollow_company(Actor(member.id), company))
 
     @rule(who=st.integers(0, 5), amount=st.integers(-250, 250).filter(bool))
     def adjust(self, who: int, amount: int) -> None:
