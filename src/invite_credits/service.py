@@ -229,7 +229,8 @@ class Service:
                                                  reason=Reason.PROFILE_COMPLETED.value, since=0)["granted"] == 0:
                 entry_id = ledger.grant(tx, self.policy, member_id, Reason.PROFILE_COMPLETED,
                                         self.policy.profile_completed_credits)
-            return Outcome(member_id=member_id, entry_id=entry_id, balance=self._balance(tx, self._member(tx, member_id)))
+            balance = ledger.balance_at(tx, self.policy, member_id, member.tier)  # a profile edit keeps the tier
+            return Outcome(member_id=member_id, entry_id=entry_id, balance=balance)
 
         return await self._mutate(actor, "updateProfile", key, clean, run)
 
