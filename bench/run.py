@@ -37,7 +37,6 @@ sys.path.insert(0, str(BENCH))
 from seed import seed_main, seed_sweep  # noqa: E402
 
 from invite_credits import auth, ids  # noqa: E402
-from invite_credits.clock import Clock  # noqa: E402
 from invite_credits.domain.access import Actor  # noqa: E402
 from invite_credits.service import Service  # noqa: E402
 from invite_credits.store.database import Tx, connect  # noqa: E402
@@ -111,7 +110,8 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def start_server(cfg: Config, db: Path, *, test_clock: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(cfg: Config, db: Path, *, test_clock: bool = False,
+                 workers: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
     """The product, started through the same CLI users run."""
     port = free_port()
     script = Path(sys.executable).with_name("invite-credits")
@@ -120,7 +120,7 @@ def start_server(cfg: Config, db: Path, *, test_clock: bool = False) -> tuple[su
     if test_clock:
         env["INVITE_CREDITS_TEST_CLOCK"] = "1"
     process = subprocess.Popen([str(script), "serve", "--db", str(db), "--port", str(port),
-                                "--workers", str(1 if test_clock else cfg.workers)], env=env,
+                                "--workers", str(workers or cfg.workers)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     wait_ready(url + "/healthz", process)
@@ -215,7 +215,7 @@ class _OneCommitPerWrite:
 def raw_sqlite_sends(cfg: Config, db: Path, pairs: list[tuple[int, int]]) -> float:
     """Sends per second running the send transaction straight on sqlite3, one commit per send."""
     conn = connect(db, cfg.synchronous)
-    service = Service(_OneCommitPerWrite(conn), Clock())  # type: ignore[arg-type]
+    service = Service(_OneCommitPerWrite(conn))  # type: ignore[arg-type]
 
     async def run() -> float:
         done = 0
@@ -340,16 +340,64 @@ def sweep_benchmark(cfg: Config, results: Results) -> None:
 async def _sweep_alone(cfg: Config, db: Path) -> float:
     from invite_credits.store.database import Database
 
-    clock = Clock()
-    database = Database(db, clock=clock.now, synchronous=cfg.synchronous)
+    database = Database(db, synchronous=cfg.synchronous)
     await database.open()
     try:
         started = time.perf_counter()
-        report = await Service(database, clock).sweep()
+        report = await Service(database).sweep()
         assert report.lots == cfg.sweep_members * cfg.sweep_lots, report
         return time.perf_counter() - started
     finally:
         await database.close()
+
+
+def compare_workers(cfg: Config, results: Results) -> str:
+    """One and two server processes on one database, alternating in one run: one client's latency (a stall
+    per kept-alive response would show here), and balance reads and sends at 16 clients."""
+    db = cfg.work / "workers.db"
+    seed_main(db, cfg.members, cfg.heavy)
+    light = list(range(2, cfg.members + 1))
+    send_pairs = [(s, s + k) for s in light for k in range(1, 11) if s + k <= cfg.members]
+    data = cfg.work / "workers.txt"
+    write_lua_data(data, [auth.member_token(SECRET, m, 3600 * 6) for m in light[:2000]],
+                   [(auth.member_token(SECRET, s, 3600 * 6), ids.encode("Member", i)) for s, i in send_pairs])
+    for _ in range(cfg.rounds):
+        for workers in (1, 2):
+            server, url = start_server(cfg, db, workers=workers)
+            try:
+                results.add(f"w{workers}_balance@1", wrk(cfg, url, data, "read", 1, BALANCE))
+                results.add(f"w{workers}_balance@16", wrk(cfg, url, data, "read", 16, BALANCE))
+                results.add(f"w{workers}_send@16", wrk(cfg, url, data, "send", 16, ""))
+            finally:
+                stop(server)
+    m = results.median
+    lines = ["| workers | balance, 1 client: req/s | p50 ms | balance, 16 clients: req/s | p99 ms "
+             "| sends, 16 clients: req/s | p99 ms |", "|---|---|---|---|---|---|---|"]
+    for w in (1, 2):
+        one, many, send = m(f"w{w}_balance@1"), m(f"w{w}_balance@16"), m(f"w{w}_send@16")
+        lines.append(f"| {w} | {one.rps:,.0f} | {one.p50_ms:.2f} | {many.rps:,.0f} | {many.p99_ms:.1f} "
+                     f"| {send.rps:,.0f} | {send.p99_ms:.1f} |")
+    p50 = m("w2_balance@1").p50_ms / m("w1_balance@1").p50_ms
+    reads = m("w2_balance@16").rps / m("w1_balance@16").rps
+    lines += ["", f"One client's p50 with 2 workers / 1 worker: {p50:.2f}x (goal: within 2x). "
+                  f"Balance req/s at 16 clients, 2 workers / 1: {reads:.2f}x.",
+              f"Data: {cfg.members:,} members; {cfg.rounds} rounds of {cfg.seconds:g} s, alternating, medians; "
+              f"wrk -t{cfg.threads} on the same 2 cores."]
+    return "\n".join(lines) + "\n"
+
+
+def record_section(title: str, text: str) -> None:
+    """Replace (or add) one `## title` section of RESULTS.md, keeping the rest."""
+    path = BENCH / "RESULTS.md"
+    current = path.read_text() if path.exists() else "# Benchmark results\n"
+    head = f"## {title}\n"
+    if head in current:
+        before, _, rest = current.partition(head)
+        after = rest[rest.find("\n## "):] if "\n## " in rest else ""
+        current = before + head + "\n" + text + after
+    else:
+        current = current.rstrip() + "\n\n" + head + "\n" + text
+    path.write_text(current)
 
 
 # -- the report ---------------------------------------------------------------------------------------------
@@ -406,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synchronous", default="FULL")
     parser.add_argument("--no-sweep", action="store_true")
     parser.add_argument("--only-sweep", action="store_true", help="just the expiry sweep scenario")
+    parser.add_argument("--compare-workers", action="store_true", help="only: 1 and 2 server processes, one run")
     parser.add_argument("--record", action="store_true", help="write bench/RESULTS.md")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -422,6 +471,15 @@ def main(argv: list[str] | None = None) -> int:
                      workers=args.workers, synchronous=args.synchronous, work=work)
     results = Results()
     try:
+        if args.compare_workers:
+            if not args.smoke:
+                cfg.members, cfg.heavy, cfg.concurrency = 20_000, 200, [1, 16]
+            text = compare_workers(cfg, results)
+            print(text)
+            if args.record:
+                record_section("Workers: one process and two, in one run", f"Command: `bench/run.py "
+                               f"{' '.join(argv if argv is not None else sys.argv[1:])}`\n\n{text}")
+            return 0
         if args.only_sweep:
             sweep_benchmark(cfg, results)
             print(json.dumps(results.notes["sweep"]))

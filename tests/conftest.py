@@ -16,7 +16,6 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from invite_credits.check import find_violations
-from invite_credits.clock import Clock
 from invite_credits.domain.access import Actor
 from invite_credits.domain.policy import Policy
 from invite_credits.service import Service, SignUp
@@ -39,10 +38,9 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 async def service(tmp_path: Path) -> AsyncIterator[Service]:
-    clock = Clock(test_now=T0)
-    db = Database(tmp_path / "test.db", clock=clock.now, synchronous="NORMAL", readers=2)
+    db = Database(tmp_path / "test.db", test_clock=True, test_start=T0, synchronous="NORMAL", readers=2)
     await db.open()
-    yield Service(db, clock, test_clock_enabled=True)
+    yield Service(db)
     await db.close()
 
 

@@ -407,3 +407,14 @@ def test_graphiql_falls_back_to_the_cdn(tmp_path: Path) -> None:
     (tmp_path / "react" / "umd" / "react.production.min.js").write_text("x")
     assert graphiql.localize(html, tmp_path) == (
         '<script src="/graphiql-assets/react/umd/react.production.min.js"></script>', 0)
+
+
+def test_readyz_proves_a_write(settings: Settings) -> None:
+    app = create_app(settings)
+    with TestClient(app) as client:
+        assert client.get("/readyz").status_code == 200
+        db = app.app.state.app_state.service.db  # type: ignore[attr-defined]
+        db._writer.execute("PRAGMA query_only = ON")  # as a read-only file or a full disk would refuse it
+        assert client.get("/readyz").status_code == 503
+        db._writer.execute("PRAGMA query_only = OFF")
+        assert client.get("/readyz").status_code == 200

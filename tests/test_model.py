@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from invite_credits.clock import Clock
 from invite_credits.domain import rules
 from invite_credits.domain.access import Actor
 from invite_credits.domain.errors import Code, Refusal
@@ -55,10 +54,9 @@ class LedgerMachine(RuleBasedStateMachine):
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="model-"))
         self.loop = asyncio.new_event_loop()
-        clock = Clock(test_now=T0)
-        self.db = Database(self.dir / "model.db", clock=clock.now, synchronous="OFF", readers=1)
+        self.db = Database(self.dir / "model.db", test_clock=True, test_start=T0, synchronous="OFF", readers=1)
         self.run(self.db.open())
-        self.service = Service(self.db, clock, test_clock_enabled=True)
+        self.service = Service(self.db)
         self.members: list[ModelMember] = []
         self.connected: set[frozenset[int]] = set()
         self.pending: dict[int, tuple[int, int]] = {}
@@ -76,7 +74,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @property
     def now(self) -> int:
-        return self.service.clock.now()
+        return self.service.now()
 
     # -- model arithmetic -----------------------------------------------------------------------------------
     def grant(self, member: ModelMember, requested: int, allowance_left: int | None) -> int:
@@ -211,7 +209,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(seconds=st.sampled_from([60, 3600, 86400 * 20, 86400 * 200, 86400 * 366]))
     def move_clock(self, seconds: int) -> None:
-        self.service.clock.set_test_time(self.now + seconds)
+        self.run(self.db.set_test_time(self.now + seconds))
 
     @rule()
     def sweep(self) -> None:

@@ -13,6 +13,7 @@ from invite_credits.domain.errors import AccessDenied, Code, Refusal
 from invite_credits.domain.policy import Reason, Tier
 from invite_credits.service import Contact, Position, ProfileUpdate, Service, SignUp
 from invite_credits.service import Education as School
+from invite_credits.store.database import Database, StoreError
 
 from .conftest import ADMIN, T0, available, join, violations
 
@@ -72,13 +73,13 @@ async def test_referral_credits_the_referrer_three(service: Service) -> None:
 
 async def test_balance_is_exact_before_the_sweep_and_expiry_is_written_at_expires_at(service: Service) -> None:
     ann = await join(service, "ann@example.com")
-    service.clock.set_test_time(YEAR_LATER - 1)
+    await service.db.set_test_time(YEAR_LATER - 1)
     assert await available(service, ann) == 15
     member = service.member(ann)
     assert member is not None
     balance = service.balance(member)
     assert (balance.expiring_soon, balance.next_expiry_at) == (15, YEAR_LATER)
-    service.clock.set_test_time(YEAR_LATER)
+    await service.db.set_test_time(YEAR_LATER)
     assert await available(service, ann) == 0  # gone at expires_at, sweep or not
     assert len(await entries(service, ann)) == 1
     report = await service.sweep()
@@ -92,7 +93,7 @@ async def test_balance_is_exact_before_the_sweep_and_expiry_is_written_at_expire
 async def test_a_write_to_a_member_writes_their_expiry_first(service: Service) -> None:
     ann = await join(service, "ann@example.com")
     bob = await join(service, "bob@example.com")
-    service.clock.set_test_time(YEAR_LATER + 3600)
+    await service.db.set_test_time(YEAR_LATER + 3600)
     await service.post_discussion(Actor(ann), "POST", "hello")
     reasons = [(e.reason, e.amount, e.balance_after) for e in reversed(await entries(service, ann))]
     assert reasons == [(Reason.SIGNUP, 15, 15), (Reason.EXPIRED, -15, 0), (Reason.DISCUSSION, 1, 1)]
@@ -103,7 +104,7 @@ async def test_a_write_to_a_member_writes_their_expiry_first(service: Service) -
 async def test_spending_takes_the_lot_that_expires_first(service: Service) -> None:
     ann = await join(service, "ann@example.com")
     bob = await join(service, "bob@example.com")
-    service.clock.set_test_time(T0 + 86400)
+    await service.db.set_test_time(T0 + 86400)
     await service.adjust_credits(ADMIN, ann, 5, "goodwill")
     await service.send_invitation(Actor(ann), bob, None)
     lots = {lot.reason: lot.remaining for lot in (service.lots(ann, 10, None, True)).items}
@@ -333,7 +334,7 @@ async def test_discussion_ten_a_month_across_a_month_boundary(service: Service) 
     granted = [(await service.post_discussion(Actor(ann), "COMMENT", f"c{i}")).entry_id for i in range(12)]
     assert sum(e is not None for e in granted) == 10
     next_month = rules.to_timestamp(rules.add_months(rules.to_datetime(T0), 1).replace(day=1, hour=0))
-    service.clock.set_test_time(next_month)
+    await service.db.set_test_time(next_month)
     assert (await service.post_discussion(Actor(ann), "ARTICLE", "new month")).entry_id is not None
     with pytest.raises(Refusal) as refused:
         await service.post_discussion(Actor(ann), "POST", "   ")
@@ -402,10 +403,39 @@ async def test_test_clock_moves_forward_only_and_writes_expiry(service: Service)
     await service.advance_test_clock(ADMIN, YEAR_LATER + 10)
     newest = (await entries(service, ann))[0]
     assert (newest.reason, newest.occurred_at) == (Reason.EXPIRED, YEAR_LATER)
-    service.test_clock_enabled = False
-    with pytest.raises(Refusal) as refused:
-        await service.advance_test_clock(ADMIN, YEAR_LATER + 20)
-    assert refused.value.code is Code.TEST_CLOCK_DISABLED
+
+
+async def test_the_test_clock_is_one_for_every_process_on_the_file(service: Service) -> None:
+    other = Database(service.db.path, test_clock=True, test_start=T0 - 60, synchronous="NORMAL", readers=1)
+    await other.open()
+    try:
+        assert other.now() == service.now() == T0  # the later of the stored time and its own start
+        await service.advance_test_clock(ADMIN, T0 + 3600)
+        assert other.now() == T0 + 3600
+        assert await other.write(lambda tx: tx.now) == T0 + 3600
+    finally:
+        await other.close()
+
+
+async def test_a_test_clock_database_refuses_the_real_clock_while_ahead_of_it(service: Service) -> None:
+    await service.advance_test_clock(ADMIN, 4_000_000_000)  # 2096
+    real = Database(service.db.path, synchronous="NORMAL", readers=1)
+    with pytest.raises(StoreError, match="INVITE_CREDITS_TEST_CLOCK=1"):
+        await real.open()
+    await real.close()
+
+
+async def test_a_write_is_never_before_the_members_last_entry(service: Service) -> None:
+    """Another process's clock ahead, or a wall clock stepped back: the entry takes the member's last time."""
+    ann = await join(service, "ann@example.com")
+    await service.db.write(lambda tx: tx.conn.execute("UPDATE test_clock SET now = now + 100"))
+    await service.post_discussion(Actor(ann), "POST", "ahead")  # written at T0 + 100
+    await service.db.write(lambda tx: tx.conn.execute("DROP TRIGGER test_clock_forward_only"))
+    await service.db.write(lambda tx: tx.conn.execute("UPDATE test_clock SET now = now - 100"))  # back to T0
+    await service.post_discussion(Actor(ann), "POST", "behind")
+    newest = (await entries(service, ann))[0]
+    assert newest.occurred_at == T0 + 100
+    assert violations(service.db.path) == []
 
 
 # -- idempotency ---------------------------------------------------------------------------------------------
@@ -439,8 +469,8 @@ async def test_refusals_are_not_remembered_for_a_key(service: Service) -> None:
 async def test_keys_are_kept_a_day_then_pruned(service: Service) -> None:
     ann = await join(service, "ann@example.com")
     await service.post_discussion(Actor(ann), "POST", "hi", key="day")
-    service.clock.set_test_time(T0 + 23 * 3600)
+    await service.db.set_test_time(T0 + 23 * 3600)
     assert (await service.sweep()).keys_pruned == 0
     assert (await service.post_discussion(Actor(ann), "POST", "hi", key="day")).replayed
-    service.clock.set_test_time(T0 + 25 * 3600)
+    await service.db.set_test_time(T0 + 25 * 3600)
     assert (await service.sweep()).keys_pruned == 1

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from invite_credits.clock import Clock
 from invite_credits.store.database import Database, connect
 from invite_credits.store.migrations import migrate, migration_files, schema_version
 from invite_credits.store.queries import load_queries, parse_queries
@@ -110,7 +109,7 @@ def anyio_backend() -> str:
 
 @pytest.mark.anyio
 async def test_group_commit_isolates_each_write(tmp_path: Path) -> None:
-    db = Database(tmp_path / "g.db", clock=Clock(test_now=1000).now, synchronous="NORMAL")
+    db = Database(tmp_path / "g.db", test_clock=True, test_start=1000, synchronous="NORMAL")
     await db.open()
     try:
         def good(i: int):  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -23,12 +24,11 @@ from strawberry.asgi import GraphQL
 from . import auth, graphiql
 from .api.context import Context
 from .api.schema import create_schema
-from .clock import Clock
 from .domain.errors import AccessDenied
 from .observability import Metrics
 from .service import Service
 from .settings import Settings
-from .store.database import Database, WriteObserver, connect
+from .store.database import Database, Tx, WriteObserver
 from .store.migrations import migration_files, schema_version
 
 log = logging.getLogger("invite_credits.app")
@@ -169,31 +169,11 @@ class _TooLarge(Exception):
     pass
 
 
-def load_clock(settings: Settings) -> Clock:
-    """Real time, or the test clock resumed at the later of its stored time and real time (and stored again)."""
-    if not settings.test_clock:
-        return Clock()
-    conn = connect(settings.db_path, settings.synchronous)
-    try:
-        from .store.migrations import migrate
-        from .store.queries import load_queries
-
-        migrate(conn)
-        q = load_queries()
-        row = conn.execute(q["test_clock_get"]).fetchone()
-        now = max(int(time.time()), row["now"] if row else 0)
-        conn.execute(q["test_clock_set"], {"now": now})
-    finally:
-        conn.close()
-    return Clock(test_now=now)
-
-
 async def open_service(settings: Settings, observer: WriteObserver | None = None) -> Service:
-    clock = load_clock(settings)
-    db = Database(settings.db_path, clock=clock.now, synchronous=settings.synchronous,
+    db = Database(settings.db_path, test_clock=settings.test_clock, synchronous=settings.synchronous,
                   readers=settings.read_connections, batch_max=settings.write_batch_max, observer=observer)
     await db.open()
-    return Service(db, clock, test_clock_enabled=settings.test_clock)
+    return Service(db)
 
 
 async def _sweep_forever(service: Service, interval: float, metrics: Metrics) -> None:
@@ -222,6 +202,8 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state.service = await open_service(settings, state.metrics)
+        log.info("serving", extra={"fields": {"pid": os.getpid(), "database": str(settings.db_path.resolve()),
+                                               "test_clock": settings.test_clock}})
         sweeper = asyncio.create_task(_sweep_forever(state.service, settings.sweep_interval_seconds, state.metrics))
         try:
             yield
@@ -230,14 +212,21 @@ def create_app(settings: Settings) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
             await state.service.db.close()
+            log.info("stopped", extra={"fields": {"pid": os.getpid()}})
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
-        """Ready when the database is migrated to this code's schema and takes a write."""
+        """Ready when the database is migrated to this code's schema and takes a write (a real one: a read-only
+        file or a full disk is not ready)."""
+
+        def probe(tx: Tx) -> int:
+            tx.run("readiness_probe", now=tx.now)
+            return schema_version(tx.conn)
+
         try:
-            version = await asyncio.wait_for(state.service.db.write(lambda tx: schema_version(tx.conn)), timeout=5)
+            version = await asyncio.wait_for(state.service.db.write(probe), timeout=5)
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             log.warning("not ready: %s", exc)
             return JSONResponse({"status": "unavailable"}, status_code=503)
@@ -262,12 +251,3 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.app_state = state
     return BodySizeLimit(app, settings.max_body_bytes)  # type: ignore[return-value]
-
-
-def app_from_env() -> Starlette:
-    """The app of one worker process when `serve --workers N` runs several."""
-    from .observability import configure_logging
-
-    settings = Settings.from_env()
-    configure_logging(settings.log_level)
-    return create_app(settings)

@@ -1,75 +1,103 @@
-"""invite-credits: serve, migrate, token, expire, export-schema."""
+"""invite-credits: a GraphQL service that runs a professional network's invitation credits."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import logging
 import sys
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from . import auth, ids
-from .settings import Settings
+from .settings import Settings, SettingsError
+from .store.database import StoreError
+
+log = logging.getLogger("invite_credits.cli")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(db_path=Path(args.db) if getattr(args, "db", None) else None)
+class CommandError(Exception):
+    """A command cannot do what was asked; the message says why, in one line."""
+
+
+def _settings(args: argparse.Namespace, **flags: Any) -> Settings:
+    return Settings.from_env(db_path=Path(args.db) if getattr(args, "db", None) else None, **flags)
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from .app import create_app
     from .observability import configure_logging
+    from .server import ListenError, bind, serve
+    from .store.database import prepare
 
-    settings = _settings(args).with_(host=args.host, port=args.port)
-    configure_logging(settings.log_level)
-    print(f"invite-credits: GraphQL (and GraphiQL) on http://{settings.host}:{settings.port}/graphql "
-          f"database {settings.db_path.resolve()}", file=sys.stderr)
-    if args.workers > 1:
-        if settings.test_clock:
-            print("the test clock needs one worker: it lives in the process", file=sys.stderr)
-            return 2
-        # Worker processes build their app from the environment; WAL lets them share the file.
-        os.environ["INVITE_CREDITS_DB"] = str(settings.db_path.resolve())
-        os.environ.setdefault("INVITE_CREDITS_JWT_SECRET", auth.load_secret(settings))
-        uvicorn.run("invite_credits.app:app_from_env", factory=True, workers=args.workers, host=settings.host,
-                    port=settings.port, log_level="warning", access_log=False, lifespan="on")
-        return 0
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
-                access_log=False, lifespan="on")
+    configure_logging("INFO")  # so that a bad setting is reported as JSON too
+    try:
+        if args.workers < 1:
+            raise SettingsError(f"--workers must be at least 1, not {args.workers}")
+        settings = _settings(args, host=args.host, port=args.port)
+        configure_logging(settings.log_level)
+        prepare(settings.db_path, settings.synchronous, test_clock=settings.test_clock)
+        settings = settings.with_(jwt_secret=auth.load_secret(settings))
+        sock = bind(settings, args.workers)
+        log.info("invite-credits %s: GraphQL (and GraphiQL) on http://%s:%d/graphql", _version(), settings.host,
+                 settings.port, extra={"fields": {"database": str(settings.db_path.resolve()),
+                                                  "workers": args.workers, "test_clock": settings.test_clock}})
+        serve(settings, args.workers, sock)
+    except (SettingsError, StoreError, ListenError, OSError) as exc:
+        log.error(str(exc) if not isinstance(exc, OSError) else f"cannot start: {exc}")
+        return 2
     return 0
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from .store.database import connect
-    from .store.migrations import migrate, schema_version
+    from .store.database import connect, prepare
+    from .store.migrations import schema_version
 
     settings = _settings(args)
+    prepare(settings.db_path, settings.synchronous, test_clock=settings.test_clock)
     conn = connect(settings.db_path, settings.synchronous)
-    applied = migrate(conn)
-    print(f"schema version {schema_version(conn)}; applied {applied or 'nothing'}")
-    conn.close()
+    try:
+        print(f"{settings.db_path}: schema version {schema_version(conn)}")
+    finally:
+        conn.close()
     return 0
 
 
+def _existing_database(settings: Settings) -> None:
+    from .store.files import check_database_path
+
+    check_database_path(settings.db_path, must_exist=True, writable=False)
+
+
 def _token(args: argparse.Namespace) -> int:
+    from .store.database import connect
+    from .store.queries import load_queries
+
     settings = _settings(args)
-    secret = auth.load_secret(settings)
     member_id = None
-    if args.member_id:
+    if args.member_id is not None:
         member_id = ids.member_id(args.member_id)
-        if member_id is None and args.member_id.isdigit():
+        if member_id is None and args.member_id.isascii() and args.member_id.isdigit():
             member_id = int(args.member_id)
         if member_id is None:
-            print(f"not a member ID: {args.member_id}", file=sys.stderr)
-            return 2
+            raise CommandError(f"not a member ID: {args.member_id!r}")
+    if member_id is None and not args.admin:
+        raise CommandError("give a MEMBER_ID, or --admin")
+    if member_id is not None:
+        _existing_database(settings)
+        conn = connect(settings.db_path, settings.synchronous)
+        try:
+            found = conn.execute(load_queries()["member_by_id"], {"id": member_id}).fetchone()
+        finally:
+            conn.close()
+        if found is None:
+            raise CommandError(f"no member {args.member_id} in {settings.db_path}")
+    secret = auth.load_secret(settings)
     if args.admin:
         print(auth.admin_token(secret, settings.admin_token_ttl_seconds, member_id))
-    elif member_id is None:
-        print("give a MEMBER_ID, or --admin", file=sys.stderr)
-        return 2
     else:
+        assert member_id is not None
         print(auth.member_token(secret, member_id, settings.member_token_ttl_seconds))
     return 0
 
@@ -77,8 +105,11 @@ def _token(args: argparse.Namespace) -> int:
 def _expire(args: argparse.Namespace) -> int:
     from .app import open_service
 
+    settings = _settings(args)
+    _existing_database(settings)
+
     async def run() -> int:
-        service = await open_service(_settings(args))
+        service = await open_service(settings)
         try:
             report = await service.sweep()
         finally:
@@ -98,9 +129,7 @@ def _check(args: argparse.Namespace) -> int:
     from .store.queries import load_queries
 
     settings = _settings(args)
-    if not settings.db_path.exists():
-        print(f"no database at {settings.db_path}", file=sys.stderr)
-        return 2
+    _existing_database(settings)
     conn = connect(settings.db_path, settings.synchronous)
     try:
         migrate(conn)
@@ -119,18 +148,26 @@ def _backup(args: argparse.Namespace) -> int:
     from .store.database import connect
 
     settings = _settings(args)
+    _existing_database(settings)
     target = Path(args.path)
     if target.exists():
-        print(f"{target} exists: give a new file", file=sys.stderr)
-        return 2
+        raise CommandError(f"{target} exists: give a new file")
+    if not target.parent.is_dir():
+        raise CommandError(f"directory {target.parent} does not exist")
     source = connect(settings.db_path, settings.synchronous)
-    dest = sqlite3.connect(target)
     try:
-        # One step under one read transaction: a consistent copy while the server keeps writing.
-        source.backup(dest)
-        dest.execute("PRAGMA journal_mode = WAL")
+        dest = sqlite3.connect(target)
+        try:
+            # One step under one read transaction: a consistent copy while the server keeps writing.
+            source.backup(dest)
+            dest.execute("PRAGMA journal_mode = WAL")
+        finally:
+            dest.close()
+    except sqlite3.Error as exc:
+        for leftover in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        raise CommandError(f"backup failed: {exc}") from None
     finally:
-        dest.close()
         source.close()
     print(f"backed up {settings.db_path} to {target}")
     return 0
@@ -138,8 +175,10 @@ def _backup(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from .demo import print_tokens, seed
+    from .store.database import prepare
 
     settings = _settings(args)
+    prepare(settings.db_path, settings.synchronous)  # the demo moves its own test clock through its story
     print_tokens(settings, asyncio.run(seed(settings)))
     return 0
 
@@ -155,46 +194,64 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    try:
+        return version("invite-credits")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+# name, one line of help, runner: the docs test checks that each command is in the README.
+COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
+    "serve": ("serve GraphQL on /graphql (GraphiQL in a browser), /healthz, /readyz and /metrics", _serve),
+    "demo": ("seed a demo and print tokens to paste into GraphiQL", _demo),
+    "migrate": ("create the database, or migrate it to this version's schema", _migrate),
+    "token": ("print a token for a member, or an admin token", _token),
+    "expire": ("write every due expiry once and print what was written", _expire),
+    "check": ("verify every invariant over the whole database; exit 1 on any violation", _check),
+    "backup": ("copy the live database to a new file (SQLite online backup)", _backup),
+    "export-schema": ("print or write the GraphQL schema (SDL)", _export_schema),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="invite-credits", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    epilog = "commands:\n" + "\n".join(f"  {name:<14} {text}" for name, (text, _) in COMMANDS.items())
+    parser = argparse.ArgumentParser(prog="invite-credits", description=__doc__, epilog=epilog,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parsers = {name: sub.add_parser(name, help=text, description=text) for name, (text, _) in COMMANDS.items()}
+    for name, (_, run) in COMMANDS.items():
+        parsers[name].set_defaults(run=run)
+        if name != "export-schema":
+            parsers[name].add_argument("--db", metavar="PATH",
+                                       help="SQLite database file (default: $INVITE_CREDITS_DB or ./invite-credits.db)")
 
-    def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--db", help="SQLite file (default: $INVITE_CREDITS_DB or ./invite-credits.db)")
-        return p
+    serve = parsers["serve"]
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port, 1 to 65535 (default 8000)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="server processes sharing the database, each with its own socket (default 1)")
 
-    serve = with_db(sub.add_parser("serve", help="serve GraphQL on /graphql and GET /healthz"))
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="server processes sharing the database (default 1)")
-    serve.set_defaults(run=_serve)
+    token = parsers["token"]
+    token.add_argument("member_id", nargs="?", metavar="MEMBER_ID", help="the member's ID as the API returns it")
+    token.add_argument("--admin", action="store_true", help="an admin token (acting as MEMBER_ID when given)")
 
-    with_db(sub.add_parser("migrate", help="create or migrate the database")).set_defaults(run=_migrate)
-
-    token = with_db(sub.add_parser("token", help="print a token for a member, or an admin token"))
-    token.add_argument("member_id", nargs="?", metavar="MEMBER_ID")
-    token.add_argument("--admin", action="store_true", help="an admin token")
-    token.set_defaults(run=_token)
-
-    with_db(sub.add_parser("expire", help="write every due expiry once and print what was written")).set_defaults(run=_expire)
-
-    with_db(sub.add_parser("check", help="verify every invariant over the whole database")).set_defaults(run=_check)
-
-    backup = with_db(sub.add_parser("backup", help="copy the live database to PATH (SQLite online backup)"))
-    backup.add_argument("path", metavar="PATH")
-    backup.set_defaults(run=_backup)
-
-    with_db(sub.add_parser("demo", help="seed a demo and print tokens to paste into GraphiQL")).set_defaults(run=_demo)
-
-    export = sub.add_parser("export-schema", help="print the GraphQL schema (SDL)")
-    export.add_argument("output", nargs="?", default="-", help="file to write, or - for stdout")
-    export.set_defaults(run=_export_schema)
+    parsers["backup"].add_argument("path", metavar="PATH", help="the new file to write the copy to")
+    parsers["export-schema"].add_argument("output", nargs="?", default="-", metavar="FILE",
+                                          help="file to write, or - for standard output (default)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    code: int = args.run(args)
+    try:
+        code: int = args.run(args)
+    except (CommandError, SettingsError, StoreError) as exc:
+        print(f"invite-credits {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
     return code
 
 

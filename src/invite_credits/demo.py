@@ -6,7 +6,6 @@ import time
 from dataclasses import dataclass
 
 from . import auth, ids
-from .clock import Clock
 from .domain.access import Actor
 from .domain.policy import Tier
 from .service import Contact, Education, Position, ProfileUpdate, Service, SignUp
@@ -39,11 +38,12 @@ class DemoMember:
 async def seed(settings: Settings) -> list[DemoMember]:
     """Seed the demo; returns its members. Refuses a database that already has the demo's members."""
     now = int(time.time())
-    clock = Clock(test_now=now - 340 * DAY)  # the story starts eleven months ago, so credits are about to expire
-    db = Database(settings.db_path, clock=clock.now, synchronous=settings.synchronous, readers=1)
+    # The story starts eleven months ago, so credits are about to expire; it ends a day ago.
+    db = Database(settings.db_path, test_clock=True, test_start=now - 340 * DAY, synchronous=settings.synchronous,
+                  readers=1)
     await db.open()
     try:
-        service = Service(db, clock, test_clock_enabled=True)
+        service = Service(db)
         if await db.one("member_by_email", email=PEOPLE[0][0]) is not None:
             members = []
             for email, name, _ in PEOPLE:
@@ -61,7 +61,7 @@ async def seed(settings: Settings) -> list[DemoMember]:
         ann, bob, carol, eddie, paula, rita = (m.id for m in members)
         companies = [(await service.create_company(ADMIN, name, slug)).company_id for name, slug in COMPANIES]
 
-        clock.set_test_time(now - 200 * DAY)
+        await db.set_test_time(now - 200 * DAY)
         await service.import_contacts(Actor(ann), [Contact(f"friend{i}@example.org") for i in range(40)]
                                       + [Contact("paula@example.com", "Paula")])
         for company in companies[:5]:
@@ -74,7 +74,7 @@ async def seed(settings: Settings) -> list[DemoMember]:
         await service.answer_invitation(Actor(bob), accepted.invitation_id, "ACCEPTED")
         await service.send_invitation(Actor(ann), paula, "Hi Paula, Ann from the contacts list.")
 
-        clock.set_test_time(now - 30 * DAY)
+        await db.set_test_time(now - 30 * DAY)
         declined = await service.send_invitation(Actor(carol), bob, None)
         await service.answer_invitation(Actor(bob), declined.invitation_id, "DECLINED")
         withdrawn = await service.send_invitation(Actor(carol), eddie, "Hello!")
@@ -83,7 +83,7 @@ async def seed(settings: Settings) -> list[DemoMember]:
                            ("ARTICLE", "What credits taught me about focus")]:
             await service.post_discussion(Actor(carol), kind, body)
 
-        clock.set_test_time(now - DAY)
+        await db.set_test_time(now - DAY)
         for invitee in (ann, bob, carol, eddie):
             await service.send_invitation(Actor(rita), invitee, "An opportunity you may like.")
         pending = await service.send_invitation(Actor(eddie), carol, None)

@@ -9,8 +9,8 @@ the CDN.
 from __future__ import annotations
 
 import json
-import os
 import re
+from importlib.resources import files
 from pathlib import Path
 
 CDN = re.compile(r"https://unpkg\.com/((?:@[\w.-]+/)?[\w.-]+)@([\w.-]+)/([\w./-]+)")
@@ -18,10 +18,9 @@ MOUNT = "/graphiql-assets"
 
 
 def assets_dir() -> Path:
-    override = os.environ.get("INVITE_CREDITS_GRAPHIQL_ASSETS")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "web" / "graphiql" / "node_modules"
+    """The package's GraphiQL files: web/graphiql's npm install (linked in the source tree, copied into the wheel
+    when it was installed before the build). Missing: the page loads them from the CDN."""
+    return Path(str(files("invite_credits") / "graphiql_assets"))
 
 
 def _installed_version(directory: Path, package: str) -> str | None:

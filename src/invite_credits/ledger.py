@@ -26,9 +26,14 @@ class Refs:
     note: str | None = None
 
 
-def written_balance(tx: Tx, member_id: int) -> int:
+def head(tx: Tx, member_id: int) -> tuple[int, int]:
+    """The member's written balance and the time of their next entry: the transaction's time, or their last
+    entry's when that is later (a wall clock stepped back, another process's clock ahead), so the chain stays
+    in time order and no write is refused for it."""
     row = tx.one("entry_last", member_id=member_id)
-    return int(row["balance_after"]) if row else 0
+    if row is None:
+        return 0, tx.now
+    return int(row["balance_after"]), max(tx.now, int(row["occurred_at"]))
 
 
 def _append(
@@ -89,7 +94,7 @@ def grant(
     """Grant under the reason's limit, then the cap. Returns the entry id, or None when nothing was written."""
     expire_member(tx, member_id)
     left = allowance_left(tx, policy, member_id, reason) if limited else None
-    available = written_balance(tx, member_id)
+    available, at = head(tx, member_id)
     plan = rules.plan_grant(requested, left, available, policy.balance_cap)
     if plan is None:
         return None
@@ -99,9 +104,9 @@ def grant(
     if plan.granted > 0:
         lot_id = tx.insert(
             "lot_insert", member_id=member_id, reason=reason.value, amount=plan.granted,
-            granted_at=tx.now, expires_at=rules.expires_at(tx.now, policy),
+            granted_at=at, expires_at=rules.expires_at(at, policy),
         )
-    return _append(tx, member_id, reason, plan.granted, plan.requested, available + plan.granted, tx.now, lot_id, refs)
+    return _append(tx, member_id, reason, plan.granted, plan.requested, available + plan.granted, at, lot_id, refs)
 
 
 def take(tx: Tx, member_id: int, amount: int, reason: Reason, refs: Refs = Refs(), *, partial: bool = False) -> int:
@@ -117,9 +122,9 @@ def take(tx: Tx, member_id: int, amount: int, reason: Reason, refs: Refs = Refs(
         if tx.run("lot_draw", id=draw.lot_id, amount=draw.amount) != 1:
             raise RuntimeError(f"lot {draw.lot_id} changed under a write")
         taken += draw.amount
-    balance = written_balance(tx, member_id) - taken
+    written, at = head(tx, member_id)
     tx.moved["spent" if reason is Reason.INVITATION_SENT else "removed"] += taken
-    return _append(tx, member_id, reason, -taken, -amount, balance, tx.now, None, refs)
+    return _append(tx, member_id, reason, -taken, -amount, written - taken, at, None, refs)
 
 
 def balance_at(tx: Tx, policy: Policy, member_id: int, tier: Tier) -> BalanceView:

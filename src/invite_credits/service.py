@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import ids, ledger
-from .clock import Clock
 from .domain import rules
 from .domain.access import Actor
 from .domain.errors import Code, Refusal
@@ -103,11 +102,13 @@ def _plain(value: Any) -> Any:
 
 
 class Service:
-    def __init__(self, db: Database, clock: Clock, policy: Policy | None = None, *, test_clock_enabled: bool = False) -> None:
+    def __init__(self, db: Database, policy: Policy | None = None) -> None:
         self.db = db
-        self.clock = clock
         self.policy = policy or Policy()
-        self.test_clock_enabled = test_clock_enabled
+
+    def now(self) -> int:
+        """The service's time for reads (the store owns the clock; writes take the transaction's time)."""
+        return self.db.now()
 
     # -- the write path -------------------------------------------------------------------------
     async def _mutate(
@@ -497,17 +498,16 @@ class Service:
 
     async def advance_test_clock(self, actor: Actor, to: int) -> Outcome:
         actor.require_admin()
-        if not (self.test_clock_enabled and self.clock.is_test):
+        if not self.db.test_clock:
             raise Refusal(Code.TEST_CLOCK_DISABLED, "The test clock is switched off.", ["input", "to"])
-        if to < self.clock.now():
-            raise Refusal(Code.TEST_CLOCK_BACKWARDS, "The test clock only moves forward.", ["input", "to"])
 
         def run(tx: Tx) -> Outcome:
+            if to < tx.now:
+                raise Refusal(Code.TEST_CLOCK_BACKWARDS, "The test clock only moves forward.", ["input", "to"])
             tx.run("test_clock_set", now=to)
             return Outcome(now=to)
 
         outcome = await self.db.write(run)
-        self.clock.set_test_time(to)
         await self.sweep()
         return outcome
 
@@ -537,7 +537,7 @@ class Service:
 
     def expiry_lag(self) -> int:
         """Seconds since the oldest expiry that is due but not yet written; 0 when none is."""
-        now = self.clock.now()
+        now = self.now()
         row = self.db.read_one("lots_due", now=now, limit=1)
         return now - int(row["expires_at"]) if row else 0
 
@@ -549,7 +549,7 @@ class Service:
         return MemberView.from_row(row) if row else None
 
     def balance(self, member: MemberView) -> BalanceView:
-        now = self.clock.now()
+        now = self.now()
         row = self.db.read_one("balance", member_id=member.id, now=now, soon=ledger.soon(now, self.policy))
         return ledger.balance_from_row(row, self.policy, member.tier, now)
 
@@ -563,7 +563,7 @@ class Service:
     def lots(self, member_id: int, first: int, after: int | None, include_spent: bool) -> Page[LotView]:
         rows = self.db.read_all(
             "lots_page", member_id=member_id, before_id=after if after is not None else _NEVER, limit=first + 1,
-            include_spent=int(include_spent), now=self.clock.now(),
+            include_spent=int(include_spent), now=self.now(),
         )
         return Page([LotView.from_row(r) for r in rows[:first]], len(rows) > first)
 
@@ -617,7 +617,7 @@ class Service:
         limits = self.policy.earning_limits(signup)
         earned: dict[str, int] = {}
         if member is not None:
-            now = self.clock.now()
+            now = self.now()
             for period_is_month in (False, True):
                 group = [r.reason.value for r in limits if (r.period is Period.MONTH) == period_is_month]
                 since = rules.period_start(Period.MONTH, now) if period_is_month else 0

@@ -113,7 +113,7 @@ class CreditLot(Node):
 
     @strawberry.field(description="True at and after expiresAt: the lot's credits are gone.")
     def expired(self, info: Info) -> bool:
-        return self.view.expires_at <= info.context.service.clock.now()
+        return self.view.expires_at <= info.context.service.now()
 
     @classmethod
     def of(cls, view: LotView) -> CreditLot:

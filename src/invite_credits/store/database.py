@@ -41,6 +41,10 @@ SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 SWITCH_INTERVAL_SECONDS = 0.0005
 
 
+class StoreError(Exception):
+    """The database cannot be served as it is; the message says what to do, in one line."""
+
+
 def connect(path: str | Path, synchronous: str = "FULL") -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit), WAL, foreign keys on."""
     if synchronous not in SYNCHRONOUS_MODES:
@@ -56,6 +60,42 @@ def _configure(conn: sqlite3.Connection, synchronous: str) -> None:
     conn.execute(f"PRAGMA synchronous = {synchronous}")  # checked against SYNCHRONOUS_MODES
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 30000")
+
+
+def start_clock(conn: sqlite3.Connection, queries: Mapping[str, str], path: str, *, test_clock: bool,
+                test_start: int | None = None) -> None:
+    """Test clock: resume at the later of the stored time and the start time (real time by default).
+    Real clock: refuse a database whose stored test time is still ahead of real time."""
+    row = conn.execute(queries["test_clock_get"]).fetchone()
+    stored = int(row["now"]) if row else None
+    wall = int(time.time())
+    if test_clock:
+        start = test_start if test_start is not None else wall
+        conn.execute(queries["test_clock_set"], {"now": max(stored or 0, start)})
+    elif stored is not None and stored > wall:
+        moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stored))
+        raise StoreError(f"database {path} ran with the test clock up to {moment}, later than the real time: "
+                         "serve it with INVITE_CREDITS_TEST_CLOCK=1, or use another database")
+
+
+def prepare(path: Path, synchronous: str = "FULL", *, test_clock: bool = False) -> None:
+    """Check, create or migrate the database and its clock before a server starts, or raise StoreError."""
+    from .files import check_database_path
+
+    check_database_path(path)
+    try:
+        conn = connect(path, synchronous)
+    except sqlite3.Error as exc:
+        raise StoreError(f"database {path} cannot be opened: {exc}") from None
+    try:
+        migrate(conn)
+        start_clock(conn, load_queries(), str(path), test_clock=test_clock)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"database {path} cannot be used: {exc}") from None
+    except RuntimeError as exc:  # a schema newer than this code
+        raise StoreError(f"database {path}: {exc}") from None
+    finally:
+        conn.close()
 
 
 class Tx:
@@ -116,7 +156,8 @@ class Database:
         self,
         path: str | Path,
         *,
-        clock: Callable[[], int],
+        test_clock: bool = False,
+        test_start: int | None = None,
         synchronous: str = "FULL",
         readers: int = 4,
         batch_max: int = 128,
@@ -126,7 +167,9 @@ class Database:
         self.synchronous = synchronous
         self.queries = load_queries()
         self.stats = WriterStats()
-        self._clock = clock
+        # The test clock lives in the database, so every process on the file serves one time.
+        self.test_clock = test_clock
+        self._test_start = test_start
         self._reader_count = readers
         self._batch_max = batch_max
         self._jobs: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
@@ -144,9 +187,9 @@ class Database:
         # The writer runs many short SQLite calls, each releasing the GIL; behind a busy event loop it would
         # wait up to the whole switch interval (5 ms) to get it back after every one of them.
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_SECONDS))
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._writer = connect(self.path, self.synchronous)
         migrate(self._writer)
+        start_clock(self._writer, self.queries, self.path, test_clock=self.test_clock, test_start=self._test_start)
         self._thread = threading.Thread(target=self._write_loop, name="invite-credits-writer", daemon=True)
         self._thread.start()
         for _ in range(self._reader_count):
@@ -181,6 +224,21 @@ class Database:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    # -- time ------------------------------------------------------------------------------------
+    def now(self) -> int:
+        """The service's time for a read: the stored test time, or real time."""
+        if not self.test_clock:
+            return int(time.time())
+        if self._inline is None:
+            raise RuntimeError("database is not open")
+        return _test_now(self._inline, self.queries)
+
+    async def set_test_time(self, now: int) -> None:
+        """Move the test clock (forward only: the database refuses going back)."""
+        if not self.test_clock:
+            raise RuntimeError("the test clock is off")
+        await self.write(lambda tx: tx.run("test_clock_set", now=now))
 
     # -- reads -----------------------------------------------------------------------------------
     def _reader(self) -> aiosqlite.Connection:
@@ -240,9 +298,12 @@ class Database:
             if stop:
                 return
 
-    def _now(self) -> int:
-        # Entries are written in time order: the writer's time never goes back, even if the wall clock does.
-        self._last_now = max(self._last_now, self._clock())
+    def _now(self, conn: sqlite3.Connection) -> int:
+        if self.test_clock:
+            return _test_now(conn, self.queries)  # inside the transaction: what every process sees
+        # The writer's time never goes back, even if the wall clock does (the ledger also keeps each
+        # member's entries in time order on its own, for what another process wrote).
+        self._last_now = max(self._last_now, int(time.time()))
         return self._last_now
 
     def _run_batch(self, batch: list[_Job[Any]]) -> None:
@@ -261,7 +322,7 @@ class Database:
         self.stats.lock_wait_seconds += locked - began
         for job in batch:
             conn.execute("SAVEPOINT job")
-            tx = Tx(conn, self.queries, self._now())
+            tx = Tx(conn, self.queries, self._now(conn))
             try:
                 value = job.fn(tx)
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to its own caller
@@ -291,6 +352,13 @@ class Database:
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
         for job, value, error in outcomes:
             _deliver(job, value, error)
+
+
+def _test_now(conn: sqlite3.Connection, queries: Mapping[str, str]) -> int:
+    row = conn.execute(queries["test_clock_get"]).fetchone()
+    if row is None:
+        raise RuntimeError("the test clock has no stored time")
+    return int(row["now"])
 
 
 def _deliver(job: _Job[Any], value: Any, error: BaseException | None) -> None:

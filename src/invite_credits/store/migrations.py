@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from pathlib import Path
+from importlib.resources.abc import Traversable
 
 from .queries import sql_dir
 
 _FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
-def migration_files(directory: Path | None = None) -> list[tuple[int, Path]]:
+def migration_files(directory: Traversable | None = None) -> list[tuple[int, Traversable]]:
     directory = directory or sql_dir() / "migrations"
     found = []
     for path in directory.iterdir():
         match = _FILE.match(path.name)
         if match:
             found.append((int(match.group(1)), path))
-    found.sort()
+    found.sort(key=lambda item: item[0])
     numbers = [n for n, _ in found]
     if numbers != list(range(1, len(numbers) + 1)):
         raise RuntimeError(f"migrations must be numbered 0001, 0002, ... without gaps: {numbers}")

@@ -1,20 +1,22 @@
-"""Named SQL queries read once from sql/queries/*.sql (`-- name: x` blocks)."""
+"""Named SQL queries read once from sql/queries/*.sql (`-- name: x` blocks), shipped inside the package."""
 
 from __future__ import annotations
 
-import os
 import re
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 _NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 
 
-def sql_dir() -> Path:
-    override = os.environ.get("INVITE_CREDITS_SQL_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3] / "sql"
+def sql_dir() -> Traversable:
+    """The package's `sql` folder: the repository's top-level sql/ (linked in the source tree, copied into the wheel)."""
+    return files("invite_credits") / "sql"
+
+
+def _sql_files(folder: str) -> list[Traversable]:
+    return sorted((p for p in (sql_dir() / folder).iterdir() if p.name.endswith(".sql")), key=lambda p: p.name)
 
 
 def parse_queries(text: str, source: str) -> dict[str, str]:
@@ -40,13 +42,13 @@ _SLOW = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*\n(?:--.*\n)*?--\s*slow:
 @cache
 def slow_queries() -> frozenset[str]:
     """Queries marked `-- slow: why` in their doc: unbounded work, never run on the event loop."""
-    return frozenset(name for path in (sql_dir() / "queries").glob("*.sql") for name in _SLOW.findall(path.read_text()))
+    return frozenset(name for path in _sql_files("queries") for name in _SLOW.findall(path.read_text(encoding="utf-8")))
 
 
 @cache
 def load_queries() -> dict[str, str]:
     queries: dict[str, str] = {}
-    for path in sorted((sql_dir() / "queries").glob("*.sql")):
+    for path in _sql_files("queries"):
         for name, sql in parse_queries(path.read_text(encoding="utf-8"), path.name).items():
             if name in queries:
                 raise ValueError(f"{path.name}: query {name!r} is defined in another file too")

@@ -1,0 +1,158 @@
+"""The command line as an operator meets it: one clear line for every bad setting, nothing half done."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from invite_credits import ids
+from invite_credits.cli import COMMANDS, main
+
+from .conftest import LIVE_SECRET, free_port
+
+SCRIPT = str(Path(sys.executable).with_name("invite-credits"))
+
+
+def run(args: Sequence[str], *, env: dict[str, str] | None = None, user: str | None = None,
+        timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    command = [SCRIPT, *args]
+    if user == "nobody":
+        command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+    return subprocess.run(command, env={**os.environ, "INVITE_CREDITS_JWT_SECRET": LIVE_SECRET, **(env or {})},
+                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def assert_refused_in_one_line(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode != 0, result
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr  # no banner before it, nothing after it
+    line = json.loads(lines[0])  # serve logs JSON, like every other line it writes
+    assert line["level"] == "error"
+    for word in words:
+        assert word in line["msg"], line
+
+
+def sqlite_file(path: Path) -> Path:
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+    return path
+
+
+def test_serve_refuses_a_database_in_a_missing_directory_and_creates_nothing(tmp_path: Path) -> None:
+    result = run(["serve", "--db", str(tmp_path / "typo" / "credits.db"), "--port", str(free_port())])
+    assert_refused_in_one_line(result, "does not exist", "--db")
+    assert not (tmp_path / "typo").exists()
+
+
+def test_serve_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello, I am not SQLite\n" * 10)
+    assert_refused_in_one_line(run(["serve", "--db", str(tmp_path / "notes.txt")]), "not a SQLite database")
+
+
+def test_serve_refuses_a_directory_as_the_database(tmp_path: Path) -> None:
+    assert_refused_in_one_line(run(["serve", "--db", str(tmp_path)]), "is a directory")
+
+
+@pytest.mark.parametrize(("args", "env", "words"), [
+    (["--port", "80999"], {}, ["--port", "65535"]),
+    ([], {"INVITE_CREDITS_LOG_LEVEL": "bogus"}, ["INVITE_CREDITS_LOG_LEVEL"]),
+    ([], {"INVITE_CREDITS_SWEEP_INTERVAL": "abc"}, ["INVITE_CREDITS_SWEEP_INTERVAL"]),
+    ([], {"INVITE_CREDITS_SYNCHRONOUS": "sometimes"}, ["INVITE_CREDITS_SYNCHRONOUS"]),
+    ([], {"INVITE_CREDITS_READ_CONNECTIONS": "0"}, ["INVITE_CREDITS_READ_CONNECTIONS"]),
+    ([], {"INVITE_CREDITS_MAX_QUERY_COST": "lots"}, ["INVITE_CREDITS_MAX_QUERY_COST"]),
+    ([], {"INVITE_CREDITS_TEST_CLOCK": "maybe"}, ["INVITE_CREDITS_TEST_CLOCK"]),
+    ([], {"INVITE_CREDITS_JWT_SECRET": "12345"}, ["INVITE_CREDITS_JWT_SECRET", "32 bytes"]),
+    (["--workers", "0"], {}, ["--workers"]),
+])
+def test_serve_refuses_a_bad_setting_in_one_line(tmp_path: Path, args: list[str], env: dict[str, str],
+                                                 words: list[str]) -> None:
+    result = run(["serve", "--db", str(tmp_path / "c.db"), *args], env=env)
+    assert_refused_in_one_line(result, *words)
+    assert not (tmp_path / "c.db").exists() or "JWT" in words[0]
+
+
+def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert_refused_in_one_line(run(["serve", "--db", str(tmp_path / "c.db"), "--port", str(port)]),
+                                   f"127.0.0.1:{port}")
+
+
+def test_serve_refuses_a_test_clock_database_without_the_test_clock(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    assert main(["migrate", "--db", str(db)]) == 0
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO test_clock (id, now) VALUES (1, 4000000000)")  # 2096, as a test run left it
+    conn.commit()
+    conn.close()
+    assert_refused_in_one_line(run(["serve", "--db", str(db)]), "INVITE_CREDITS_TEST_CLOCK=1")
+
+
+needs_setpriv = pytest.mark.skipif(shutil.which("setpriv") is None or os.geteuid() != 0,
+                                   reason="read-only files need another user than root (setpriv, as root)")
+
+
+def _shared_dir(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"invite-credits-ro-{os.getpid()}-{tmp_path.name}"
+    folder.mkdir(mode=0o755)
+    return folder
+
+
+@needs_setpriv
+def test_serve_refuses_a_read_only_database_file(tmp_path: Path) -> None:
+    folder = _shared_dir(tmp_path)
+    try:
+        folder.chmod(0o777)
+        db = sqlite_file(folder / "c.db")
+        db.chmod(0o444)
+        assert_refused_in_one_line(run(["serve", "--db", str(db)], user="nobody"), "read-only")
+    finally:
+        shutil.rmtree(folder)
+
+
+@needs_setpriv
+def test_serve_refuses_a_read_only_directory(tmp_path: Path) -> None:
+    folder = _shared_dir(tmp_path)
+    try:
+        assert_refused_in_one_line(run(["serve", "--db", str(folder / "c.db")], user="nobody"), "read-only")
+        assert list(folder.iterdir()) == []
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_backup_of_a_missing_database_fails_and_writes_nothing(tmp_path: Path) -> None:
+    result = run(["backup", str(tmp_path / "copy.db"), "--db", str(tmp_path / "missing.db")])
+    assert result.returncode == 2 and "does not exist" in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_token_refuses_an_unknown_member(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "c.db"
+    assert main(["migrate", "--db", str(db)]) == 0
+    capsys.readouterr()
+    assert main(["token", ids.encode("Member", 42), "--db", str(db)]) == 2
+    assert "no member" in capsys.readouterr().err
+    assert main(["token", "not-an-id", "--db", str(db)]) == 2
+    assert main(["token", "--admin", "--db", str(db)]) == 0
+    assert capsys.readouterr().out.startswith("ey")
+
+
+def test_help_lists_every_command_and_version_prints() -> None:
+    result = run(["--help"])
+    assert result.returncode == 0
+    for name, (text, _) in COMMANDS.items():
+        assert f"  {name}" in result.stdout and text in result.stdout, name
+    version = run(["--version"])
+    assert version.returncode == 0 and version.stdout.startswith("invite-credits ")

@@ -1,0 +1,105 @@
+"""Docs that cannot drift: every setting, command and error code is documented, and the examples run as written."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from invite_credits.cli import COMMANDS, build_parser
+from invite_credits.domain.errors import Code
+from invite_credits.settings import ENVIRONMENT
+
+from .conftest import LIVE_SECRET, start_server
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+API = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+OPERATIONS = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+SOURCES = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "src" / "invite_credits").rglob("*.py"))
+# The codes a GraphQL error's extensions.code may carry (besides UserErrorCode, which userErrors carry).
+REQUEST_CODES = ["UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT", "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED",
+                 "QUERY_TOO_COMPLEX", "PAYLOAD_TOO_LARGE", "INTERNAL_SERVER_ERROR"]
+
+
+def test_every_environment_variable_the_code_reads_is_known_and_documented() -> None:
+    read = set(re.findall(r'"(INVITE_CREDITS_[A-Z_]+)"', SOURCES)) - {"INVITE_CREDITS_"}
+    assert read <= set(ENVIRONMENT), f"read but not in settings.ENVIRONMENT: {read - set(ENVIRONMENT)}"
+    for name in ENVIRONMENT:
+        assert name in OPERATIONS or name.removeprefix("INVITE_CREDITS") in OPERATIONS, f"{name} is not in operations.md"
+
+
+def test_every_command_is_in_the_readme_and_every_option_has_help() -> None:
+    for name in COMMANDS:
+        assert f"invite-credits {name}" in README, f"README does not show `invite-credits {name}`"
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.choices and isinstance(a.choices, dict))
+    for name, sub in subparsers.choices.items():
+        for action in sub._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+
+
+def test_every_error_code_is_documented() -> None:
+    for code in [*Code, *REQUEST_CODES]:
+        assert f"`{code}`" in API or f"`{code}`" in (ROOT / "docs" / "rules.md").read_text(encoding="utf-8"), code
+    for code in REQUEST_CODES:
+        assert f'"{code}"' in SOURCES, f"{code} is documented but never raised"
+
+
+# -- the examples, run as written ----------------------------------------------------------------------------
+def _blocks(text: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
+
+
+def _post(url: str, query: str, token: str | None) -> dict[str, object]:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    body: dict[str, object] = httpx.post(url + "/graphql", json={"query": query}, headers=headers, timeout=30).json()
+    return body
+
+
+def _assert_clean(body: object, where: str) -> None:
+    assert isinstance(body, dict) and "errors" not in body and body.get("data"), f"{where}: {body}"
+    for payload in body["data"].values():
+        if isinstance(payload, dict) and "userErrors" in payload:
+            assert payload["userErrors"] == [], f"{where}: {payload}"
+
+
+@pytest.mark.slow
+def test_readme_and_api_examples_run_after_the_demo(tmp_path: Path) -> None:
+    if not (shutil.which("curl") and shutil.which("jq")):
+        if os.environ.get("CI"):
+            pytest.fail("curl and jq are needed for the docs examples in CI")
+        pytest.skip("curl or jq missing: the shell examples of docs/api.md are not run")
+    db = tmp_path / "invite-credits.db"
+    env = {**os.environ, "INVITE_CREDITS_JWT_SECRET": LIVE_SECRET, "INVITE_CREDITS_DB": str(db)}
+    script = str(Path(sys.executable).with_name("invite-credits"))
+    demo = subprocess.run([script, "demo"], env=env, capture_output=True, text=True, check=True).stdout
+    ann = re.search(r"# Ann Example.*\n\{\"Authorization\": \"Bearer ([^\"]+)\"\}", demo)
+    admin = re.search(r"# Admin\n\{\"Authorization\": \"Bearer ([^\"]+)\"\}", demo)
+    assert ann and admin, demo
+    server = start_server(db, INVITE_CREDITS_TEST_CLOCK="1")
+    try:
+        for i, query in enumerate(_blocks(README, "graphql")):
+            token = admin.group(1) if "advanceTestClock" in query else None if "signUp" in query else ann.group(1)
+            _assert_clean(_post(server.url, query, token), f"README example {i + 1}")
+        # docs/api.md's shell examples, in order, in one shell, with its own `gql` helper pointed at this server.
+        shell = "\n".join(_blocks(API, "sh")).replace("http://127.0.0.1:8000", server.url)
+        lines = [line for line in shell.splitlines() if line.strip()]
+        program = ["set -euo pipefail"]
+        for line in lines:
+            program.append(line if not line.startswith("gql ") else f"{line}; echo")
+        result = subprocess.run(["bash", "-c", "\n".join(program)], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        answers = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+        assert len(answers) == sum(line.startswith("gql ") for line in lines)
+        for i, answer in enumerate(answers):
+            _assert_clean(answer, f"docs/api.md example {i + 1}")
+    finally:
+        server.stop()
