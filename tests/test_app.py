@@ -357,8 +357,8 @@ def test_readyz_and_metrics(api: Api, admin: str) -> None:
     api.gql("query Mine { viewer { balance { available } } }", token=token)
     text = api.client.get("/metrics").text
     assert 'invite_credits_credits_total{kind="granted"} 15.0' in text
-    assert 'invite_credits_graphql_requests_total{operation="Mine",outcome="ok"} 1.0' in text
-    assert 'invite_credits_graphql_requests_total{operation="invalid",outcome="rejected"} 1.0' in text
+    assert 'invite_credits_graphql_requests_total{operation="viewer",outcome="ok"} 1.0' in text
+    assert 'invite_credits_graphql_requests_total{operation="other",outcome="rejected"} 1.0' in text
     assert "invite_credits_write_lock_wait_seconds_bucket" in text and "invite_credits_sweep_lag_seconds" in text
 
 
@@ -413,7 +413,7 @@ def test_readyz_proves_a_write(settings: Settings) -> None:
     app = create_app(settings)
     with TestClient(app) as client:
         assert client.get("/readyz").status_code == 200
-        db = app.app.state.app_state.service.db  # type: ignore[attr-defined]
+        db = app.state.app_state.service.db
         db._writer.execute("PRAGMA query_only = ON")  # as a read-only file or a full disk would refuse it
         assert client.get("/readyz").status_code == 503
         db._writer.execute("PRAGMA query_only = OFF")

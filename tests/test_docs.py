@@ -26,7 +26,8 @@ OPERATIONS = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
 SOURCES = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "src" / "invite_credits").rglob("*.py"))
 # The codes a GraphQL error's extensions.code may carry (besides UserErrorCode, which userErrors carry).
 REQUEST_CODES = ["UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT", "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED",
-                 "QUERY_TOO_COMPLEX", "PAYLOAD_TOO_LARGE", "INTERNAL_SERVER_ERROR"]
+                 "QUERY_TOO_COMPLEX", "PAYLOAD_TOO_LARGE", "INTERNAL_SERVER_ERROR", "BAD_REQUEST",
+                 "UNSUPPORTED_MEDIA_TYPE", "METHOD_NOT_ALLOWED"]
 
 
 def test_every_environment_variable_the_code_reads_is_known_and_documented() -> None:

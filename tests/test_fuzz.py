@@ -66,3 +66,19 @@ def test_fuzz_graphql(live_server: LiveServer) -> None:
                 pass
     assert calls > 200
     assert violations(live_server.db_path) == []
+
+
+def test_the_long_fuzz_target_runs_and_finds_nothing() -> None:
+    """bench/fuzz.py, briefly: the ten-minute run recorded in bench/RESULTS.md is the same program."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "bench" / "fuzz.py"
+    result = subprocess.run([sys.executable, str(script), "--seconds", "15", "--examples", "5"],
+                            capture_output=True, text=True, timeout=300)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert result.returncode == 0, report
+    assert report["cases"] > 50 and report["server_errors"] == report["internal_errors"] == 0
+    assert report["check"] == "0 violation(s)"

@@ -1,8 +1,9 @@
-"""The code passes the linter configured in pyproject.toml (ruff: errors, bugbear, pyupgrade, imports)."""
+"""The code passes the checkers configured in pyproject.toml: ruff (errors, bugbear, pyupgrade, imports) and
+mypy --strict on src/."""
 
 from __future__ import annotations
 
-import shutil
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _tool(name: str) -> str:
+    path = Path(sys.executable).with_name(name)
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is not installed: the test extras install it")
+        pytest.skip(f"{name} is not installed (pip install -e '.[test]')")
+    return str(path)
+
+
 def test_ruff() -> None:
-    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
-    if not Path(ruff).exists():
-        pytest.skip("ruff is not installed (pip install -e '.[test]')")
-    result = subprocess.run([ruff, "check", "src", "tests", "bench"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([_tool("ruff"), "check", "src", "tests", "bench"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict() -> None:
+    result = subprocess.run([_tool("mypy"), "src"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("Success"), result.stdout + result.stderr

@@ -55,7 +55,7 @@ def actor_from_token(secret: str, token: str) -> Actor:
     """Verify a bearer token; raises UNAUTHENTICATED for a bad, expired or malformed one."""
     actor, expires = _verified(secret, token)
     if expires <= time.time():
-        raise unauthenticated("The token has expired.")
+        raise unauthenticated("The token has expired.", "expired")
     return actor
 
 
@@ -65,17 +65,17 @@ def _verified(secret: str, token: str) -> tuple[Actor, float]:
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError:
-        raise unauthenticated("The token has expired.") from None
+        raise unauthenticated("The token has expired.", "expired") from None
     except jwt.PyJWTError:
-        raise unauthenticated("The token is not valid.") from None
+        raise unauthenticated("The token is not valid.", "invalid") from None
     role, subject = claims.get("role"), claims.get("sub")
     if role not in ("member", "admin") or not isinstance(subject, str):
-        raise unauthenticated("The token is not valid.")
+        raise unauthenticated("The token is not valid.", "claims")
     member_id = ids.member_id(subject)
     expires = float(claims["exp"])
     if role == "member":
         if member_id is None:
-            raise unauthenticated("The token names no member.")
+            raise unauthenticated("The token names no member.", "claims")
         return Actor(member_id=member_id), expires
     return Actor(member_id=member_id, is_admin=True), expires
 
@@ -85,5 +85,5 @@ def actor_from_header(secret: str, authorization: str | None) -> Actor:
         return Actor()
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AccessDenied("UNAUTHENTICATED", "Send the token as 'Authorization: Bearer <token>'.")
+        raise AccessDenied("UNAUTHENTICATED", "Send the token as 'Authorization: Bearer <token>'.", "header")
     return actor_from_token(secret, token.strip())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping
+from typing import Any
 
 from .domain.policy import Period, Policy
 
@@ -30,7 +31,7 @@ def find_violations(conn: sqlite3.Connection, queries: Mapping[str, str], policy
     lifetime = {r.reason.value: r.limit for r in rules if r.limit is not None and r.period is not Period.MONTH}
     lifetime.pop("SIGNUP", None)  # one entry per member, checked on its own: its amount depends on the email
     monthly = {r.reason.value: r.limit for r in rules if r.limit is not None and r.period is Period.MONTH}
-    params = {
+    params: dict[str, dict[str, Any]] = {
         "check_cap": {"cap": policy.balance_cap},
         "check_lifetime_allowances": {"limits": json.dumps(lifetime)},
         "check_monthly_allowances": {"limits": json.dumps(monthly)},

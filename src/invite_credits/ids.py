@@ -1,35 +1,72 @@
-"""Opaque global IDs and cursors: base64url of "Type:key", unpadded."""
+"""Opaque global IDs and cursors: base64url of "Type:key", unpadded.
+
+Every decoder here is total over all text: it returns the key, or None for anything that is not exactly
+what `encode` writes (so one object has one ID: no padding, no other alphabet, no non-ASCII or leading-zero
+digits, no number past 18 digits).
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
+import re
+
+MAX_LENGTH = 400
+_KEY = re.compile(r"[1-9][0-9]{0,17}")  # ASCII digits only: str.isdigit would take superscripts and others
 
 
 def encode(kind: str, key: object) -> str:
     return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode().rstrip("=")
 
 
-def decode_raw(value: str) -> tuple[str, str] | None:
-    if not value or len(value) > 400:
+def decode_raw(value: object) -> tuple[str, str] | None:
+    """(kind, key text) of a value `encode` could have written, or None."""
+    if not isinstance(value, str) or not value or len(value) > MAX_LENGTH or not value.isascii():
         return None
     try:
         text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     kind, sep, key = text.partition(":")
-    if not sep:
+    if not sep or encode(kind, key) != value:
         return None
     return kind, key
 
 
-def decode(kind: str, value: str) -> int | None:
-    """The integer key of an ID of `kind`, or None when the value is not one."""
+def parse(value: object) -> tuple[str, int] | None:
+    """(kind, integer key) of any global ID, or None."""
     raw = decode_raw(value)
-    if raw is None or raw[0] != kind or not raw[1].isdigit() or len(raw[1]) > 18:
+    if raw is None or not _KEY.fullmatch(raw[1]):
         return None
-    return int(raw[1])
+    return raw[0], int(raw[1])
 
 
-def member_id(value: str) -> int | None:
+def decode(kind: str, value: object) -> int | None:
+    """The integer key of an ID of `kind`, or None when the value is not one."""
+    parsed = parse(value)
+    return parsed[1] if parsed is not None and parsed[0] == kind else None
+
+
+def member_id(value: object) -> int | None:
     return decode("Member", value)
+
+
+def encode_pair(kind: str, name: str, key: int) -> str:
+    """A cursor holding a name and an integer key (for pages ordered by name)."""
+    return encode(kind, json.dumps([name, key], ensure_ascii=False, separators=(",", ":")))
+
+
+def decode_pair(kind: str, value: object) -> tuple[str, int] | None:
+    raw = decode_raw(value)
+    if raw is None or raw[0] != kind:
+        return None
+    try:
+        pair = json.loads(raw[1])
+    except ValueError:
+        return None
+    if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str) and type(pair[1]) is int
+            and _KEY.fullmatch(str(pair[1]))):
+        return None
+    name, key = pair
+    return (name, key) if encode_pair(kind, name, key) == value else None

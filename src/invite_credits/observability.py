@@ -12,6 +12,8 @@ import orjson
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from strawberry.extensions import SchemaExtension
 
+from . import ids
+
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -27,6 +29,8 @@ class Metrics:
                                  ["operation"], buckets=LATENCY_BUCKETS, registry=r)
         self.credits = Counter("invite_credits_credits", "Credits moved, by kind (committed writes only).",
                                ["kind"], registry=r)
+        self.tokens_refused = Counter("invite_credits_tokens_refused", "Bearer tokens refused (HTTP 401), by reason.",
+                                      ["reason"], registry=r)
         self.sweep_lag = Gauge("invite_credits_sweep_lag_seconds",
                                "How long the oldest unwritten expiry had been due when the sweep started.", registry=r)
         self.sweep_last = Gauge("invite_credits_sweep_last_run_timestamp_seconds", "When the last sweep finished.",
@@ -79,19 +83,33 @@ class Observe(SchemaExtension):
         result = ctx.result
         errors = (result.errors if result is not None else None) or ctx.pre_execution_errors
         outcome = outcome_of(errors, getattr(context, "request_error", False))
-        name = ctx.operation_name or _root_field(ctx) or "anonymous"
+        # The label is the document's first root field: a field of the schema once the document is valid, so
+        # the set of series is bounded whatever operation names clients make up (those go to the log only).
+        field = _root_field(ctx) if outcome != "rejected" else None
+        label = field if field is not None and field in _schema_fields(ctx) else "other"
         if metrics is not None:
-            if outcome == "rejected":
-                name = "invalid"  # never a label per arbitrary client text
-            metrics.requests.labels(name, outcome).inc()
-            metrics.latency.labels(name).observe(elapsed)
+            metrics.requests.labels(label, outcome).inc()
+            metrics.latency.labels(label).observe(elapsed)
         actor = getattr(context, "actor", None)
+        member_id = getattr(actor, "member_id", None)
         logging.getLogger("invite_credits.request").info(
             "graphql", extra={"fields": {
-                "request_id": getattr(context, "request_id", None), "operation": name, "outcome": outcome,
-                "ms": round(elapsed * 1000, 2), "member_id": getattr(actor, "member_id", None),
+                "request_id": getattr(context, "request_id", None), "operation": label,
+                "operation_name": (ctx.operation_name or "")[:64] or None, "outcome": outcome,
+                "ms": round(elapsed * 1000, 2),
+                "member_id": ids.encode("Member", member_id) if member_id is not None else None,
                 "admin": getattr(actor, "is_admin", False)}},
         )
+
+
+def _schema_fields(ctx: Any) -> frozenset[str]:
+    schema = ctx.schema._schema
+    cached: frozenset[str] | None = getattr(schema, "_invite_credits_root_fields", None)
+    if cached is None:
+        roots = (schema.query_type, schema.mutation_type, schema.subscription_type)
+        cached = frozenset(name for root in roots if root is not None for name in root.fields)
+        schema._invite_credits_root_fields = cached
+    return cached
 
 
 def _root_field(ctx: Any) -> str | None:

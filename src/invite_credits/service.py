@@ -13,12 +13,13 @@ import secrets
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from . import ids, ledger
 from .domain import rules
 from .domain.access import Actor
-from .domain.errors import Code, Refusal
+from .domain.errors import Code, FieldChecks, Refusal
 from .domain.policy import Period, Policy, Reason, Tier
 from .ledger import Refs
 from .store.database import Database, Tx
@@ -33,6 +34,7 @@ from .views import (
     Outcome,
     Page,
     PostView,
+    Snapshot,
 )
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -151,16 +153,42 @@ class Service:
             raise Refusal(Code.NOT_FOUND, "No such member.", field)
         return row
 
-    def _balance(self, tx: Tx, member: sqlite3.Row) -> BalanceView:
-        return ledger.balance_at(tx, self.policy, member["id"], Tier(member["tier"]))
+    def _outcome(self, tx: Tx, member_id: int | None = None, *, members: Sequence[int] = (),
+                 invitation_id: int | None = None, entry_id: int | None = None, company_id: int | None = None,
+                 post_id: int | None = None, imported: int | None = None) -> Outcome:
+        """What the mutation did, with a snapshot of every object its payload shows, read in its transaction."""
+        snap = Snapshot(at=tx.now)
+        for mid in dict.fromkeys([*([member_id] if member_id is not None else []), *members]):
+            row = tx.one("member_by_id", id=mid)
+            if row is not None:
+                view = MemberView.from_row(row)
+                snap.members[mid] = view
+                snap.balances[mid] = ledger.balance_at(tx, self.policy, mid, view.tier)
+        if invitation_id is not None and (row := tx.one("invitation_by_id", id=invitation_id)) is not None:
+            snap.invitations[invitation_id] = InvitationView.from_row(row)
+        if entry_id is not None and (row := tx.one("entry_by_id", id=entry_id)) is not None:
+            entry = EntryView.from_row(row)
+            snap.entries[entry_id] = entry
+            if entry.lot_id is not None and (lot := tx.one("lot_by_id", id=entry.lot_id)) is not None:
+                snap.lots[entry.lot_id] = LotView.from_row(lot)
+        if company_id is not None and (row := tx.one("company_by_id", id=company_id)) is not None:
+            snap.companies[company_id] = CompanyView.from_row(row)
+            if member_id is not None:
+                follow = tx.one("follow_get", member_id=member_id, company_id=company_id)
+                snap.following[company_id] = bool(follow and follow["following"])
+        if post_id is not None and (row := tx.one("post_by_id", id=post_id)) is not None:
+            snap.posts[post_id] = PostView.from_row(row)
+        return Outcome(member_id=member_id, invitation_id=invitation_id, entry_id=entry_id, company_id=company_id,
+                       post_id=post_id, imported=imported, snapshot=snap)
 
     # -- members ------------------------------------------------------------------------------------
     async def sign_up(self, actor: Actor, cmd: SignUp, key: str | None = None) -> Outcome:
         p = self.policy
         email = rules.normalize_email(cmd.email)
-        if not rules.valid_email(email, p):
-            raise Refusal(Code.INVALID_INPUT, "Enter a valid email address.", ["input", "email"])
-        name = rules.require_text(cmd.name, ["input", "name"], p.name_max_length)
+        checks = FieldChecks()
+        checks(lambda: rules.require_email(email, p, ["input", "email"]))
+        name = checks(lambda: rules.require_text(cmd.name, ["input", "name"], p.name_max_length))
+        checks.done()
         code = (cmd.referral_code or "").strip().upper() or None
 
         def run(tx: Tx) -> Outcome:
@@ -179,7 +207,7 @@ class Service:
             entry_id = ledger.grant(tx, p, member_id, Reason.SIGNUP, rules.signup_credits(email, p), limited=False)
             if referrer is not None:
                 ledger.grant(tx, p, referrer["id"], Reason.REFERRAL, p.referral_credits, Refs(referred_member_id=member_id))
-            return Outcome(member_id=member_id, entry_id=entry_id, balance=self._balance(tx, self._member(tx, member_id)))
+            return self._outcome(tx, member_id, entry_id=entry_id)
 
         return await self._mutate(actor, "signUp", key, {"email": email, "name": name, "code": code}, run)
 
@@ -197,7 +225,7 @@ class Service:
                 raise Refusal(Code.NOT_FOUND, "No such member.", ["input", "memberId"])
             self._member(tx, member_id, ["input", "memberId"])
             tx.run("member_set_tier", id=member_id, tier=tier.value)
-            return Outcome(member_id=member_id)
+            return self._outcome(tx, member_id)
 
         return await self._mutate(actor, "setMemberTier", key, {"member": member_id, "tier": tier.value}, run)
 
@@ -226,12 +254,10 @@ class Service:
             after = self._completion(merged["headline"], merged["about"], merged["location"], merged["experience"],
                                      merged["education"], merged["skills"])
             entry_id = None
-            if before < 100 <= after and tx.one("reason_granted_since", member_id=member_id,
-                                                 reason=Reason.PROFILE_COMPLETED.value, since=0)["granted"] == 0:
+            if before < 100 <= after:  # the reason's lifetime allowance makes it once: a second completion requests 0
                 entry_id = ledger.grant(tx, self.policy, member_id, Reason.PROFILE_COMPLETED,
                                         self.policy.profile_completed_credits)
-            balance = ledger.balance_at(tx, self.policy, member_id, member.tier)  # a profile edit keeps the tier
-            return Outcome(member_id=member_id, entry_id=entry_id, balance=balance)
+            return self._outcome(tx, member_id, entry_id=entry_id)
 
         return await self._mutate(actor, "updateProfile", key, clean, run)
 
@@ -245,17 +271,22 @@ class Service:
         return rules.profile_completion(headline, about, location, len(experience), len(education), len(skills), self.policy)
 
     def _clean_profile(self, update: ProfileUpdate) -> dict[str, Any]:
-        """Validated, trimmed values of the fields the update names."""
+        """Validated, trimmed values of the fields the update names; every bad field is reported."""
         p = self.policy
+        checks = FieldChecks()
         clean: dict[str, Any] = {}
         if update.name is not None or "name" in update.cleared:
-            clean["name"] = rules.require_text(update.name, ["input", "name"], p.name_max_length)
+            clean["name"] = checks(lambda: rules.require_text(update.name, ["input", "name"], p.name_max_length))
         for name, limit in (("headline", p.headline_max_length), ("about", p.about_max_length),
                             ("location", p.location_max_length)):
             value = getattr(update, name)
             if value is not None or name in update.cleared:
-                clean[name] = rules.require_text(value, ["input", name], limit, required=False)
+                clean[name] = checks(partial(rules.require_text, value, ["input", name], limit, required=False))
         item_max = p.profile_item_max_length
+
+        def text(value: str | None, *path: str, required: bool = True) -> str | None:
+            return checks(partial(rules.require_text, value, ["input", *path], item_max, required=required))
+
         for name in ("experience", "education", "skills"):
             items = getattr(update, name)
             if items is None:
@@ -263,27 +294,25 @@ class Service:
                     clean[name] = []
                 continue
             if len(items) > p.profile_list_max_items:
-                raise Refusal(Code.INVALID_INPUT, f"At most {p.profile_list_max_items} {name} entries.", ["input", name])
+                checks.refusals.append(Refusal(Code.INVALID_INPUT, f"At most {p.profile_list_max_items} {name} entries.",
+                                               ["input", name]))
+                continue
             if name == "experience":
-                clean[name] = [
-                    {"title": rules.require_text(e.title, ["input", name, str(i), "title"], item_max),
-                     "organization": rules.require_text(e.organization, ["input", name, str(i), "organization"], item_max)}
-                    for i, e in enumerate(items)
-                ]
+                clean[name] = [{"title": text(e.title, name, str(i), "title"),
+                                "organization": text(e.organization, name, str(i), "organization")}
+                               for i, e in enumerate(items)]
             elif name == "education":
-                clean[name] = [
-                    {"school": rules.require_text(e.school, ["input", name, str(i), "school"], item_max),
-                     "degree": rules.require_text(e.degree, ["input", name, str(i), "degree"], item_max, required=False)}
-                    for i, e in enumerate(items)
-                ]
+                clean[name] = [{"school": text(e.school, name, str(i), "school"),
+                                "degree": text(e.degree, name, str(i), "degree", required=False)}
+                               for i, e in enumerate(items)]
             else:
                 skills: list[str] = []
                 for i, skill in enumerate(items):
-                    text = rules.require_text(skill, ["input", name, str(i)], item_max)
-                    assert text is not None
-                    if text.casefold() not in {s.casefold() for s in skills}:
-                        skills.append(text)
+                    kept = text(skill, name, str(i))
+                    if kept is not None and kept.casefold() not in {s.casefold() for s in skills}:
+                        skills.append(kept)
                 clean[name] = skills
+        checks.done()
         return clean
 
     # -- earning ------------------------------------------------------------------------------------
@@ -292,13 +321,16 @@ class Service:
         p = self.policy
         if len(contacts) > p.contacts_per_call_max:
             raise Refusal(Code.INVALID_INPUT, f"At most {p.contacts_per_call_max} contacts per call.", ["input", "contacts"])
+        checks = FieldChecks()
         clean: list[tuple[str, str | None]] = []
         for i, contact in enumerate(contacts):
             email = rules.normalize_email(contact.email)
-            if not rules.valid_email(email, p):
-                raise Refusal(Code.INVALID_INPUT, f"Contact {i} has no valid email address.", ["input", "contacts", str(i), "email"])
-            name = rules.require_text(contact.name, ["input", "contacts", str(i), "name"], p.name_max_length, required=False)
+            checks(partial(rules.require_email, email, p, ["input", "contacts", str(i), "email"],
+                           f"Contact {i} has no valid email address."))
+            name = checks(partial(rules.require_text, contact.name, ["input", "contacts", str(i), "name"],
+                                  p.name_max_length, required=False))
             clean.append((email, name))
+        checks.done()
 
         def run(tx: Tx) -> Outcome:
             member = self._member(tx, member_id)
@@ -308,21 +340,25 @@ class Service:
                     imported += tx.run("contact_insert", member_id=member_id, email=email, name=name, imported_at=tx.now)
             entry_id = ledger.grant(tx, p, member_id, Reason.CONTACTS_IMPORTED, imported * p.contact_credits,
                                     Refs(contacts_count=imported))
-            return Outcome(member_id=member_id, imported=imported, entry_id=entry_id, balance=self._balance(tx, member))
+            return self._outcome(tx, member_id, imported=imported, entry_id=entry_id)
 
         return await self._mutate(actor, "importContacts", key, clean, run)
 
     async def create_company(self, actor: Actor, name: str, slug: str, key: str | None = None) -> Outcome:
         actor.require_admin()
-        clean_name = rules.require_text(name, ["input", "name"], self.policy.name_max_length)
+        checks = FieldChecks()
+        clean_name = checks(lambda: rules.require_text(name, ["input", "name"], self.policy.name_max_length))
         clean_slug = slug.strip().lower()
         if not _SLUG.match(clean_slug) or len(clean_slug) > 64:
-            raise Refusal(Code.INVALID_INPUT, "A slug is 1 to 64 lowercase letters, digits and single hyphens.", ["input", "slug"])
+            checks.refusals.append(Refusal(Code.INVALID_INPUT, "A slug is 1 to 64 lowercase letters, digits and "
+                                           "single hyphens.", ["input", "slug"]))
+        checks.done()
 
         def run(tx: Tx) -> Outcome:
             if tx.one("company_by_slug", slug=clean_slug) is not None:
                 raise Refusal(Code.INVALID_INPUT, "Another company has this slug.", ["input", "slug"])
-            return Outcome(company_id=tx.insert("company_insert", name=clean_name, slug=clean_slug, created_at=tx.now))
+            company_id = tx.insert("company_insert", name=clean_name, slug=clean_slug, created_at=tx.now)
+            return self._outcome(tx, company_id=company_id)
 
         return await self._mutate(actor, "createCompany", key, {"name": clean_name, "slug": clean_slug}, run)
 
@@ -336,7 +372,7 @@ class Service:
         member_id = actor.require_member()
 
         def run(tx: Tx) -> Outcome:
-            member = self._member(tx, member_id)
+            self._member(tx, member_id)
             self._company(tx, company_id)
             follow = tx.one("follow_get", member_id=member_id, company_id=company_id)
             entry_id = None
@@ -346,7 +382,7 @@ class Service:
                                         self.policy.company_follow_credits, Refs(company_id=company_id))
             elif not follow["following"]:
                 tx.run("follow_set", member_id=member_id, company_id=company_id, following=1)
-            return Outcome(member_id=member_id, company_id=company_id, entry_id=entry_id, balance=self._balance(tx, member))
+            return self._outcome(tx, member_id, company_id=company_id, entry_id=entry_id)
 
         return await self._mutate(actor, "followCompany", key, {"company": company_id}, run)
 
@@ -356,7 +392,7 @@ class Service:
         def run(tx: Tx) -> Outcome:
             self._company(tx, company_id)
             tx.run("follow_set", member_id=member_id, company_id=company_id, following=0)
-            return Outcome(member_id=member_id, company_id=company_id)
+            return self._outcome(tx, member_id, company_id=company_id)
 
         return await self._mutate(actor, "unfollowCompany", key, {"company": company_id}, run)
 
@@ -365,11 +401,11 @@ class Service:
         text = rules.require_text(body, ["input", "body"], self.policy.discussion_body_max_length)
 
         def run(tx: Tx) -> Outcome:
-            member = self._member(tx, member_id)
+            self._member(tx, member_id)
             post_id = tx.insert("post_insert", member_id=member_id, kind=kind, body=text, posted_at=tx.now)
             entry_id = ledger.grant(tx, self.policy, member_id, Reason.DISCUSSION, self.policy.discussion_credits,
                                     Refs(post_id=post_id))
-            return Outcome(member_id=member_id, post_id=post_id, entry_id=entry_id, balance=self._balance(tx, member))
+            return self._outcome(tx, member_id, post_id=post_id, entry_id=entry_id)
 
         return await self._mutate(actor, "postDiscussion", key, {"kind": kind, "body": text}, run)
 
@@ -411,8 +447,8 @@ class Service:
             entry_id = None
             if cost:
                 entry_id = ledger.take(tx, inviter_id, cost, Reason.INVITATION_SENT, Refs(invitation_id=invitation_id))
-            return Outcome(member_id=inviter_id, invitation_id=invitation_id, entry_id=entry_id,
-                           balance=self._balance(tx, inviter))
+            return self._outcome(tx, inviter_id, members=[invitee["id"]], invitation_id=invitation_id,
+                                 entry_id=entry_id)
 
         return await self._mutate(actor, "sendInvitation", key, {"invitee": invitee_id, "message": message}, run)
 
@@ -450,8 +486,8 @@ class Service:
                     tx.run("connection_insert", member_id=a, other_id=b, invitation_id=row["id"], connected_at=tx.now)
                 entry_id = ledger.grant(tx, self.policy, member_id, Reason.INVITATION_ACCEPTED,
                                         self.policy.invitation_accepted_credits, Refs(invitation_id=row["id"]))
-            return Outcome(member_id=member_id, invitation_id=row["id"], entry_id=entry_id,
-                           balance=self._balance(tx, self._member(tx, member_id)))
+            return self._outcome(tx, member_id, members=[row["inviter_id"], row["invitee_id"]],
+                                 invitation_id=row["id"], entry_id=entry_id)
 
         return await self._mutate(actor, operation, key, {"invitation": invitation_id}, run)
 
@@ -469,8 +505,7 @@ class Service:
                 raise Refusal(Code.FOLLOW_UP_ALREADY_SENT, "You already followed up on this invitation.",
                               ["input", "invitationId"])
             tx.run("invitation_follow_up", id=row["id"], message=text)
-            return Outcome(member_id=member_id, invitation_id=row["id"],
-                           balance=self._balance(tx, self._member(tx, member_id)))
+            return self._outcome(tx, member_id, members=[row["invitee_id"]], invitation_id=row["id"])
 
         return await self._mutate(actor, "followUpInvitation", key, {"invitation": invitation_id, "message": message}, run)
 
@@ -479,20 +514,22 @@ class Service:
                              key: str | None = None) -> Outcome:
         actor.require_admin()
         p = self.policy
+        checks = FieldChecks()
         if amount == 0 or abs(amount) > p.adjustment_max_abs:
-            raise Refusal(Code.INVALID_INPUT, f"amount must be non-zero and at most {p.adjustment_max_abs} either way.",
-                          ["input", "amount"])
-        text = rules.require_text(note, ["input", "note"], p.note_max_length)
+            checks.refusals.append(Refusal(Code.INVALID_INPUT, f"amount must be non-zero and at most "
+                                           f"{p.adjustment_max_abs} either way.", ["input", "amount"]))
+        text = checks(lambda: rules.require_text(note, ["input", "note"], p.note_max_length))
+        checks.done()
 
         def run(tx: Tx) -> Outcome:
             if member_id is None:
                 raise Refusal(Code.NOT_FOUND, "No such member.", ["input", "memberId"])
-            member = self._member(tx, member_id, ["input", "memberId"])
+            self._member(tx, member_id, ["input", "memberId"])
             if amount > 0:
                 entry_id = ledger.grant(tx, p, member_id, Reason.ADMIN_ADJUSTMENT, amount, Refs(note=text), limited=False)
             else:
                 entry_id = ledger.take(tx, member_id, -amount, Reason.ADMIN_ADJUSTMENT, Refs(note=text), partial=True)
-            return Outcome(member_id=member_id, entry_id=entry_id, balance=self._balance(tx, member))
+            return self._outcome(tx, member_id, entry_id=entry_id)
 
         return await self._mutate(actor, "adjustCredits", key, {"member": member_id, "amount": amount, "note": text}, run)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from .domain.policy import Period, Reason, Tier
@@ -163,8 +164,49 @@ class Page(Generic[T]):
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """The objects a mutation's payload shows, read inside its write transaction: the first answer and every
+    replay of it are built from this, so a replay is the first answer exactly, whatever changed since."""
+
+    at: int
+    members: dict[int, MemberView] = field(default_factory=dict)
+    balances: dict[int, BalanceView] = field(default_factory=dict)
+    invitations: dict[int, InvitationView] = field(default_factory=dict)
+    entries: dict[int, EntryView] = field(default_factory=dict)
+    lots: dict[int, LotView] = field(default_factory=dict)
+    companies: dict[int, CompanyView] = field(default_factory=dict)
+    posts: dict[int, PostView] = field(default_factory=dict)
+    following: dict[int, bool] = field(default_factory=dict)  # company -> does the acting member follow it
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Snapshot:
+        def views(name: str, view: type[Any]) -> dict[int, Any]:
+            return {int(key): _revive(view, value) for key, value in data.get(name, {}).items()}
+
+        return cls(
+            at=data["at"], members=views("members", MemberView), balances=views("balances", BalanceView),
+            invitations=views("invitations", InvitationView), entries=views("entries", EntryView),
+            lots=views("lots", LotView), companies=views("companies", CompanyView), posts=views("posts", PostView),
+            following={int(key): bool(value) for key, value in data.get("following", {}).items()},
+        )
+
+
+_ENUMS: dict[str, type[Enum]] = {"Tier": Tier, "Reason": Reason, "Period": Period}
+
+
+def _revive(view: type[T], data: dict[str, Any]) -> T:
+    values = dict(data)
+    for f in fields(view):  # type: ignore[arg-type]
+        enum = _ENUMS.get(str(f.type))
+        if enum is not None:
+            values[f.name] = enum(values[f.name])
+    return view(**values)
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """What a mutation did, by reference: stored as the first answer for its idempotency key."""
+    """What a mutation did: the keys of what it touched and a snapshot of the objects its payload shows.
+    Stored as the first answer for its idempotency key."""
 
     member_id: int | None = None
     invitation_id: int | None = None
@@ -173,8 +215,15 @@ class Outcome:
     post_id: int | None = None
     imported: int | None = None
     now: int | None = None
-    balance: BalanceView | None = None
+    snapshot: Snapshot | None = None
     replayed: bool = field(default=False, compare=False)
+
+    @property
+    def balance(self) -> BalanceView | None:
+        """The balance the payload shows: the member's whose credits the mutation changed."""
+        if self.snapshot is None or self.member_id is None:
+            return None
+        return self.snapshot.balances.get(self.member_id)
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -184,5 +233,9 @@ class Outcome:
     @classmethod
     def from_json(cls, text: str) -> Outcome:
         data: dict[str, Any] = json.loads(text)
-        balance = data.pop("balance")
-        return cls(**data, balance=BalanceView(**balance) if balance else None, replayed=True)
+        stored = data.pop("snapshot", None)
+        snapshot = Snapshot.from_dict(stored) if stored else None
+        balance = data.pop("balance", None)  # answers stored before snapshots: only the balance
+        if snapshot is None and balance and data.get("member_id") is not None:
+            snapshot = Snapshot(at=balance["as_of"], balances={data["member_id"]: BalanceView(**balance)})
+        return cls(**data, snapshot=snapshot, replayed=True)

@@ -39,17 +39,37 @@ CONNECTION_FIELDS = frozenset(
 
 
 def _page_size(field: FieldNode, variables: Mapping[str, Any]) -> int:
+    """The `first` a connection field asks for: its literal or variable, else the default page size."""
     for argument in field.arguments or ():
         if argument.name.value != "first":
             continue
         value = argument.value
         if isinstance(value, IntValueNode):
-            return max(int(value.value), 0)
+            return int(value.value)
         if isinstance(value, VariableNode):
             given = variables.get(value.name.value)
-            return max(given, 0) if isinstance(given, int) and not isinstance(given, bool) else DEFAULT_PAGE_SIZE
+            return given if isinstance(given, int) and not isinstance(given, bool) else DEFAULT_PAGE_SIZE
         return DEFAULT_PAGE_SIZE
     return DEFAULT_PAGE_SIZE
+
+
+def page_size_error(document: DocumentNode, variables: Mapping[str, Any] | None, page_size_max: int) -> GraphQLError | None:
+    """BAD_USER_INPUT for a `first` outside 0..page_size_max anywhere in the document, before its cost is priced
+    (a page of a million is a bad argument, not an expensive query)."""
+    variables = variables or {}
+    stack = [d.selection_set for d in document.definitions
+             if isinstance(d, OperationDefinitionNode | FragmentDefinitionNode)]
+    while stack:
+        selection_set = stack.pop()
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
+                stack.append(selection.selection_set)
+            if isinstance(selection, FieldNode) and selection.name.value in CONNECTION_FIELDS:
+                first = _page_size(selection, variables)
+                if not 0 <= first <= page_size_max:
+                    return GraphQLError(f"first must be between 0 and {page_size_max}.", nodes=[selection],
+                                        extensions={"code": "BAD_USER_INPUT"})
+    return None
 
 
 def document_cost(
@@ -76,7 +96,7 @@ def document_cost(
         total = 0
         for field, inner_seen in fields(selection_set, seen):
             if field.name.value in CONNECTION_FIELDS:
-                nodes = multiplier * _page_size(field, variables)
+                nodes = multiplier * max(_page_size(field, variables), 0)
                 total += nodes
                 total += cost(field.selection_set, max(nodes, 1), inner_seen)
             else:
@@ -93,9 +113,11 @@ class DocumentPolicy:
     the token limit; a valid document is then priced, and refused over `max_cost`.
     """
 
-    def __init__(self, *, max_tokens: int, max_depth: int, max_aliases: int, max_cost: int, cache_size: int) -> None:
+    def __init__(self, *, max_tokens: int, max_depth: int, max_aliases: int, max_cost: int, cache_size: int,
+                 page_size_max: int = 100) -> None:
         self.max_tokens = max_tokens
         self.max_cost = max_cost
+        self.page_size_max = page_size_max
         self.rules = (depth_rule(max_depth, None), alias_rule(max_aliases))
         self.parse = lru_cache(maxsize=cache_size)(self._parse)
         self.validate = lru_cache(maxsize=cache_size)(self._validate)
@@ -108,6 +130,9 @@ class DocumentPolicy:
 
     def cost_error(self, document: DocumentNode, variables: Mapping[str, Any] | None,
                    operation_name: str | None) -> GraphQLError | None:
+        bad_page = page_size_error(document, variables, self.page_size_max)
+        if bad_page is not None:
+            return bad_page
         cost = document_cost(document, variables, operation_name)
         if cost <= self.max_cost:
             return None

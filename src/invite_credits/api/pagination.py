@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import strawberry
 
 from .. import ids
@@ -54,19 +52,13 @@ def after_key(kind: str, after: str | None) -> int | None:
 
 
 def company_cursor(name: str, key: int) -> str:
-    return ids.encode("CompanyCursor", json.dumps([name, key]))
+    return ids.encode_pair("CompanyCursor", name, key)
 
 
 def company_after(after: str | None) -> tuple[str, int] | None:
     if after is None:
         return None
-    raw = ids.decode_raw(after)
-    try:
-        if raw is None or raw[0] != "CompanyCursor":
-            raise ValueError
-        name, key = json.loads(raw[1])
-        if not isinstance(name, str) or not isinstance(key, int):
-            raise ValueError
-    except ValueError:
-        raise bad_input("after is not a cursor of this connection.") from None
-    return name, key
+    pair = ids.decode_pair("CompanyCursor", after)
+    if pair is None:
+        raise bad_input("after is not a cursor of this connection.")
+    return pair

@@ -17,7 +17,7 @@ from ..observability import Observe
 from ..service import Contact, ProfileUpdate, SignUp
 from ..service import Education as EducationCommand
 from ..service import Position as PositionCommand
-from ..views import Outcome
+from ..views import Outcome, Snapshot
 from .context import Info
 from .errors import ErrorPolicy
 from .limits import DocumentPolicy, Documents
@@ -53,38 +53,46 @@ class _Outcome:
     outcome: strawberry.Private[Outcome | None]
 
 
-def _ledger_entry(root: _Outcome, info: Info) -> LedgerEntry | None:
-    if root.outcome is None:
-        return None
-    view = info.context.service.entry(root.outcome.entry_id)
-    return LedgerEntry.of(view) if view else None
+def _snapshot(root: _Outcome) -> Snapshot | None:
+    return root.outcome.snapshot if root.outcome else None
+
+
+def _ledger_entry(root: _Outcome) -> LedgerEntry | None:
+    snap = _snapshot(root)
+    view = snap.entries.get(root.outcome.entry_id) if snap and root.outcome and root.outcome.entry_id else None
+    return LedgerEntry.of(view, snap) if view else None
 
 
 def _balance(root: _Outcome) -> Balance | None:
     return Balance.of(root.outcome.balance) if root.outcome and root.outcome.balance else None
 
 
-def _invitation(root: _Outcome, info: Info) -> Invitation | None:
-    view = info.context.service.invitation(root.outcome.invitation_id) if root.outcome else None
-    return Invitation.of(view) if view else None
+def _invitation(root: _Outcome) -> Invitation | None:
+    snap = _snapshot(root)
+    view = snap.invitations.get(root.outcome.invitation_id) if snap and root.outcome and root.outcome.invitation_id else None
+    return Invitation.of(view, snap) if view else None
 
 
-def _member(root: _Outcome, info: Info) -> Member | None:
-    return load_member(info, root.outcome.member_id) if root.outcome else None
+def _member(root: _Outcome) -> Member | None:
+    snap = _snapshot(root)
+    view = snap.members.get(root.outcome.member_id) if snap and root.outcome and root.outcome.member_id else None
+    return Member.of(view, snap) if view else None
 
 
-def _company(root: _Outcome, info: Info) -> Company | None:
-    view = info.context.service.company(root.outcome.company_id) if root.outcome else None
-    return Company.of(view) if view else None
+def _company(root: _Outcome) -> Company | None:
+    snap = _snapshot(root)
+    view = snap.companies.get(root.outcome.company_id) if snap and root.outcome and root.outcome.company_id else None
+    return Company.of(view, snap) if view else None
 
 
-def _post(root: _Outcome, info: Info) -> DiscussionPost | None:
-    view = info.context.service.post(root.outcome.post_id) if root.outcome else None
-    return DiscussionPost.of(view) if view else None
+def _post(root: _Outcome) -> DiscussionPost | None:
+    snap = _snapshot(root)
+    view = snap.posts.get(root.outcome.post_id) if snap and root.outcome and root.outcome.post_id else None
+    return DiscussionPost.of(view, snap) if view else None
 
 
 def _profile(root: _Outcome, info: Info) -> Profile | None:
-    member = _member(root, info)
+    member = _member(root)
     return member.profile(info) if member else None
 
 
@@ -199,8 +207,8 @@ async def _attempt(payload: type[Any], action: Awaitable[Outcome]) -> Any:
     try:
         outcome = await action
     except Refusal as refusal:
-        return payload(outcome=None, user_errors=[UserError(code=refusal.code, message=refusal.message,
-                                                            field=refusal.field)])
+        return payload(outcome=None, user_errors=[UserError(code=r.code, message=r.message, field=r.field)
+                                                  for r in refusal.all()])
     return payload(outcome=outcome, user_errors=[])
 
 
@@ -367,10 +375,10 @@ def _readable_invitation(info: Info, invitation_id: int | None) -> Invitation | 
 class Query:
     @strawberry.field(description="Any object by its global ID; null when it does not exist or is not yours to see.")
     def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        raw = ids.decode_raw(id)
-        if raw is None or not raw[1].isdigit():
+        parsed = ids.parse(id)
+        if parsed is None:
             return None
-        kind, key = raw[0], int(raw[1])
+        kind, key = parsed
         service = info.context.service
         if kind == "Member":
             return load_member(info, key)

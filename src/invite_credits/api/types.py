@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import TypeAlias
 
 import strawberry
 
 from .. import ids
 from ..domain.errors import Code
 from ..domain.policy import Period, Reason, Tier
-from ..views import BalanceView, CompanyView, EntryView, InvitationView, LotView, MemberView, PostView
+from ..views import BalanceView, CompanyView, EntryView, InvitationView, LotView, MemberView, PostView, Snapshot
 from .context import Info
 from .pagination import PageInfo, after_key, check_first, cursor, page_info
 from .scalars import DateTime
 
-TierEnum = strawberry.enum(Tier, name="Tier", description="A member's tier.")
-LedgerReason = strawberry.enum(Reason, name="LedgerReason", description="Why credits changed.")
-LimitPeriod = strawberry.enum(Period, name="LimitPeriod", description="The span an earning limit counts over.")
-UserErrorCode = strawberry.enum(Code, name="UserErrorCode", description="Why a mutation was refused.")
+# The domain's enums are the schema's: registered once under their GraphQL names, and named here for annotations.
+strawberry.enum(Tier, name="Tier", description="A member's tier.")
+strawberry.enum(Reason, name="LedgerReason", description="Why credits changed.")
+strawberry.enum(Period, name="LimitPeriod", description="The span an earning limit counts over.")
+strawberry.enum(Code, name="UserErrorCode", description="Why a mutation was refused.")
+TierEnum: TypeAlias = Tier
+LedgerReason: TypeAlias = Reason
+LimitPeriod: TypeAlias = Period
+UserErrorCode: TypeAlias = Code
 
 
 @strawberry.enum(description="Where an invitation stands.")
@@ -104,6 +110,7 @@ class Profile:
 @strawberry.type(description="A credit lot: what one grant added, and what is left of it.")
 class CreditLot(Node):
     view: strawberry.Private[LotView]
+    snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID.")
     reason: LedgerReason = strawberry.field(description="Why the credits were granted.")
     amount: int = strawberry.field(description="Credits the grant added.")
@@ -113,12 +120,13 @@ class CreditLot(Node):
 
     @strawberry.field(description="True at and after expiresAt: the lot's credits are gone.")
     def expired(self, info: Info) -> bool:
-        return self.view.expires_at <= info.context.service.now()
+        now = self.snapshot.at if self.snapshot else info.context.service.now()
+        return self.view.expires_at <= now
 
     @classmethod
-    def of(cls, view: LotView) -> CreditLot:
+    def of(cls, view: LotView, snapshot: Snapshot | None = None) -> CreditLot:
         return cls(
-            view=view, id=strawberry.ID(ids.encode("CreditLot", view.id)), reason=view.reason, amount=view.amount,
+            view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("CreditLot", view.id)), reason=view.reason, amount=view.amount,
             remaining=view.remaining, granted_at=view.granted_at, expires_at=view.expires_at,  # type: ignore[arg-type]
         )
 
@@ -126,6 +134,7 @@ class CreditLot(Node):
 @strawberry.type(description="A company members can follow.")
 class Company(Node):
     view: strawberry.Private[CompanyView]
+    snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID.")
     name: str = strawberry.field(description="Display name.")
     slug: str = strawberry.field(description="Unique URL name.")
@@ -133,16 +142,19 @@ class Company(Node):
     @strawberry.field(description="Whether the signed-in member follows this company (false when anonymous).")
     def viewer_follows(self, info: Info) -> bool:
         member_id = info.context.actor.member_id
+        if self.snapshot is not None and self.view.id in self.snapshot.following:
+            return self.snapshot.following[self.view.id]
         return member_id is not None and info.context.service.follows(member_id, self.view.id)
 
     @classmethod
-    def of(cls, view: CompanyView) -> Company:
-        return cls(view=view, id=strawberry.ID(ids.encode("Company", view.id)), name=view.name, slug=view.slug)
+    def of(cls, view: CompanyView, snapshot: Snapshot | None = None) -> Company:
+        return cls(view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("Company", view.id)), name=view.name, slug=view.slug)
 
 
 @strawberry.type(description="A post, comment or article in a discussion.")
 class DiscussionPost(Node):
     view: strawberry.Private[PostView]
+    snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID.")
     kind: DiscussionKind = strawberry.field(description="Post, comment or article.")
     body: str = strawberry.field(description="The text.")
@@ -150,17 +162,18 @@ class DiscussionPost(Node):
 
     @strawberry.field(description="Who wrote it.")
     def author(self, info: Info) -> Member | None:
-        return load_member(info, self.view.member_id)
+        return load_member(info, self.view.member_id, self.snapshot)
 
     @classmethod
-    def of(cls, view: PostView) -> DiscussionPost:
-        return cls(view=view, id=strawberry.ID(ids.encode("DiscussionPost", view.id)), kind=DiscussionKind(view.kind),
+    def of(cls, view: PostView, snapshot: Snapshot | None = None) -> DiscussionPost:
+        return cls(view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("DiscussionPost", view.id)), kind=DiscussionKind(view.kind),
                    body=view.body, posted_at=view.posted_at)  # type: ignore[arg-type]
 
 
 @strawberry.type(description="A connection invitation from one member to another.")
 class Invitation(Node):
     view: strawberry.Private[InvitationView]
+    snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID.")
     status: InvitationStatus = strawberry.field(description="Where it stands.")
     message: str | None = strawberry.field(description="The inviter's personal message, if any.")
@@ -171,20 +184,20 @@ class Invitation(Node):
 
     @strawberry.field(description="Who sent it.")
     def inviter(self, info: Info) -> Member:
-        member = load_member(info, self.view.inviter_id)
+        member = load_member(info, self.view.inviter_id, self.snapshot)
         assert member is not None
         return member
 
     @strawberry.field(description="Who was invited.")
     def invitee(self, info: Info) -> Member:
-        member = load_member(info, self.view.invitee_id)
+        member = load_member(info, self.view.invitee_id, self.snapshot)
         assert member is not None
         return member
 
     @classmethod
-    def of(cls, view: InvitationView) -> Invitation:
+    def of(cls, view: InvitationView, snapshot: Snapshot | None = None) -> Invitation:
         return cls(
-            view=view, id=strawberry.ID(ids.encode("Invitation", view.id)), status=InvitationStatus(view.status),
+            view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("Invitation", view.id)), status=InvitationStatus(view.status),
             message=view.message, follow_up_message=view.follow_up_message, sent_at=view.sent_at,  # type: ignore[arg-type]
             responded_at=view.responded_at, credits_spent=view.credits_spent,  # type: ignore[arg-type]
         )
@@ -193,6 +206,7 @@ class Invitation(Node):
 @strawberry.type(description="One change of a member's credits. Entries are never changed or removed.")
 class LedgerEntry(Node):
     view: strawberry.Private[EntryView]
+    snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID.")
     occurred_at: DateTime = strawberry.field(description="When it happened (for EXPIRED: the lot's expiry time).")
     reason: LedgerReason = strawberry.field(description="Why credits changed.")
@@ -206,32 +220,38 @@ class LedgerEntry(Node):
 
     @strawberry.field(description="The invitation sent or accepted.")
     def invitation(self, info: Info) -> Invitation | None:
-        view = info.context.service.invitation(self.view.invitation_id)
-        return Invitation.of(view) if view else None
+        key, snap = self.view.invitation_id, self.snapshot
+        view = snap.invitations.get(key) if snap and key in snap.invitations else info.context.service.invitation(key)
+        return Invitation.of(view, snap) if view else None
 
     @strawberry.field(description="The company followed.")
     def company(self, info: Info) -> Company | None:
-        view = info.context.service.company(self.view.company_id)
-        return Company.of(view) if view else None
+        key, snap = self.view.company_id, self.snapshot
+        view = snap.companies.get(key) if snap and key in snap.companies else info.context.service.company(key)
+        return Company.of(view, snap) if view else None
 
     @strawberry.field(description="The discussion contribution rewarded.")
     def post(self, info: Info) -> DiscussionPost | None:
-        view = info.context.service.post(self.view.post_id)
-        return DiscussionPost.of(view) if view else None
+        key, snap = self.view.post_id, self.snapshot
+        view = snap.posts.get(key) if snap and key in snap.posts else info.context.service.post(key)
+        return DiscussionPost.of(view, snap) if view else None
 
     @strawberry.field(description="For REFERRAL: the member who signed up with the referral code.")
     def referred_member(self, info: Info) -> Member | None:
-        return load_member(info, self.view.referred_member_id)
+        return load_member(info, self.view.referred_member_id, self.snapshot)
 
     @strawberry.field(description="The lot this entry made (grants) or wrote off (EXPIRED).")
     def credit_lot(self, info: Info) -> CreditLot | None:
-        view = info.context.service.lot(self.view.lot_id) if self.view.lot_id is not None else None
-        return CreditLot.of(view) if view else None
+        key, snap = self.view.lot_id, self.snapshot
+        if key is None:
+            return None
+        view = snap.lots.get(key) if snap and key in snap.lots else info.context.service.lot(key)
+        return CreditLot.of(view, snap) if view else None
 
     @classmethod
-    def of(cls, view: EntryView) -> LedgerEntry:
+    def of(cls, view: EntryView, snapshot: Snapshot | None = None) -> LedgerEntry:
         return cls(
-            view=view, id=strawberry.ID(ids.encode("LedgerEntry", view.id)), occurred_at=view.occurred_at,  # type: ignore[arg-type]
+            view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("LedgerEntry", view.id)), occurred_at=view.occurred_at,  # type: ignore[arg-type]
             reason=view.reason, amount=view.amount, requested=view.requested, balance_after=view.balance_after,
             note=view.note, contacts_count=view.contacts_count,
         )
@@ -320,6 +340,7 @@ _PRIVATE = "Private: null with a FORBIDDEN error for anyone but the member and a
 @strawberry.type(description="A member of the network.")
 class Member(Node):
     view: strawberry.Private[MemberView]
+    snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID; also the `sub` of the member's token.")
     name: str = strawberry.field(description="Display name.")
     headline: str | None = strawberry.field(description="One line under the name.")
@@ -339,7 +360,8 @@ class Member(Node):
     @strawberry.field(description=_PRIVATE)
     def balance(self, info: Info) -> Balance | None:
         info.context.require_reader(self.view.id)
-        return Balance.of(info.context.service.balance(self.view))
+        kept = self.snapshot.balances.get(self.view.id) if self.snapshot else None
+        return Balance.of(kept or info.context.service.balance(self.view))
 
     @strawberry.field(description="Newest entry first. " + _PRIVATE)
     def ledger(
@@ -407,11 +429,14 @@ class Member(Node):
         return MemberConnection(edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after))
 
     @classmethod
-    def of(cls, view: MemberView) -> Member:
-        return cls(view=view, id=strawberry.ID(ids.encode("Member", view.id)), name=view.name, headline=view.headline,
-                   tier=view.tier, joined_at=view.joined_at)  # type: ignore[arg-type]
+    def of(cls, view: MemberView, snapshot: Snapshot | None = None) -> Member:
+        return cls(view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("Member", view.id)), name=view.name,
+                   headline=view.headline, tier=view.tier, joined_at=view.joined_at)  # type: ignore[arg-type]
 
 
-def load_member(info: Info, member_id: int | None) -> Member | None:
+def load_member(info: Info, member_id: int | None, snapshot: Snapshot | None = None) -> Member | None:
+    """The member as a payload's snapshot holds them, else as they are now."""
+    if snapshot is not None and member_id in snapshot.members:
+        return Member.of(snapshot.members[member_id], snapshot)
     view = info.context.service.member(member_id)
     return Member.of(view) if view else None

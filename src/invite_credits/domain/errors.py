@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class Code(StrEnum):
@@ -38,18 +41,57 @@ class Refusal(Exception):
     def __repr__(self) -> str:
         return f"Refusal({self.code!s}, {self.message!r}, {self.field!r})"
 
+    def all(self) -> list[Refusal]:
+        """Every refusal this one reports (several when several fields of one input are wrong)."""
+        return [self]
+
+
+class Refusals(Refusal):
+    """Several fields of one input are wrong: each is reported, and nothing happens."""
+
+    def __init__(self, refusals: Sequence[Refusal]) -> None:
+        first = refusals[0]
+        super().__init__(first.code, first.message, first.field)
+        self.refusals = list(refusals)
+
+    def all(self) -> list[Refusal]:
+        return list(self.refusals)
+
+
+class FieldChecks:
+    """Runs the checks of each field of one input, keeping every refusal; `done()` raises them together."""
+
+    def __init__(self) -> None:
+        self.refusals: list[Refusal] = []
+
+    def __call__(self, check: Callable[[], T]) -> T | None:
+        try:
+            return check()
+        except Refusal as refusal:
+            self.refusals.extend(refusal.all())
+            return None
+
+    def done(self) -> None:
+        if len(self.refusals) == 1:
+            raise self.refusals[0]
+        if self.refusals:
+            raise Refusals(self.refusals)
+
 
 class AccessDenied(Exception):
-    """The caller may not do this at all: UNAUTHENTICATED or FORBIDDEN, not a user error."""
+    """The caller may not do this at all: UNAUTHENTICATED or FORBIDDEN, not a user error.
 
-    def __init__(self, code: str, message: str) -> None:
+    `reason` is a short fixed word (never client text) for logs and metrics."""
+
+    def __init__(self, code: str, message: str, reason: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.reason = reason or code.lower()
 
 
-def unauthenticated(message: str = "Sign in to do this.") -> AccessDenied:
-    return AccessDenied("UNAUTHENTICATED", message)
+def unauthenticated(message: str = "Sign in to do this.", reason: str | None = None) -> AccessDenied:
+    return AccessDenied("UNAUTHENTICATED", message, reason)
 
 
 def forbidden(message: str = "You may not do this.") -> AccessDenied:

@@ -109,6 +109,13 @@ def valid_email(email: str, policy: Policy) -> bool:
     return len(email) <= policy.email_max_length and _EMAIL.match(email) is not None
 
 
+def require_email(email: str, policy: Policy, field: Sequence[str], message: str = "Enter a valid email address.") -> str:
+    """The normalised email, or INVALID_INPUT on `field`."""
+    if not valid_email(email, policy):
+        raise Refusal(Code.INVALID_INPUT, message, field)
+    return email
+
+
 def is_academic(email: str, policy: Policy) -> bool:
     """True when the email's domain ends in the academic label: a@mit.edu yes, c@edu.example.com no."""
     return email.rsplit("@", 1)[-1].rsplit(".", 1)[-1] == policy.academic_label

@@ -16,8 +16,10 @@ their SQL (unbounded scans) go to aiosqlite's reader threads instead.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import itertools
 import logging
+import os
 import queue
 import sqlite3
 import sys
@@ -174,6 +176,7 @@ class Database:
         self._batch_max = batch_max
         self._jobs: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
         self._writer: sqlite3.Connection | None = None
+        self._turns: int | None = None
         self._thread: threading.Thread | None = None
         self._readers: list[aiosqlite.Connection] = []
         self._inline: sqlite3.Connection | None = None
@@ -188,6 +191,9 @@ class Database:
         # wait up to the whole switch interval (5 ms) to get it back after every one of them.
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_SECONDS))
         self._writer = connect(self.path, self.synchronous)
+        # Processes on one file take turns through a blocking lock instead of SQLite's busy handler, which
+        # polls with sleeps of up to 100 ms: under two processes' writes that starved one of them for seconds.
+        self._turns = os.open(self.path + "-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
         migrate(self._writer)
         start_clock(self._writer, self.queries, self.path, test_clock=self.test_clock, test_start=self._test_start)
         self._thread = threading.Thread(target=self._write_loop, name="invite-credits-writer", daemon=True)
@@ -217,6 +223,9 @@ class Database:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if self._turns is not None:
+            os.close(self._turns)
+            self._turns = None
 
     async def __aenter__(self) -> Database:
         await self.open()
@@ -309,9 +318,17 @@ class Database:
     def _run_batch(self, batch: list[_Job[Any]]) -> None:
         conn = self._writer
         assert conn is not None
+        began = time.perf_counter()
+        assert self._turns is not None
+        fcntl.flock(self._turns, fcntl.LOCK_EX)
+        try:
+            self._run_locked(conn, batch, began)
+        finally:
+            fcntl.flock(self._turns, fcntl.LOCK_UN)
+
+    def _run_locked(self, conn: sqlite3.Connection, batch: list[_Job[Any]], began: float) -> None:
         outcomes: list[tuple[_Job[Any], Any, BaseException | None]] = []
         moved: Counter[str] = Counter()
-        began = time.perf_counter()
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:

@@ -1,0 +1,128 @@
+"""The GraphQL endpoint: Strawberry's ASGI view, with the caller taken from the token first, and a GraphQL-shaped
+answer (an `errors` list, a code, the request id) for every request it cannot run, whatever its shape."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+
+from . import auth, graphiql, ids
+from .api.context import Context
+from .api.schema import create_schema
+from .domain.errors import AccessDenied
+from .errors_http import GRAPHQL_RESPONSE, JSON, error_response, negotiate
+from .middleware import request_id
+
+log = logging.getLogger("invite_credits.http")
+
+
+class GraphQLView(GraphQL):
+    def __init__(self, app_state: Any, **kwargs: Any) -> None:
+        s = app_state.settings
+        schema = create_schema(max_depth=s.max_query_depth, max_tokens=s.max_query_tokens,
+                               max_aliases=s.max_query_aliases, max_cost=s.max_query_cost,
+                               cache_size=s.document_cache_size)
+        super().__init__(schema, **kwargs)
+        self.app_state = app_state
+        self._ide_html: str | None = None
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        if self._ide_html is None:
+            self._ide_html, remote = graphiql.localize(self.graphql_ide_html, graphiql.assets_dir())
+            if remote:
+                log.warning("GraphiQL: %d files load from the CDN; run `npm ci --prefix web/graphiql` to serve "
+                            "them locally", remote)
+        return HTMLResponse(self._ide_html)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        rid = request_id(scope)
+        media_type = negotiate(request.headers.get("accept"))
+        try:
+            scope["state"]["actor"] = auth.actor_from_header(self.app_state.secret, request.headers.get("authorization"))
+        except AccessDenied as denied:
+            self.app_state.metrics.tokens_refused.labels(denied.reason).inc()
+            log.warning("token refused", extra={"fields": {"request_id": rid, "reason": denied.reason}})
+            response = error_response(401, denied.message, rid, code=denied.code, media_type=media_type,
+                                      headers={"www-authenticate": "Bearer"})
+            await response(scope, receive, send)
+            return
+        try:
+            response = await self.run(request)
+        except HTTPException as refused:
+            status = 415 if refused.reason == "Unsupported content type" else refused.status_code
+            response = error_response(status, refused.reason, rid, media_type=media_type)
+        except Exception:
+            log.exception("request failed before GraphQL ran (request %s)", rid)
+            response = error_response(500, f"Internal server error (request {rid}).", rid, media_type=media_type)
+        await response(scope, receive, send)
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """A JSON body must be one object with the GraphQL-over-HTTP fields; a batch (array) is not accepted."""
+        content_type, _ = parse_content_type(request.content_type or "")
+        if request.method != "POST" or "application/json" not in content_type:
+            return await super().parse_http_body(request)
+        data = self.parse_json(await request.get_body())
+        if not isinstance(data, dict):
+            kind = "a batch (array) of operations" if isinstance(data, list) else f"JSON {type(data).__name__}"
+            raise HTTPException(400, f"The request body must be one JSON object with `query`, not {kind}.")
+        query, variables, name, extensions = (data.get(k) for k in ("query", "variables", "operationName", "extensions"))
+        for key, value, expected in (("query", query, str), ("variables", variables, dict),
+                                     ("operationName", name, str), ("extensions", extensions, dict)):
+            if value is not None and not isinstance(value, expected):
+                raise HTTPException(400, f"`{key}` must be {'a string' if expected is str else 'an object'} or null.")
+        return GraphQLRequestData(query=query, variables=variables, operation_name=name, extensions=extensions)
+
+    async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
+        state = request.scope["state"]
+        context = Context(
+            service=self.app_state.service,
+            actor=state["actor"],
+            request_id=state["request_id"],
+            token_secret=self.app_state.secret,
+            member_token_ttl_seconds=self.app_state.settings.member_token_ttl_seconds,
+            metrics=self.app_state.metrics,
+        )
+        # create_response only sees the sub-response: it carries what content negotiation and the
+        # execution decided, so the response can follow the GraphQL-over-HTTP media type rules.
+        response.graphql_context = context
+        response.graphql_media_type = negotiate(request.headers.get("accept"))
+        return context
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        media_type = getattr(sub_response, "graphql_media_type", JSON)
+        context = getattr(sub_response, "graphql_context", None)
+        status = sub_response.status_code or 200
+        if media_type == GRAPHQL_RESPONSE and context is not None and context.request_error:
+            # application/graphql-response+json: a request that never executed is a 400 without `data`.
+            status = 400
+            if isinstance(response_data, dict):
+                response_data = {k: v for k, v in response_data.items() if k != "data"}
+        response = Response(orjson.dumps(response_data), status_code=status, media_type=media_type)
+        response.headers.raw.extend(h for h in sub_response.headers.raw if h[0].lower() != b"content-type")
+        if sub_response.background:
+            response.background = sub_response.background
+        return response
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)  # orjson.JSONDecodeError is a json.JSONDecodeError: Strawberry's 400 still applies
+
+
+def member_label(member_id: int | None) -> str | None:
+    """A member as logs and metrics name them: the API's ID, never the internal key."""
+    return ids.encode("Member", member_id) if member_id is not None else None
