@@ -63,6 +63,7 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state.service = await open_service(settings, state.metrics)
+        state.authenticator = auth.Authenticator(state.secret, settings, state.service)
         log.info("serving", extra={"fields": {"pid": os.getpid(), "database": str(settings.db_path.resolve()),
                                                "test_clock": settings.test_clock}})
         sweeper = asyncio.create_task(_sweep_forever(state.service, settings.sweep_interval_seconds, state.metrics))

@@ -1,19 +1,26 @@
-"""Tokens: JWT, HS256, claims sub / role / exp (SPEC, operating contract)."""
+"""Tokens: JWTs the service signs (HS256, claims sub / role / exp), and, when configured, tokens an identity
+provider signs (identity.py), mapped to a member or an admin."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import jwt
 
 from . import ids
 from .domain.access import Actor
 from .domain.errors import AccessDenied, unauthenticated
+from .identity import KeysUnavailable, Provider, ProviderSettings, TokenRefused
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .service import Service
 
 ADMIN_SUBJECT = "admin"
 
@@ -80,10 +87,101 @@ def _verified(secret: str, token: str) -> tuple[Actor, float]:
     return Actor(member_id=member_id, is_admin=True), expires
 
 
-def actor_from_header(secret: str, authorization: str | None) -> Actor:
-    if not authorization:
-        return Actor()
+def bearer_token(authorization: str) -> str:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AccessDenied("UNAUTHENTICATED", "Send the token as 'Authorization: Bearer <token>'.", "header")
-    return actor_from_token(secret, token.strip())
+    return token.strip()
+
+
+def actor_from_header(secret: str, authorization: str | None) -> Actor:
+    """The caller of a service-signed token (HS256 only)."""
+    return actor_from_token(secret, bearer_token(authorization)) if authorization else Actor()
+
+
+class ProviderUnavailable(Exception):
+    """The identity provider's keys cannot be had: no token of it can be verified now (HTTP 503)."""
+
+
+@dataclass(frozen=True)
+class ClaimsMapping:
+    """How a provider's claims name the member and the admin role."""
+
+    member_claim: str = "sub"
+    role_claim: str = "role"
+    admin_role: str = "admin"
+    admin_scope: str | None = None
+    link_by_email: bool = False
+
+
+class Authenticator:
+    """The caller of a request: anonymous, or the actor a valid token names. Service-signed HS256 tokens are
+    verified with the shared secret; with an identity provider configured, its tokens are verified with its
+    public keys and mapped to a member (by the member's API ID, a linked subject, or, when switched on, a
+    verified email). A token whose member does not exist is refused."""
+
+    def __init__(self, secret: str, settings: Settings, service: Service) -> None:
+        self.secret = secret
+        self.service = service
+        self.mapping = ClaimsMapping(settings.jwt_member_claim, settings.jwt_role_claim, settings.jwt_admin_role,
+                                     settings.jwt_admin_scope, settings.link_by_email)
+        self.provider = Provider(ProviderSettings(
+            jwks_url=settings.jwks_url, public_key_file=settings.jwt_public_key_file,
+            algorithms=settings.jwt_algorithms, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+            leeway_seconds=settings.jwt_leeway_seconds, jwks_lifetime_seconds=settings.jwks_lifetime_seconds,
+            jwks_refresh_floor_seconds=settings.jwks_refresh_floor_seconds,
+        )) if settings.identity_provider else None
+
+    async def actor(self, authorization: str | None) -> Actor:
+        if not authorization:
+            return Actor()
+        token = bearer_token(authorization)
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise unauthenticated("The token is not valid.", "invalid") from None
+        if header.get("alg") == "HS256":
+            actor = actor_from_token(self.secret, token)
+        elif self.provider is not None:
+            actor = await self._provider_actor(self.provider, token, header)
+        else:
+            raise unauthenticated("The token is not valid.", "algorithm")
+        if actor.member_id is not None and self.service.member(actor.member_id) is None:
+            raise unauthenticated("The token's member does not exist.", "no_member")
+        return actor
+
+    async def _provider_actor(self, provider: Provider, token: str, header: dict[str, Any]) -> Actor:
+        try:
+            claims = await provider.claims(token, header)
+        except TokenRefused as refused:
+            raise unauthenticated(_REFUSALS.get(refused.reason, "The token is not valid."), refused.reason) from None
+        except KeysUnavailable as exc:
+            raise ProviderUnavailable(str(exc)) from None
+        m = self.mapping
+        subject = claims.get(m.member_claim)
+        if not isinstance(subject, str) or not subject:
+            raise unauthenticated(f"The token has no {m.member_claim!r} claim.", "claims")
+        scopes = claims.get("scope", claims.get("scp", ""))
+        scopes = scopes.split() if isinstance(scopes, str) else scopes if isinstance(scopes, list) else []
+        is_admin = claims.get(m.role_claim) == m.admin_role or (m.admin_scope is not None and m.admin_scope in scopes)
+        iss = claims.get("iss")
+        issuer = iss if isinstance(iss, str) else ""
+        member_id = ids.member_id(subject)
+        if member_id is None:
+            member_id = self.service.member_for_identity(issuer, subject)
+        email = claims.get("email")
+        if member_id is None and m.link_by_email and claims.get("email_verified") is True and isinstance(email, str):
+            member_id = await self.service.link_identity(issuer, subject, email)
+        if member_id is None and not is_admin:
+            raise unauthenticated("This sign-in is not linked to a member of this service.", "unknown_subject")
+        return Actor(member_id=member_id, is_admin=is_admin)
+
+
+_REFUSALS = {
+    "expired": "The token has expired.",
+    "not_yet_valid": "The token is not valid yet.",
+    "issuer": "The token was issued by another issuer.",
+    "audience": "The token is meant for another audience.",
+    "algorithm": "The token's algorithm is not accepted.",
+    "unknown_key": "The token is signed with a key the identity provider does not publish.",
+}

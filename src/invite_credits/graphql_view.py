@@ -51,7 +51,13 @@ class GraphQLView(GraphQL):
         rid = request_id(scope)
         media_type = negotiate(request.headers.get("accept"))
         try:
-            scope["state"]["actor"] = auth.actor_from_header(self.app_state.secret, request.headers.get("authorization"))
+            scope["state"]["actor"] = await self.app_state.authenticator.actor(request.headers.get("authorization"))
+        except auth.ProviderUnavailable as unavailable:
+            log.error("token not verified: %s", unavailable, extra={"fields": {"request_id": rid}})
+            response = error_response(503, "The identity provider's keys cannot be fetched; try again shortly.", rid,
+                                      media_type=media_type, headers={"retry-after": "5"})
+            await response(scope, receive, send)
+            return
         except AccessDenied as denied:
             self.app_state.metrics.tokens_refused.labels(denied.reason).inc()
             log.warning("token refused", extra={"fields": {"request_id": rid, "reason": denied.reason}})
@@ -94,6 +100,7 @@ class GraphQLView(GraphQL):
             token_secret=self.app_state.secret,
             member_token_ttl_seconds=self.app_state.settings.member_token_ttl_seconds,
             metrics=self.app_state.metrics,
+            signup_enabled=self.app_state.settings.signup_enabled,
         )
         # create_response only sees the sub-response: it carries what content negotiation and the
         # execution decided, so the response can follow the GraphQL-over-HTTP media type rules.

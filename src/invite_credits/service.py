@@ -578,6 +578,26 @@ class Service:
         row = self.db.read_one("lots_due", now=now, limit=1)
         return now - int(row["expires_at"]) if row else 0
 
+    # -- identities -----------------------------------------------------------------------------------
+    def member_for_identity(self, issuer: str, subject: str) -> int | None:
+        """The member an identity provider's subject is linked to, if any."""
+        row = self.db.read_one("identity_member", issuer=issuer, subject=subject)
+        return int(row["member_id"]) if row else None
+
+    async def link_identity(self, issuer: str, subject: str, email: str) -> int | None:
+        """Link a provider's subject to the member with this (verified) email; None when no member has it."""
+        normalized = rules.normalize_email(email)
+
+        def run(tx: Tx) -> int | None:
+            member = tx.one("member_by_email", email=normalized)
+            if member is None:
+                return None
+            tx.run("identity_link", issuer=issuer, subject=subject, member_id=member["id"], linked_at=tx.now)
+            linked = tx.one("identity_member", issuer=issuer, subject=subject)
+            return int(linked["member_id"]) if linked else None
+
+        return await self.db.write(run)
+
     # -- reads --------------------------------------------------------------------------------------
     def member(self, member_id: int | None) -> MemberView | None:
         if member_id is None:

@@ -15,6 +15,9 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 JWT_SECRET_MIN_BYTES = 32
+# An identity provider's tokens: asymmetric algorithms only (an HMAC one with a public key is the
+# algorithm-confusion attack; `none` is no signature).
+ASYMMETRIC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 
 
 class SettingsError(ValueError):
@@ -45,6 +48,25 @@ class Settings:
     max_query_cost: int = 5000
     document_cache_size: int = 256
     log_level: str = "INFO"
+    # Behind an identity provider (docs/operations.md): its keys, what its tokens must say, and how they map.
+    jwks_url: str | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_algorithms: tuple[str, ...] = ("RS256", "ES256")
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: int = 30
+    jwks_lifetime_seconds: float = 300.0
+    jwks_refresh_floor_seconds: float = 30.0
+    jwt_member_claim: str = "sub"
+    jwt_role_claim: str = "role"
+    jwt_admin_role: str = "admin"
+    jwt_admin_scope: str | None = None
+    link_by_email: bool = False
+    signup_enabled: bool = True
+
+    @property
+    def identity_provider(self) -> bool:
+        return self.jwks_url is not None or self.jwt_public_key_file is not None
 
     def __post_init__(self) -> None:
         if self.synchronous not in SYNCHRONOUS_MODES:
@@ -61,6 +83,17 @@ class Settings:
         for name in ("max_body_bytes", "max_query_depth", "max_query_tokens", "max_query_aliases", "max_query_cost"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"INVITE_CREDITS_{name.upper()} must be at least 1")
+        unknown = [a for a in self.jwt_algorithms if a not in ASYMMETRIC_ALGORITHMS]
+        if unknown or not self.jwt_algorithms:
+            raise SettingsError(f"INVITE_CREDITS_JWT_ALGORITHMS takes {', '.join(ASYMMETRIC_ALGORITHMS)}, "
+                                f"not {', '.join(unknown) or 'nothing'}")
+        if self.jwks_url is not None and not self.jwks_url.startswith(("https://", "http://")):
+            raise SettingsError(f"INVITE_CREDITS_JWKS_URL must be an http(s) URL, not {self.jwks_url!r}")
+        if self.jwt_public_key_file is not None and not self.jwt_public_key_file.is_file():
+            raise SettingsError(f"INVITE_CREDITS_JWT_PUBLIC_KEY_FILE: no file {self.jwt_public_key_file}")
+        if self.jwt_leeway_seconds < 0 or self.jwks_lifetime_seconds <= 0 or self.jwks_refresh_floor_seconds < 0:
+            raise SettingsError("INVITE_CREDITS_JWT_LEEWAY, INVITE_CREDITS_JWKS_LIFETIME and "
+                                "INVITE_CREDITS_JWKS_REFRESH_FLOOR must be numbers of seconds (lifetime above 0)")
         if self.jwt_secret is not None and not self.test_clock and len(self.jwt_secret.encode()) < JWT_SECRET_MIN_BYTES:
             raise SettingsError(f"INVITE_CREDITS_JWT_SECRET must be at least {JWT_SECRET_MIN_BYTES} bytes "
                                 "(e.g. the output of `openssl rand -base64 48`)")
@@ -88,6 +121,27 @@ class Settings:
                 values[name] = _parse(env, key, int, "a whole number")
         if "INVITE_CREDITS_LOG_LEVEL" in env:
             values["log_level"] = env["INVITE_CREDITS_LOG_LEVEL"].strip().upper()
+        for key, name in (("INVITE_CREDITS_JWKS_URL", "jwks_url"), ("INVITE_CREDITS_JWT_ISSUER", "jwt_issuer"),
+                          ("INVITE_CREDITS_JWT_AUDIENCE", "jwt_audience"),
+                          ("INVITE_CREDITS_JWT_MEMBER_CLAIM", "jwt_member_claim"),
+                          ("INVITE_CREDITS_JWT_ROLE_CLAIM", "jwt_role_claim"),
+                          ("INVITE_CREDITS_JWT_ADMIN_ROLE", "jwt_admin_role"),
+                          ("INVITE_CREDITS_JWT_ADMIN_SCOPE", "jwt_admin_scope")):
+            if env.get(key, "").strip():
+                values[name] = env[key].strip()
+        if env.get("INVITE_CREDITS_JWT_PUBLIC_KEY_FILE", "").strip():
+            values["jwt_public_key_file"] = Path(env["INVITE_CREDITS_JWT_PUBLIC_KEY_FILE"].strip())
+        if "INVITE_CREDITS_JWT_ALGORITHMS" in env:
+            values["jwt_algorithms"] = tuple(a.strip() for a in env["INVITE_CREDITS_JWT_ALGORITHMS"].split(",")
+                                             if a.strip())
+        for key, name, convert, expected in (
+                ("INVITE_CREDITS_JWT_LEEWAY", "jwt_leeway_seconds", int, "a whole number of seconds"),
+                ("INVITE_CREDITS_JWKS_LIFETIME", "jwks_lifetime_seconds", float, "a number of seconds"),
+                ("INVITE_CREDITS_JWKS_REFRESH_FLOOR", "jwks_refresh_floor_seconds", float, "a number of seconds"),
+                ("INVITE_CREDITS_LINK_BY_EMAIL", "link_by_email", _boolean, "1 or 0"),
+                ("INVITE_CREDITS_SIGNUP", "signup_enabled", _boolean, "1 or 0")):
+            if key in env:
+                values[name] = _parse(env, key, convert, expected)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -124,4 +178,18 @@ ENVIRONMENT = {
     "INVITE_CREDITS_MAX_QUERY_ALIASES": "max_query_aliases",
     "INVITE_CREDITS_MAX_QUERY_COST": "max_query_cost",
     "INVITE_CREDITS_LOG_LEVEL": "log_level",
+    "INVITE_CREDITS_JWKS_URL": "jwks_url",
+    "INVITE_CREDITS_JWT_PUBLIC_KEY_FILE": "jwt_public_key_file",
+    "INVITE_CREDITS_JWT_ALGORITHMS": "jwt_algorithms",
+    "INVITE_CREDITS_JWT_ISSUER": "jwt_issuer",
+    "INVITE_CREDITS_JWT_AUDIENCE": "jwt_audience",
+    "INVITE_CREDITS_JWT_LEEWAY": "jwt_leeway_seconds",
+    "INVITE_CREDITS_JWKS_LIFETIME": "jwks_lifetime_seconds",
+    "INVITE_CREDITS_JWKS_REFRESH_FLOOR": "jwks_refresh_floor_seconds",
+    "INVITE_CREDITS_JWT_MEMBER_CLAIM": "jwt_member_claim",
+    "INVITE_CREDITS_JWT_ROLE_CLAIM": "jwt_role_claim",
+    "INVITE_CREDITS_JWT_ADMIN_ROLE": "jwt_admin_role",
+    "INVITE_CREDITS_JWT_ADMIN_SCOPE": "jwt_admin_scope",
+    "INVITE_CREDITS_LINK_BY_EMAIL": "link_by_email",
+    "INVITE_CREDITS_SIGNUP": "signup_enabled",
 }

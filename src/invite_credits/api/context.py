@@ -20,6 +20,8 @@ class Context:
     token_secret: str
     member_token_ttl_seconds: int
     metrics: Metrics | None = None
+    # Off when members sign up through an identity provider instead.
+    signup_enabled: bool = True
     # Members this request may read beyond the actor's own: the one signUp just made.
     also_readable: set[int] = field(default_factory=set)
     request_error: bool = False

@@ -11,7 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from .. import auth, ids
-from ..domain.errors import Refusal, unauthenticated
+from ..domain.errors import Refusal, forbidden, unauthenticated
 from ..domain.policy import Tier
 from ..observability import Observe
 from ..service import Contact, ProfileUpdate, SignUp
@@ -455,6 +455,8 @@ async def _answer(info: Info, input: InvitationActionInput, status: str) -> Invi
 class Mutation:
     @strawberry.mutation(description="Join the network: 15 credits, or 30 for an academic (.edu) email.")
     async def sign_up(self, info: Info, input: SignUpInput) -> SignUpPayload:
+        if not info.context.signup_enabled:
+            raise forbidden("Sign-up is switched off: members join through the identity provider.")
         cmd = SignUp(email=input.email, name=input.name, referral_code=input.referral_code)
         result: SignUpPayload = await _attempt(
             SignUpPayload, info.context.service.sign_up(info.context.actor, cmd, input.idempotency_key))
