@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             process.wait(timeout=30)
         check = subprocess.run([str(Path(sys.executable).with_name("invite-credits")), "check", "--db",
                                 str(Path(work) / "fuzz.db")], capture_output=True, text=True)
-        report["check"] = check.stdout.strip().splitlines()[-1].split(" in ")[0]
+        lines = check.stdout.strip().splitlines() or check.stderr.strip().splitlines() or ["check printed nothing"]
+        report["check"] = lines[-1].split(" in ")[0]
     print(json.dumps(report))
     if args.record:
         sys.path.insert(0, str(BENCH))

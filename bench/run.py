@@ -38,9 +38,12 @@ from seed import seed_main, seed_sweep  # noqa: E402
 
 from invite_credits import auth, ids  # noqa: E402
 from invite_credits.domain.access import Actor  # noqa: E402
-from invite_credits.service import Service  # noqa: E402
-from invite_credits.store.database import Tx, connect  # noqa: E402
+from invite_credits.service import (
+    SendInvitation,
+    Service,  # noqa: E402,
+    )
 from invite_credits.store.queries import load_queries  # noqa: E402
+from invite_credits.store.sqlite.database import SqliteTx, connect  # noqa: E402
 
 SECRET = "bench-secret-long-enough-for-hs256-signatures"
 BALANCE = '{"query":"{ viewer { balance { available } } }"}'
@@ -204,7 +207,7 @@ class _OneCommitPerWrite:
     async def write(self, fn: Any) -> Any:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            value = fn(Tx(self.conn, self.queries, int(time.time())))
+            value = fn(SqliteTx(self.conn, self.queries, int(time.time())))
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
@@ -221,7 +224,7 @@ def raw_sqlite_sends(cfg: Config, db: Path, pairs: list[tuple[int, int]]) -> flo
         done = 0
         started = time.perf_counter()
         for inviter, invitee in pairs:
-            await service.send_invitation(Actor(inviter), invitee, None)
+            await service.send_invitation(Actor(inviter), SendInvitation(invitee, None))
             done += 1
             if time.perf_counter() - started > cfg.seconds:
                 break
@@ -338,7 +341,7 @@ def sweep_benchmark(cfg: Config, results: Results) -> None:
 
 
 async def _sweep_alone(cfg: Config, db: Path) -> float:
-    from invite_credits.store.database import Database
+    from invite_credits.store.sqlite.database import Database
 
     database = Database(db, synchronous=cfg.synchronous)
     await database.open()

@@ -19,9 +19,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from invite_credits.domain import rules  # noqa: E402
 from invite_credits.domain.policy import Policy  # noqa: E402
-from invite_credits.store.database import connect  # noqa: E402
-from invite_credits.store.migrations import migrate  # noqa: E402
 from invite_credits.store.queries import parse_queries  # noqa: E402
+from invite_credits.store.sqlite.database import connect  # noqa: E402
+from invite_credits.store.sqlite.migrations import migrate  # noqa: E402
 
 Q = parse_queries((Path(__file__).with_name("seed.sql")).read_text(), "seed.sql")
 DAY = 86400
@@ -64,13 +64,13 @@ def seed_main(path: Path, members: int, heavy: int, now: int | None = None) -> d
                         "balance_after": balance, "lot_id": lot})
 
     def flush() -> None:
-        conn.executemany(Q["bench_lot"], lots)
-        conn.executemany(Q["bench_entry"], entries)
+        conn.executemany(Q["bench_lot"].sql, lots)
+        conn.executemany(Q["bench_entry"].sql, entries)
         lots.clear()
         entries.clear()
 
     conn.execute("BEGIN")
-    conn.executemany(Q["bench_member"], _members(members, base))
+    conn.executemany(Q["bench_member"].sql, _members(members, base))
     for m in range(1, members + 1):
         signup = lot(m, "SIGNUP", 15, 15 if m == 1 else 11, base)
         entry(m, "SIGNUP", 15, 15, base, signup)
@@ -103,7 +103,7 @@ def seed_sweep(path: Path, members: int, lots_per_member: int, granted_at: int) 
     expires = rules.expires_at(granted_at, P)
     lot_id = entry_id = 0
     conn.execute("BEGIN")
-    conn.executemany(Q["bench_member"], _members(members, granted_at))
+    conn.executemany(Q["bench_member"].sql, _members(members, granted_at))
     lots: list[dict[str, Any]] = []
     entries: list[dict[str, Any]] = []
     for m in range(1, members + 1):
@@ -115,12 +115,12 @@ def seed_sweep(path: Path, members: int, lots_per_member: int, granted_at: int) 
             entries.append({"id": entry_id, "member_id": m, "occurred_at": granted_at, "reason": "ADMIN_ADJUSTMENT",
                             "amount": 1, "balance_after": k + 1, "lot_id": lot_id})
         if len(lots) > 50_000:
-            conn.executemany(Q["bench_lot"], lots)
-            conn.executemany(Q["bench_entry"], entries)
+            conn.executemany(Q["bench_lot"].sql, lots)
+            conn.executemany(Q["bench_entry"].sql, entries)
             lots.clear()
             entries.clear()
-    conn.executemany(Q["bench_lot"], lots)
-    conn.executemany(Q["bench_entry"], entries)
+    conn.executemany(Q["bench_lot"].sql, lots)
+    conn.executemany(Q["bench_entry"].sql, entries)
     conn.execute("COMMIT")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("ANALYZE")

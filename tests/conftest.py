@@ -19,8 +19,8 @@ from invite_credits.check import find_violations
 from invite_credits.domain.access import Actor
 from invite_credits.domain.policy import Policy
 from invite_credits.service import Service, SignUp
-from invite_credits.store.database import Database, connect
-from invite_credits.store.queries import load_queries
+from invite_credits.store.sqlite.database import Database
+from invite_credits.store.sqlite.tools import file_reader, integrity_problems
 
 # CI explores a fixed sequence of examples, so a red run is reproducible; locally each run explores anew.
 hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
@@ -57,11 +57,8 @@ async def available(service: Service, member_id: int) -> int:
 
 
 def violations(path: str | Path) -> list[str]:
-    conn = connect(path)
-    try:
-        return find_violations(conn, load_queries(), Policy())
-    finally:
-        conn.close()
+    with file_reader(Path(path)) as r:
+        return integrity_problems(r) + find_violations(r, Policy())
 
 
 def raw(path: str | Path) -> sqlite3.Connection:

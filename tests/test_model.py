@@ -16,9 +16,20 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from invite_credits.domain import rules
 from invite_credits.domain.access import Actor
 from invite_credits.domain.errors import Code, Refusal
-from invite_credits.domain.policy import Policy, Tier
-from invite_credits.service import Contact, Service, SignUp
-from invite_credits.store.database import Database
+from invite_credits.domain.policy import DiscussionKind, InvitationStatus, Policy, Tier
+from invite_credits.service import (
+    AdjustCredits,
+    AnswerInvitation,
+    Contact,
+    CreateCompany,
+    ImportContacts,
+    PostDiscussion,
+    SendInvitation,
+    Service,
+    SetMemberTier,
+    SignUp,
+)
+from invite_credits.store.sqlite.database import Database
 
 from .conftest import ADMIN, T0, violations
 
@@ -101,7 +112,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def first_members(self) -> None:
         for academic in (False, True):
             self.sign_up(academic)
-        self.companies = [self.run(self.service.create_company(ADMIN, f"C{i}", f"c{i}")).company_id for i in range(60)]
+        self.companies = [self.run(self.service.create_company(ADMIN, CreateCompany(f"C{i}", f"c{i}"))).company_id for i in range(60)]
 
     @precondition(lambda self: len(self.members) < 6)
     @rule(academic=st.booleans())
@@ -118,7 +129,7 @@ class LedgerMachine(RuleBasedStateMachine):
         member = self.member(who)
         month = rules.to_datetime(self.now).strftime("%Y-%m")
         used = member.discussion_granted.get(month, 0)
-        self.run(self.service.post_discussion(Actor(member.id), "POST", "hello"))
+        self.run(self.service.post_discussion(Actor(member.id), PostDiscussion(DiscussionKind("POST"), "hello")))
         member.discussion_granted[month] = used + self.grant(member, 1, P.discussion_monthly_credit_limit - used)
 
     @rule(who=st.integers(0, 5), count=st.integers(0, 300), known=st.integers(0, 5))
@@ -127,7 +138,7 @@ class LedgerMachine(RuleBasedStateMachine):
         base = self.emails * 1000
         self.emails += 1
         emails = [f"c{base + i}@x.com" for i in range(count)] + [self.member(known).email]
-        self.run(self.service.import_contacts(Actor(member.id), [Contact(e) for e in emails]))
+        self.run(self.service.import_contacts(Actor(member.id), ImportContacts(tuple([Contact(e) for e in emails]))))
         new = [e for e in dict.fromkeys(emails) if e not in member.contacts and e != member.email]
         member.contacts.update(new)
         member.contacts_granted += self.grant(member, len(new), P.contacts_credit_limit - member.contacts_granted)
@@ -146,7 +157,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(who=st.integers(0, 5), amount=st.integers(-250, 250).filter(bool))
     def adjust(self, who: int, amount: int) -> None:
         member = self.member(who)
-        self.run(self.service.adjust_credits(ADMIN, member.id, amount, "model"))
+        self.run(self.service.adjust_credits(ADMIN, AdjustCredits(member.id, amount, "model")))
         if amount > 0:
             self.grant(member, amount, None)
         else:
@@ -155,7 +166,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(who=st.integers(0, 5), tier=st.sampled_from(list(Tier)))
     def set_tier(self, who: int, tier: Tier) -> None:
         member = self.member(who)
-        self.run(self.service.set_member_tier(ADMIN, member.id, tier))
+        self.run(self.service.set_member_tier(ADMIN, SetMemberTier(member.id, tier)))
         member.tier = tier
 
     def _knows(self, a: ModelMember, b: ModelMember) -> bool:
@@ -183,7 +194,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.sends += 1
         unique_key = f"{key}-{self.sends}" if key else None
         try:
-            outcome = self.run(self.service.send_invitation(Actor(a.id), b.id, None, key=unique_key))
+            outcome = self.run(self.service.send_invitation(Actor(a.id), SendInvitation(b.id, None), key=unique_key))
         except Refusal as refusal:
             assert refusal.code is expected, (refusal, expected)
             return
@@ -192,7 +203,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if a.tier is not Tier.RECRUITER:
             self.spend(a, P.invitation_cost)
         if key:  # the same key again answers again and changes nothing
-            again = self.run(self.service.send_invitation(Actor(a.id), b.id, None, key=unique_key))
+            again = self.run(self.service.send_invitation(Actor(a.id), SendInvitation(b.id, None), key=unique_key))
             assert again.replayed and again.invitation_id == outcome.invitation_id
 
     @precondition(lambda self: bool(self.pending))
@@ -201,7 +212,7 @@ class LedgerMachine(RuleBasedStateMachine):
         invitation_id = sorted(self.pending)[pick % len(self.pending)]
         inviter_id, invitee_id = self.pending.pop(invitation_id)
         status = "ACCEPTED" if accept else "DECLINED"
-        self.run(self.service.answer_invitation(Actor(invitee_id), invitation_id, status))
+        self.run(self.service.answer_invitation(Actor(invitee_id), AnswerInvitation(invitation_id, InvitationStatus(status))))
         if accept:
             self.connected.add(frozenset((inviter_id, invitee_id)))
             invitee = next(m for m in self.members if m.id == invitee_id)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from invite_credits.domain import rules
-from invite_credits.domain.errors import Code, Refusal
+from invite_credits.domain.errors import Code, MessageTooLong, Refusal
 from invite_credits.domain.policy import Period, Policy
 
 P = Policy()
@@ -152,12 +152,13 @@ def test_profile_completion_in_sixths_rounded_down(sections: tuple, completion: 
     [("  hi  ", True, "hi"), ("", False, None), ("   ", False, None), (None, False, None)],
 )
 def test_require_text_trims(value: str | None, required: bool, result: str | None) -> None:
-    assert rules.require_text(value, ["input", "x"], 10, required=required) == result
+    assert rules.require_text(value, ["x"], 10, required=required) == result
 
 
 @pytest.mark.parametrize(("value", "code"), [("", Code.INVALID_INPUT), (None, Code.INVALID_INPUT), ("x" * 11, Code.MESSAGE_TOO_LONG)])
 def test_require_text_refuses(value: str | None, code: Code) -> None:
+    """Blank or missing text is INVALID_INPUT; only a text over its limit takes the caller's code."""
     with pytest.raises(Refusal) as refused:
-        rules.require_text(value, ["input", "x"], 10, code=Code.MESSAGE_TOO_LONG if value else Code.INVALID_INPUT)
+        rules.require_text(value, ["x"], 10, too_long=MessageTooLong)
     assert refused.value.code is code
-    assert refused.value.field == ["input", "x"]
+    assert refused.value.field == ["x"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import re
 import sqlite3
@@ -9,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from invite_credits.store.database import Database, connect
-from invite_credits.store.migrations import migrate, migration_files, schema_version
+from invite_credits.store import companies
 from invite_credits.store.queries import load_queries, parse_queries
+from invite_credits.store.sqlite.database import Database, connect
+from invite_credits.store.sqlite.migrations import migrate, migration_files, schema_version
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "invite_credits"
+GATEWAYS = SRC / "store"
 
 
 @pytest.fixture
@@ -32,22 +35,45 @@ def test_migrations_apply_once_and_record_the_version(tmp_path: Path) -> None:
 
 
 def test_every_named_query_compiles_against_the_migrated_schema(conn: sqlite3.Connection) -> None:
-    for name, sql in load_queries().items():
-        conn.execute("EXPLAIN " + sql, {p: None for p in re.findall(r":([a-z_]+)", sql)}).fetchall(), name
+    for name, query in load_queries().items():
+        conn.execute("EXPLAIN " + query.sql, {p: None for p in query.params}).fetchall(), name
 
 
-def test_every_named_query_is_used_by_the_code() -> None:
-    code = "\n".join(p.read_text() for p in SRC.rglob("*.py"))
-    unused = [name for name in load_queries() if f'"{name}"' not in code]
-    assert unused == []
+def _calls() -> list[tuple[str, str, set[str]]]:
+    """(module, query name, keyword names) for every `x.one/all/run/insert("name", k=...)` in the store and the
+    invariant check: the only code that names queries."""
+    found = []
+    for path in [*GATEWAYS.glob("*.py"), *GATEWAYS.glob("sqlite/*.py"), SRC / "check.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("one", "all", "run", "insert") and node.args
+                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                found.append((path.name, node.args[0].value, {k.arg for k in node.keywords if k.arg}))
+    return found
 
 
-def test_query_files_refuse_duplicates_and_empty_blocks() -> None:
+def test_every_named_query_is_used_once_by_a_gateway_with_exactly_its_parameters() -> None:
+    queries = load_queries()
+    calls = _calls()
+    named = {name for _, name, _ in calls}
+    from invite_credits.check import CHECKS
+
+    assert sorted(set(queries) - named - set(CHECKS)) == [], "queries no gateway uses"
+    assert sorted(named - set(queries)) == [], "gateways naming queries that do not exist"
+    for module, name, keywords in calls:
+        assert keywords == set(queries[name].params), f"{module}: {name} takes {sorted(queries[name].params)}"
+
+
+def test_query_files_refuse_duplicates_and_empty_blocks_and_record_each_query() -> None:
     with pytest.raises(ValueError, match="twice"):
         parse_queries("-- name: a\nSELECT 1;\n-- name: a\nSELECT 2;", "x.sql")
     with pytest.raises(ValueError, match="empty"):
         parse_queries("-- name: a\n-- only a comment\n", "x.sql")
-    assert parse_queries("-- name: a\n-- doc\nSELECT 1;", "x.sql") == {"a": "SELECT 1;"}
+    with pytest.raises(ValueError, match="SELECT, INSERT"):
+        parse_queries("-- name: a\nPRAGMA x;", "x.sql")
+    query = parse_queries("-- name: a\n-- The doc.\n-- slow: scans\nSELECT :x, :y::int;", "x.sql")["a"]
+    assert (query.sql, query.kind, query.slow, query.doc, query.params) == (
+        "SELECT :x, :y::int;", "select", True, "The doc.", {"x", "y"})
 
 
 def _member(conn: sqlite3.Connection) -> int:
@@ -102,11 +128,6 @@ def test_one_pending_invitation_per_pair_in_either_direction(conn: sqlite3.Conne
         conn.execute(insert, (b, a))
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 async def test_group_commit_isolates_each_write(tmp_path: Path) -> None:
     db = Database(tmp_path / "g.db", test_clock=True, test_start=1000, synchronous="NORMAL")
@@ -124,8 +145,8 @@ async def test_group_commit_isolates_each_write(tmp_path: Path) -> None:
                                        return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         assert len(failures) == 10 and all(isinstance(f, RuntimeError) for f in failures)
-        rows = await db.all("companies_page", search=None, limit=100, after_name=None, after_id=None)
-        assert sorted(r["slug"] for r in rows) == sorted(f"c{i}" for i in range(30) if i % 3)
+        rows = await db.read_slow(lambda r: companies.page(r, search=None, after=None, limit=100))
+        assert sorted(c.slug for c in rows) == sorted(f"c{i}" for i in range(30) if i % 3)
         assert db.stats.jobs == 30 and db.stats.batches < 30  # writes queued together shared commits
     finally:
         await db.close()
@@ -139,12 +160,12 @@ HOT_QUERIES = {
     "lots_spendable": "credit_lots",
     "lots_page": "credit_lots",
     "lots_due": "credit_lots",
+    "member_lots_due": "credit_lots",
     "expiry_entries_insert": "credit_lots",
-    "member_expiry_entries_insert": "credit_lots",
-    "member_expiry_lots_write_off": "credit_lots",
+    "lots_write_off": "credit_lots",
     "entries_page": "ledger_entries",
     "entry_last": "ledger_entries",
-    "reason_granted_since": "ledger_entries",
+    "granted_by_reason_since": "ledger_entries",
     "invitation_pending_between": "invitations",
     "invitations_sent_page": "invitations",
     "invitations_received_page": "invitations",
@@ -158,8 +179,8 @@ HOT_QUERIES = {
 
 @pytest.mark.parametrize(("query", "table"), sorted(HOT_QUERIES.items()))
 def test_hot_queries_use_an_index(conn: sqlite3.Connection, query: str, table: str) -> None:
-    sql = load_queries()[query]
-    params = {p: 1 for p in re.findall(r":([a-z_]+)", sql)}
-    plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+    record = load_queries()[query]
+    params = {p: "[1]" if p.endswith(("_ids", "reasons")) else 1 for p in record.params}
+    plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + record.sql, params)]
     full_scans = [step for step in plan if re.fullmatch(rf"SCAN {table}( AS \w+)?", step)]
     assert full_scans == [], plan

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.slow
 
 def test_the_wheel_carries_everything_and_serves_away_from_the_checkout(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
+    shutil.rmtree(ROOT / "build", ignore_errors=True)  # setuptools' own leftovers would go into the wheel
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w",
                     str(dist), str(ROOT)], check=True, cwd=tmp_path, timeout=300)
     wheel = next(dist.glob("invite_credits-*.whl"))

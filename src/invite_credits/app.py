@@ -24,8 +24,7 @@ from .middleware import BodySizeLimit, RequestIds
 from .observability import Metrics
 from .service import Service
 from .settings import Settings
-from .store.database import Database, Tx, WriteObserver
-from .store.migrations import migration_files, schema_version
+from .store.sqlite.database import Database, WriteObserver
 
 log = logging.getLogger("invite_credits.app")
 
@@ -83,16 +82,11 @@ def create_app(settings: Settings) -> Starlette:
         """Ready when the database is migrated to this code's schema and takes a write (a real one: a read-only
         file or a full disk is not ready)."""
 
-        def probe(tx: Tx) -> int:
-            tx.run("readiness_probe", now=tx.now)
-            return schema_version(tx.conn)
-
         try:
-            version = await asyncio.wait_for(state.service.db.write(probe), timeout=5)
+            version, expected = await asyncio.wait_for(state.service.db.readiness(), timeout=5)
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             log.warning("not ready: %s", exc)
             return JSONResponse({"status": "unavailable"}, status_code=503)
-        expected = len(migration_files())
         if version != expected:
             return JSONResponse({"status": "unavailable", "schema": version, "expected": expected}, status_code=503)
         return JSONResponse({"status": "ready", "schema": version})

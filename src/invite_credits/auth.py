@@ -15,7 +15,7 @@ import jwt
 
 from . import ids
 from .domain.access import Actor
-from .domain.errors import AccessDenied, unauthenticated
+from .domain.errors import Unauthenticated
 from .identity import KeysUnavailable, Provider, ProviderSettings, TokenRefused
 from .settings import Settings
 
@@ -62,7 +62,7 @@ def actor_from_token(secret: str, token: str) -> Actor:
     """Verify a bearer token; raises UNAUTHENTICATED for a bad, expired or malformed one."""
     actor, expires = _verified(secret, token)
     if expires <= time.time():
-        raise unauthenticated("The token has expired.", "expired")
+        raise Unauthenticated("The token has expired.", "expired")
     return actor
 
 
@@ -72,17 +72,17 @@ def _verified(secret: str, token: str) -> tuple[Actor, float]:
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError:
-        raise unauthenticated("The token has expired.", "expired") from None
+        raise Unauthenticated("The token has expired.", "expired") from None
     except jwt.PyJWTError:
-        raise unauthenticated("The token is not valid.", "invalid") from None
+        raise Unauthenticated("The token is not valid.", "invalid") from None
     role, subject = claims.get("role"), claims.get("sub")
     if role not in ("member", "admin") or not isinstance(subject, str):
-        raise unauthenticated("The token is not valid.", "claims")
+        raise Unauthenticated("The token is not valid.", "claims")
     member_id = ids.member_id(subject)
     expires = float(claims["exp"])
     if role == "member":
         if member_id is None:
-            raise unauthenticated("The token names no member.", "claims")
+            raise Unauthenticated("The token names no member.", "claims")
         return Actor(member_id=member_id), expires
     return Actor(member_id=member_id, is_admin=True), expires
 
@@ -90,7 +90,7 @@ def _verified(secret: str, token: str) -> tuple[Actor, float]:
 def bearer_token(authorization: str) -> str:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AccessDenied("UNAUTHENTICATED", "Send the token as 'Authorization: Bearer <token>'.", "header")
+        raise Unauthenticated("Send the token as 'Authorization: Bearer <token>'.", "header")
     return token.strip()
 
 
@@ -139,28 +139,28 @@ class Authenticator:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
-            raise unauthenticated("The token is not valid.", "invalid") from None
+            raise Unauthenticated("The token is not valid.", "invalid") from None
         if header.get("alg") == "HS256":
             actor = actor_from_token(self.secret, token)
         elif self.provider is not None:
             actor = await self._provider_actor(self.provider, token, header)
         else:
-            raise unauthenticated("The token is not valid.", "algorithm")
+            raise Unauthenticated("The token is not valid.", "algorithm")
         if actor.member_id is not None and self.service.member(actor.member_id) is None:
-            raise unauthenticated("The token's member does not exist.", "no_member")
+            raise Unauthenticated("The token's member does not exist.", "no_member")
         return actor
 
     async def _provider_actor(self, provider: Provider, token: str, header: dict[str, Any]) -> Actor:
         try:
             claims = await provider.claims(token, header)
         except TokenRefused as refused:
-            raise unauthenticated(_REFUSALS.get(refused.reason, "The token is not valid."), refused.reason) from None
+            raise Unauthenticated(_REFUSALS.get(refused.reason, "The token is not valid."), refused.reason) from None
         except KeysUnavailable as exc:
             raise ProviderUnavailable(str(exc)) from None
         m = self.mapping
         subject = claims.get(m.member_claim)
         if not isinstance(subject, str) or not subject:
-            raise unauthenticated(f"The token has no {m.member_claim!r} claim.", "claims")
+            raise Unauthenticated(f"The token has no {m.member_claim!r} claim.", "claims")
         scopes = claims.get("scope", claims.get("scp", ""))
         scopes = scopes.split() if isinstance(scopes, str) else scopes if isinstance(scopes, list) else []
         is_admin = claims.get(m.role_claim) == m.admin_role or (m.admin_scope is not None and m.admin_scope in scopes)
@@ -173,7 +173,7 @@ class Authenticator:
         if member_id is None and m.link_by_email and claims.get("email_verified") is True and isinstance(email, str):
             member_id = await self.service.link_identity(issuer, subject, email)
         if member_id is None and not is_admin:
-            raise unauthenticated("This sign-in is not linked to a member of this service.", "unknown_subject")
+            raise Unauthenticated("This sign-in is not linked to a member of this service.", "unknown_subject")
         return Actor(member_id=member_id, is_admin=is_admin)
 
 

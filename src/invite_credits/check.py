@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Mapping
 from typing import Any
 
 from .domain.policy import Period, Policy
+from .store.protocol import Reader
 
 CHECKS: dict[str, str] = {
     "check_lot_bounds": "1. a lot's remaining is outside 0..amount",
@@ -25,7 +24,7 @@ CHECKS: dict[str, str] = {
 }
 
 
-def find_violations(conn: sqlite3.Connection, queries: Mapping[str, str], policy: Policy) -> list[str]:
+def find_violations(r: Reader, policy: Policy) -> list[str]:
     """One line per violation; empty when the database keeps every invariant."""
     rules = policy.earning_limits()
     lifetime = {r.reason.value: r.limit for r in rules if r.limit is not None and r.period is not Period.MONTH}
@@ -37,12 +36,7 @@ def find_violations(conn: sqlite3.Connection, queries: Mapping[str, str], policy
         "check_monthly_allowances": {"limits": json.dumps(monthly)},
     }
     problems: list[str] = []
-    for row in conn.execute("PRAGMA integrity_check"):
-        if row[0] != "ok":
-            problems.append(f"integrity: {row[0]}")
-    for row in conn.execute("PRAGMA foreign_key_check"):
-        problems.append(f"foreign key: {tuple(row)}")
     for name, meaning in CHECKS.items():
-        for row in conn.execute(queries[name], params.get(name, {})):
+        for row in r.all(name, **params.get(name, {})):
             problems.append(f"{meaning}: {dict(row)}")
     return problems

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import auth, ids
 from .settings import Settings, SettingsError
-from .store.database import StoreError
+from .store.protocol import StoreError
 
 log = logging.getLogger("invite_credits.cli")
 
@@ -29,7 +29,7 @@ def _settings(args: argparse.Namespace, **flags: Any) -> Settings:
 def _serve(args: argparse.Namespace) -> int:
     from .observability import configure_logging
     from .server import ListenError, bind, serve
-    from .store.database import prepare
+    from .store.sqlite import prepare
 
     configure_logging("INFO")  # so that a bad setting is reported as JSON too
     try:
@@ -51,28 +51,18 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from .store.database import connect, prepare
-    from .store.migrations import schema_version
+    from .store.sqlite import prepare
+    from .store.sqlite.tools import version
 
     settings = _settings(args)
     prepare(settings.db_path, settings.synchronous, test_clock=settings.test_clock)
-    conn = connect(settings.db_path, settings.synchronous)
-    try:
-        print(f"{settings.db_path}: schema version {schema_version(conn)}")
-    finally:
-        conn.close()
+    print(f"{settings.db_path}: schema version {version(settings.db_path)}")
     return 0
 
 
-def _existing_database(settings: Settings) -> None:
-    from .store.files import check_database_path
-
-    check_database_path(settings.db_path, must_exist=True, writable=False)
-
-
 def _token(args: argparse.Namespace) -> int:
-    from .store.database import connect
-    from .store.queries import load_queries
+    from .store import members
+    from .store.sqlite.tools import file_reader
 
     settings = _settings(args)
     member_id = None
@@ -85,12 +75,8 @@ def _token(args: argparse.Namespace) -> int:
     if member_id is None and not args.admin:
         raise CommandError("give a MEMBER_ID, or --admin")
     if member_id is not None:
-        _existing_database(settings)
-        conn = connect(settings.db_path, settings.synchronous)
-        try:
-            found = conn.execute(load_queries()["member_by_id"], {"id": member_id}).fetchone()
-        finally:
-            conn.close()
+        with file_reader(settings.db_path) as r:
+            found = members.by_id(r, id=member_id)
         if found is None:
             raise CommandError(f"no member {args.member_id} in {settings.db_path}")
     secret = auth.load_secret(settings)
@@ -104,9 +90,10 @@ def _token(args: argparse.Namespace) -> int:
 
 def _expire(args: argparse.Namespace) -> int:
     from .app import open_service
+    from .store.sqlite.files import check_database_path
 
     settings = _settings(args)
-    _existing_database(settings)
+    check_database_path(settings.db_path, must_exist=True)
 
     async def run() -> int:
         service = await open_service(settings)
@@ -124,18 +111,11 @@ def _expire(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from .check import find_violations
     from .domain.policy import Policy
-    from .store.database import connect
-    from .store.migrations import migrate
-    from .store.queries import load_queries
+    from .store.sqlite.tools import file_reader, integrity_problems
 
     settings = _settings(args)
-    _existing_database(settings)
-    conn = connect(settings.db_path, settings.synchronous)
-    try:
-        migrate(conn)
-        problems = find_violations(conn, load_queries(), Policy())
-    finally:
-        conn.close()
+    with file_reader(settings.db_path, migrated=True) as r:
+        problems = integrity_problems(r) + find_violations(r, Policy())
     for problem in problems:
         print(problem)
     print(f"{len(problems)} violation(s) in {settings.db_path}")
@@ -143,39 +123,18 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    import sqlite3
-
-    from .store.database import connect
+    from .store.sqlite.tools import backup
 
     settings = _settings(args)
-    _existing_database(settings)
     target = Path(args.path)
-    if target.exists():
-        raise CommandError(f"{target} exists: give a new file")
-    if not target.parent.is_dir():
-        raise CommandError(f"directory {target.parent} does not exist")
-    source = connect(settings.db_path, settings.synchronous)
-    try:
-        dest = sqlite3.connect(target)
-        try:
-            # One step under one read transaction: a consistent copy while the server keeps writing.
-            source.backup(dest)
-            dest.execute("PRAGMA journal_mode = WAL")
-        finally:
-            dest.close()
-    except sqlite3.Error as exc:
-        for leftover in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
-            leftover.unlink(missing_ok=True)
-        raise CommandError(f"backup failed: {exc}") from None
-    finally:
-        source.close()
+    backup(settings.db_path, target)
     print(f"backed up {settings.db_path} to {target}")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from .demo import print_tokens, seed
-    from .store.database import prepare
+    from .store.sqlite import prepare
 
     settings = _settings(args)
     prepare(settings.db_path, settings.synchronous)  # the demo moves its own test clock through its story

@@ -7,10 +7,26 @@ from dataclasses import dataclass
 
 from . import auth, ids
 from .domain.access import Actor
-from .domain.policy import Tier
-from .service import Contact, Education, Position, ProfileUpdate, Service, SignUp
+from .domain.policy import DiscussionKind, InvitationStatus, Tier
+from .service import (
+    AdjustCredits,
+    AnswerInvitation,
+    Contact,
+    CreateCompany,
+    Education,
+    FollowUpInvitation,
+    ImportContacts,
+    Position,
+    PostDiscussion,
+    ProfileUpdate,
+    SendInvitation,
+    Service,
+    SetMemberTier,
+    SignUp,
+)
 from .settings import Settings
-from .store.database import Database
+from .store import members as member_rows
+from .store.sqlite.database import Database
 
 ADMIN = Actor(is_admin=True)
 DAY = 86400
@@ -44,51 +60,53 @@ async def seed(settings: Settings) -> list[DemoMember]:
     await db.open()
     try:
         service = Service(db)
-        if await db.one("member_by_email", email=PEOPLE[0][0]) is not None:
+        if member_rows.by_email(db.reader, email=PEOPLE[0][0]) is not None:
             members = []
             for email, name, _ in PEOPLE:
-                row = await db.one("member_by_email", email=email)
+                row = member_rows.by_email(db.reader, email=email)
                 assert row is not None
-                members.append(DemoMember(email, name, Tier(row["tier"]), row["id"]))
+                members.append(DemoMember(email, name, row.tier, row.id))
             return members
         members = []
         for email, name, tier in PEOPLE:
             outcome = await service.sign_up(Actor(), SignUp(email=email, name=name))
             assert outcome.member_id is not None
             if tier is not Tier.FREE:
-                await service.set_member_tier(ADMIN, outcome.member_id, tier)
+                await service.set_member_tier(ADMIN, SetMemberTier(outcome.member_id, tier))
             members.append(DemoMember(email, name, tier, outcome.member_id))
         ann, bob, carol, eddie, paula, rita = (m.id for m in members)
-        companies = [(await service.create_company(ADMIN, name, slug)).company_id for name, slug in COMPANIES]
+        companies = [(await service.create_company(ADMIN, CreateCompany(name, slug))).company_id
+                     for name, slug in COMPANIES]
 
         await db.set_test_time(now - 200 * DAY)
-        await service.import_contacts(Actor(ann), [Contact(f"friend{i}@example.org") for i in range(40)]
-                                      + [Contact("paula@example.com", "Paula")])
+        await service.import_contacts(Actor(ann), ImportContacts(
+            (*(Contact(f"friend{i}@example.org") for i in range(40)), Contact("paula@example.com", "Paula"))))
         for company in companies[:5]:
             await service.follow_company(Actor(ann), company)
         await service.update_profile(Actor(ann), ProfileUpdate(
             headline="Product engineer", about="I build things people use.", location="Oslo",
             experience=[Position("Engineer", "Acme Corporation")], education=[Education("NTNU", "MSc")],
             skills=["Python", "GraphQL", "SQLite"]))
-        accepted = await service.send_invitation(Actor(ann), bob, "We met at the meetup.")
-        await service.answer_invitation(Actor(bob), accepted.invitation_id, "ACCEPTED")
-        await service.send_invitation(Actor(ann), paula, "Hi Paula, Ann from the contacts list.")
+        accepted = await service.send_invitation(Actor(ann), SendInvitation(bob, "We met at the meetup."))
+        await service.answer_invitation(Actor(bob), AnswerInvitation(accepted.invitation_id, InvitationStatus.ACCEPTED))
+        await service.send_invitation(Actor(ann), SendInvitation(paula, "Hi Paula, Ann from the contacts list."))
 
         await db.set_test_time(now - 30 * DAY)
-        declined = await service.send_invitation(Actor(carol), bob, None)
-        await service.answer_invitation(Actor(bob), declined.invitation_id, "DECLINED")
-        withdrawn = await service.send_invitation(Actor(carol), eddie, "Hello!")
-        await service.answer_invitation(Actor(carol), withdrawn.invitation_id, "WITHDRAWN")
-        for kind, body in [("POST", "Hiring tips for juniors"), ("COMMENT", "Great point!"),
-                           ("ARTICLE", "What credits taught me about focus")]:
-            await service.post_discussion(Actor(carol), kind, body)
+        declined = await service.send_invitation(Actor(carol), SendInvitation(bob))
+        await service.answer_invitation(Actor(bob), AnswerInvitation(declined.invitation_id, InvitationStatus.DECLINED))
+        withdrawn = await service.send_invitation(Actor(carol), SendInvitation(eddie, "Hello!"))
+        await service.answer_invitation(Actor(carol),
+                                        AnswerInvitation(withdrawn.invitation_id, InvitationStatus.WITHDRAWN))
+        for kind, body in [(DiscussionKind.POST, "Hiring tips for juniors"), (DiscussionKind.COMMENT, "Great point!"),
+                           (DiscussionKind.ARTICLE, "What credits taught me about focus")]:
+            await service.post_discussion(Actor(carol), PostDiscussion(kind, body))
 
         await db.set_test_time(now - DAY)
         for invitee in (ann, bob, carol, eddie):
-            await service.send_invitation(Actor(rita), invitee, "An opportunity you may like.")
-        pending = await service.send_invitation(Actor(eddie), carol, None)
-        await service.follow_up_invitation(Actor(eddie), pending.invitation_id, "Just checking in!")
-        await service.adjust_credits(ADMIN, paula, 20, "Welcome bonus for the demo")
+            await service.send_invitation(Actor(rita), SendInvitation(invitee, "An opportunity you may like."))
+        pending = await service.send_invitation(Actor(eddie), SendInvitation(carol))
+        await service.follow_up_invitation(Actor(eddie), FollowUpInvitation(pending.invitation_id, "Just checking in!"))
+        await service.adjust_credits(ADMIN, AdjustCredits(paula, 20, "Welcome bonus for the demo"))
         return members
     finally:
         await db.close()

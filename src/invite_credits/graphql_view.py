@@ -18,7 +18,7 @@ from strawberry.http.parse_content_type import parse_content_type
 from . import auth, graphiql, ids
 from .api.context import Context
 from .api.schema import create_schema
-from .domain.errors import AccessDenied
+from .domain.errors import Denied
 from .errors_http import GRAPHQL_RESPONSE, JSON, error_response, negotiate
 from .middleware import request_id
 
@@ -58,7 +58,7 @@ class GraphQLView(GraphQL):
                                       media_type=media_type, headers={"retry-after": "5"})
             await response(scope, receive, send)
             return
-        except AccessDenied as denied:
+        except Denied as denied:
             self.app_state.metrics.tokens_refused.labels(denied.reason).inc()
             log.warning("token refused", extra={"fields": {"request_id": rid, "reason": denied.reason}})
             response = error_response(401, denied.message, rid, code=denied.code, media_type=media_type,

@@ -1,4 +1,6 @@
-"""One frozen Settings, from the environment and command-line flags; every bad value refused in one line."""
+"""One frozen Settings, from the environment and command-line flags; every bad value refused in one line.
+
+A leaf: it imports nothing of ours."""
 
 from __future__ import annotations
 
@@ -8,9 +10,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .store.database import SYNCHRONOUS_MODES
-
 T = TypeVar("T")
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

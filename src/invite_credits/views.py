@@ -1,49 +1,25 @@
-"""What the service answers: immutable values read from rows, free of SQL and of GraphQL."""
+"""What the service answers: immutable values, free of SQL and of GraphQL."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-from .domain.policy import Period, Reason, Tier
+from .domain.policy import DiscussionKind, InvitationStatus, Period, Reason, Tier
+from .store.rows import Company, Entry, Invitation, Lot, Member, Post
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class MemberView:
-    id: int
-    email: str
-    name: str
-    tier: Tier
-    referral_code: str
-    joined_at: int
-    headline: str | None
-    about: str | None
-    location: str | None
-    experience: list[dict[str, str]]
-    education: list[dict[str, str | None]]
-    skills: list[str]
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> MemberView:
-        return cls(
-            id=row["id"],
-            email=row["email"],
-            name=row["name"],
-            tier=Tier(row["tier"]),
-            referral_code=row["referral_code"],
-            joined_at=row["joined_at"],
-            headline=row["headline"],
-            about=row["about"],
-            location=row["location"],
-            experience=json.loads(row["experience"]),
-            education=json.loads(row["education"]),
-            skills=json.loads(row["skills"]),
-        )
+# The store's typed rows are what the service answers for single objects.
+MemberView = Member
+LotView = Lot
+EntryView = Entry
+InvitationView = Invitation
+CompanyView = Company
+PostView = Post
 
 
 @dataclass(frozen=True)
@@ -54,94 +30,6 @@ class BalanceView:
     expiring_soon: int
     next_expiry_at: int | None
     as_of: int
-
-
-@dataclass(frozen=True)
-class LotView:
-    id: int
-    member_id: int
-    reason: Reason
-    amount: int
-    remaining: int
-    granted_at: int
-    expires_at: int
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> LotView:
-        return cls(
-            row["id"], row["member_id"], Reason(row["reason"]), row["amount"], row["remaining"],
-            row["granted_at"], row["expires_at"],
-        )
-
-
-@dataclass(frozen=True)
-class EntryView:
-    id: int
-    member_id: int
-    occurred_at: int
-    reason: Reason
-    amount: int
-    requested: int
-    balance_after: int
-    lot_id: int | None
-    invitation_id: int | None
-    company_id: int | None
-    post_id: int | None
-    referred_member_id: int | None
-    contacts_count: int | None
-    note: str | None
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> EntryView:
-        return cls(
-            row["id"], row["member_id"], row["occurred_at"], Reason(row["reason"]), row["amount"],
-            row["requested"], row["balance_after"], row["lot_id"], row["invitation_id"], row["company_id"],
-            row["post_id"], row["referred_member_id"], row["contacts_count"], row["note"],
-        )
-
-
-@dataclass(frozen=True)
-class InvitationView:
-    id: int
-    inviter_id: int
-    invitee_id: int
-    status: str
-    message: str | None
-    follow_up_message: str | None
-    sent_at: int
-    responded_at: int | None
-    credits_spent: int
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> InvitationView:
-        return cls(
-            row["id"], row["inviter_id"], row["invitee_id"], row["status"], row["message"],
-            row["follow_up_message"], row["sent_at"], row["responded_at"], row["credits_spent"],
-        )
-
-
-@dataclass(frozen=True)
-class CompanyView:
-    id: int
-    name: str
-    slug: str
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> CompanyView:
-        return cls(row["id"], row["name"], row["slug"])
-
-
-@dataclass(frozen=True)
-class PostView:
-    id: int
-    member_id: int
-    kind: str
-    body: str
-    posted_at: int
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> PostView:
-        return cls(row["id"], row["member_id"], row["kind"], row["body"], row["posted_at"])
 
 
 @dataclass(frozen=True)
@@ -191,7 +79,8 @@ class Snapshot:
         )
 
 
-_ENUMS: dict[str, type[Enum]] = {"Tier": Tier, "Reason": Reason, "Period": Period}
+_ENUMS: dict[str, type[Enum]] = {"Tier": Tier, "Reason": Reason, "Period": Period,
+                                 "InvitationStatus": InvitationStatus, "DiscussionKind": DiscussionKind}
 
 
 def _revive(view: type[T], data: dict[str, Any]) -> T:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from strawberry.types import Info as StrawberryInfo
 
 from ..domain.access import Actor
-from ..domain.errors import forbidden
+from ..domain.errors import Forbidden
 from ..observability import Metrics
 from ..service import Service
 
@@ -34,7 +34,7 @@ class Context:
 
     def require_reader(self, member_id: int) -> None:
         if not self.can_read(member_id):
-            raise forbidden("Only this member and admins may read this.")
+            raise Forbidden("Only this member and admins may read this.")
 
 
 Info = StrawberryInfo[Context, None]

@@ -1,4 +1,6 @@
-"""GraphQL errors with codes, and the one place unexpected failures are masked."""
+"""GraphQL errors with codes, by class: the one place errors become GraphQL errors and unexpected failures are
+masked. (Refusals become a payload's userErrors in payloads.py; one that escapes a resolver is still mapped
+here, by its code.)"""
 
 from __future__ import annotations
 
@@ -9,22 +11,9 @@ from typing import Any
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
-from ..domain.errors import AccessDenied, Refusal
+from ..domain.errors import InviteCreditsError
 
 log = logging.getLogger("invite_credits.api")
-
-
-class ApiError(Exception):
-    """An error the client caused, reported as a GraphQL error with `extensions.code`."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def bad_input(message: str) -> ApiError:
-    return ApiError("BAD_USER_INPUT", message)
 
 
 def _with_code(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
@@ -65,9 +54,7 @@ class ErrorPolicy(SchemaExtension):
 
     def _process(self, error: GraphQLError, request_id: str) -> GraphQLError:
         original = error.original_error
-        if isinstance(original, AccessDenied | ApiError):
-            return _with_code(error, original.message, {"code": original.code})
-        if isinstance(original, Refusal):
+        if isinstance(original, InviteCreditsError):
             return _with_code(error, original.message, {"code": str(original.code)})
         if original is None or error.path is None:
             # Parse, validation and variable coercion errors: the client's own document, safe to show.

@@ -31,7 +31,7 @@ from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.schema import validate_document
 
-from .pagination import DEFAULT_PAGE_SIZE
+from .connections import DEFAULT_PAGE_SIZE
 
 CONNECTION_FIELDS = frozenset(
     {"ledger", "creditLots", "invitationsSent", "invitationsReceived", "connections", "companies"}

@@ -1,110 +1,22 @@
-"""Strawberry object types. Private fields check the reader; everything else is a plain attribute."""
+"""The schema's objects: members, their lots, ledger entries, invitations, companies and posts, with their
+connections. Private fields check the reader; objects of a mutation's payload carry its snapshot."""
 
 from __future__ import annotations
-
-from enum import Enum
-from typing import TypeAlias
 
 import strawberry
 
 from .. import ids
-from ..domain.errors import Code
-from ..domain.policy import Period, Reason, Tier
-from ..views import BalanceView, CompanyView, EntryView, InvitationView, LotView, MemberView, PostView, Snapshot
+from ..domain.policy import DiscussionKind, InvitationStatus, Reason
+from ..views import CompanyView, EarningProgress, EntryView, InvitationView, LotView, MemberView, PostView, Snapshot
+from .connections import PageInfo, after_key, check_first, connection, cursor
 from .context import Info
-from .pagination import PageInfo, after_key, check_first, cursor, page_info
 from .scalars import DateTime
-
-# The domain's enums are the schema's: registered once under their GraphQL names, and named here for annotations.
-strawberry.enum(Tier, name="Tier", description="A member's tier.")
-strawberry.enum(Reason, name="LedgerReason", description="Why credits changed.")
-strawberry.enum(Period, name="LimitPeriod", description="The span an earning limit counts over.")
-strawberry.enum(Code, name="UserErrorCode", description="Why a mutation was refused.")
-TierEnum: TypeAlias = Tier
-LedgerReason: TypeAlias = Reason
-LimitPeriod: TypeAlias = Period
-UserErrorCode: TypeAlias = Code
-
-
-@strawberry.enum(description="Where an invitation stands.")
-class InvitationStatus(Enum):
-    PENDING = "PENDING"
-    ACCEPTED = "ACCEPTED"
-    DECLINED = "DECLINED"
-    WITHDRAWN = "WITHDRAWN"
-
-
-@strawberry.enum(description="What a discussion contribution is.")
-class DiscussionKind(Enum):
-    POST = "POST"
-    COMMENT = "COMMENT"
-    ARTICLE = "ARTICLE"
+from .values import Balance, EarningRule, Education, LedgerReason, Position, Profile, TierEnum
 
 
 @strawberry.interface(description="An object with a global ID, fetchable with Query.node.")
 class Node:
     id: strawberry.ID = strawberry.field(description="Global ID, opaque.")
-
-
-@strawberry.type(description="A refusal the member can act on. The mutation changed nothing.")
-class UserError:
-    code: UserErrorCode = strawberry.field(description="What went wrong, for code to act on.")
-    message: str = strawberry.field(description="What went wrong, for a person to read.")
-    field: list[str] | None = strawberry.field(
-        default=None, description='Path to the input field at fault, e.g. ["input", "message"].'
-    )
-
-
-@strawberry.type(description="A member's credits at one moment.")
-class Balance:
-    available: int = strawberry.field(description="Credits that can be spent now.")
-    unlimited: bool = strawberry.field(
-        description="True for recruiters: sends cost nothing and are never refused for lack of credit."
-    )
-    cap: int = strawberry.field(description="No grant lifts available above this.")
-    expiring_soon: int = strawberry.field(description="Credits of available that expire within the next 30 days.")
-    next_expiry_at: DateTime | None = strawberry.field(description="When the next of these credits expire.")
-    as_of: DateTime = strawberry.field(description="The service's time when this balance was computed.")
-
-    @classmethod
-    def of(cls, view: BalanceView) -> Balance:
-        return cls(
-            available=view.available, unlimited=view.unlimited, cap=view.cap, expiring_soon=view.expiring_soon,
-            next_expiry_at=view.next_expiry_at, as_of=view.as_of,  # type: ignore[arg-type]
-        )
-
-
-@strawberry.type(description="One way to earn credits, with this member's progress against its limit.")
-class EarningRule:
-    reason: LedgerReason = strawberry.field(description="The ledger reason these credits carry.")
-    credits_per_action: int = strawberry.field(description="Credits one action earns.")
-    period: LimitPeriod = strawberry.field(description="The span the limit counts over.")
-    limit: int | None = strawberry.field(description="Null when the reason has no limit.")
-    earned: int = strawberry.field(description="Credits granted for this reason in the current period.")
-    remaining: int | None = strawberry.field(description="Null when the reason has no limit.")
-
-
-@strawberry.type(description="A job on a member's profile.")
-class Position:
-    title: str = strawberry.field(description="The role.")
-    organization: str = strawberry.field(description="Where.")
-
-
-@strawberry.type(description="A school on a member's profile.")
-class Education:
-    school: str = strawberry.field(description="The school.")
-    degree: str | None = strawberry.field(description="The degree, if given.")
-
-
-@strawberry.type(description="A member's profile.")
-class Profile:
-    headline: str | None = strawberry.field(description="One line under the name.")
-    about: str | None = strawberry.field(description="A longer introduction.")
-    location: str | None = strawberry.field(description="Where the member is.")
-    experience: list[Position] = strawberry.field(description="Jobs.")
-    education: list[Education] = strawberry.field(description="Schools.")
-    skills: list[str] = strawberry.field(description="Skills; three make that section complete.")
-    completion: int = strawberry.field(description="0 to 100, in steps of one sixth, rounded down.")
 
 
 @strawberry.type(description="A credit lot: what one grant added, and what is left of it.")
@@ -166,7 +78,7 @@ class DiscussionPost(Node):
 
     @classmethod
     def of(cls, view: PostView, snapshot: Snapshot | None = None) -> DiscussionPost:
-        return cls(view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("DiscussionPost", view.id)), kind=DiscussionKind(view.kind),
+        return cls(view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("DiscussionPost", view.id)), kind=view.kind,
                    body=view.body, posted_at=view.posted_at)  # type: ignore[arg-type]
 
 
@@ -197,7 +109,7 @@ class Invitation(Node):
     @classmethod
     def of(cls, view: InvitationView, snapshot: Snapshot | None = None) -> Invitation:
         return cls(
-            view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("Invitation", view.id)), status=InvitationStatus(view.status),
+            view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("Invitation", view.id)), status=view.status,
             message=view.message, follow_up_message=view.follow_up_message, sent_at=view.sent_at,  # type: ignore[arg-type]
             responded_at=view.responded_at, credits_spent=view.credits_spent,  # type: ignore[arg-type]
         )
@@ -322,11 +234,11 @@ def ledger_connection(
 ) -> LedgerEntryConnection:
     service = info.context.service
     page = service.ledger(member_id, check_first(first, service), after_key("LedgerEntry", after), reasons)
-    edges = [LedgerEntryEdge(cursor=cursor("LedgerEntry", e.id), node=LedgerEntry.of(e)) for e in page.items]
-    return LedgerEntryConnection(edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after))
+    return connection(LedgerEntryConnection, LedgerEntryEdge, page.items, page.has_next, after,
+                      cursor_of=lambda e: cursor("LedgerEntry", e.id), node_of=LedgerEntry.of)
 
 
-def earning_rules(progress: list) -> list[EarningRule]:  # type: ignore[type-arg]
+def earning_rules(progress: list[EarningProgress]) -> list[EarningRule]:
     return [
         EarningRule(reason=p.reason, credits_per_action=p.credits_per_action, period=p.period, limit=p.limit,
                     earned=p.earned, remaining=p.remaining)
@@ -377,9 +289,9 @@ class Member(Node):
         info.context.require_reader(self.view.id)
         service = info.context.service
         page = service.lots(self.view.id, check_first(first, service), after_key("CreditLot", after),
-                                  bool(include_spent))
-        edges = [CreditLotEdge(cursor=cursor("CreditLot", lot.id), node=CreditLot.of(lot)) for lot in page.items]
-        return CreditLotConnection(edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after))
+                            bool(include_spent))
+        return connection(CreditLotConnection, CreditLotEdge, page.items, page.has_next, after,
+                          cursor_of=lambda lot: cursor("CreditLot", lot.id), node_of=CreditLot.of)
 
     @strawberry.field(description="Each earning rule with this member's progress. " + _PRIVATE)
     async def earning(self, info: Info) -> list[EarningRule] | None:
@@ -403,10 +315,10 @@ class Member(Node):
     ) -> InvitationConnection:
         info.context.require_reader(self.view.id)
         service = info.context.service
-        page = service.invitations(self.view.id, sent, status.value if status else None,
-                                         check_first(first, service), after_key("Invitation", after))
-        edges = [InvitationEdge(cursor=cursor("Invitation", i.id), node=Invitation.of(i)) for i in page.items]
-        return InvitationConnection(edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after))
+        page = service.invitations(self.view.id, sent, status, check_first(first, service),
+                                   after_key("Invitation", after))
+        return connection(InvitationConnection, InvitationEdge, page.items, page.has_next, after,
+                          cursor_of=lambda i: cursor("Invitation", i.id), node_of=Invitation.of)
 
     @strawberry.field(description="Newest first. " + _PRIVATE)
     def invitations_sent(
@@ -425,8 +337,8 @@ class Member(Node):
         info.context.require_reader(self.view.id)
         service = info.context.service
         page = service.connections(self.view.id, check_first(first, service), after_key("Connection", after))
-        edges = [MemberEdge(cursor=cursor("Connection", key), node=Member.of(m)) for key, m in page.items]
-        return MemberConnection(edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after))
+        return connection(MemberConnection, MemberEdge, page.items, page.has_next, after,
+                          cursor_of=lambda item: cursor("Connection", item[0]), node_of=lambda item: Member.of(item[1]))
 
     @classmethod
     def of(cls, view: MemberView, snapshot: Snapshot | None = None) -> Member:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import forbidden, unauthenticated
+from .errors import Forbidden, Unauthenticated
 
 
 @dataclass(frozen=True)
@@ -25,14 +25,14 @@ class Actor:
 
     def require_member(self) -> int:
         if self.member_id is None:
-            raise unauthenticated("Sign in as a member to do this.")
+            raise Unauthenticated("Sign in as a member to do this.")
         return self.member_id
 
     def require_admin(self) -> None:
         if not self.is_admin:
             if self.member_id is None:
-                raise unauthenticated("Sign in as an admin to do this.")
-            raise forbidden("Only an admin may do this.")
+                raise Unauthenticated("Sign in as an admin to do this.")
+            raise Forbidden("Only an admin may do this.")
 
 
 ANONYMOUS = Actor()

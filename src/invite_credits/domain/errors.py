@@ -1,10 +1,15 @@
-"""Refusals as values with codes, mapped once to GraphQL userErrors."""
+"""One error family: every error the service raises on purpose is an InviteCreditsError with a code.
+
+Refusal and its subclasses (one per UserErrorCode) are refusals a member can act on: the API returns them as
+a payload's userErrors. Denied and its subclasses refuse the request itself (UNAUTHENTICATED, FORBIDDEN,
+BAD_USER_INPUT): the API returns them as top-level GraphQL errors. api/errors.py maps both, by class, in one
+place. Anything else is a bug, masked as INTERNAL_SERVER_ERROR."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from enum import StrEnum
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 T = TypeVar("T")
 
@@ -29,29 +34,107 @@ class Code(StrEnum):
     FORBIDDEN = "FORBIDDEN"
 
 
-class Refusal(Exception):
-    """A rule refused the action; nothing was changed."""
+class InviteCreditsError(Exception):
+    """The base of every error the service raises on purpose."""
 
-    def __init__(self, code: Code, message: str, field: Sequence[str] | None = None) -> None:
+    code: ClassVar[str]
+
+    def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.code = code
         self.message = message
+
+
+class Refusal(InviteCreditsError):
+    """A rule refused the action; nothing was changed. `field` names the domain input at fault
+    (`["email"]`, `["contacts", "3", "email"]`)."""
+
+    code: ClassVar[Code]
+
+    def __init__(self, message: str, field: Sequence[str] | None = None) -> None:
+        super().__init__(message)
         self.field = list(field) if field is not None else None
 
     def __repr__(self) -> str:
-        return f"Refusal({self.code!s}, {self.message!r}, {self.field!r})"
+        return f"{type(self).__name__}({self.message!r}, {self.field!r})"
 
     def all(self) -> list[Refusal]:
         """Every refusal this one reports (several when several fields of one input are wrong)."""
         return [self]
 
 
+class InvalidInput(Refusal):
+    code = Code.INVALID_INPUT
+
+
+class NotFound(Refusal):
+    code = Code.NOT_FOUND
+
+
+class EmailTaken(Refusal):
+    code = Code.EMAIL_TAKEN
+
+
+class InvalidReferralCode(Refusal):
+    code = Code.INVALID_REFERRAL_CODE
+
+
+class InsufficientCredits(Refusal):
+    code = Code.INSUFFICIENT_CREDITS
+
+
+class CannotInviteSelf(Refusal):
+    code = Code.CANNOT_INVITE_SELF
+
+
+class AlreadyConnected(Refusal):
+    code = Code.ALREADY_CONNECTED
+
+
+class InvitationAlreadyPending(Refusal):
+    code = Code.INVITATION_ALREADY_PENDING
+
+
+class PremiumMemberNotReachable(Refusal):
+    code = Code.PREMIUM_MEMBER_NOT_REACHABLE
+
+
+class MessageTooLong(Refusal):
+    code = Code.MESSAGE_TOO_LONG
+
+
+class InvitationNotPending(Refusal):
+    code = Code.INVITATION_NOT_PENDING
+
+
+class FollowUpAlreadySent(Refusal):
+    code = Code.FOLLOW_UP_ALREADY_SENT
+
+
+class IdempotencyKeyReused(Refusal):
+    code = Code.IDEMPOTENCY_KEY_REUSED
+
+
+class TestClockDisabled(Refusal):
+    code = Code.TEST_CLOCK_DISABLED
+
+
+class TestClockBackwards(Refusal):
+    code = Code.TEST_CLOCK_BACKWARDS
+
+
+class OutOfRole(Refusal):
+    """A party to an invitation acting out of role (only the invitee accepts, only the inviter withdraws)."""
+
+    code = Code.FORBIDDEN
+
+
 class Refusals(Refusal):
     """Several fields of one input are wrong: each is reported, and nothing happens."""
 
+    code = Code.INVALID_INPUT
+
     def __init__(self, refusals: Sequence[Refusal]) -> None:
-        first = refusals[0]
-        super().__init__(first.code, first.message, first.field)
+        super().__init__(refusals[0].message, refusals[0].field)
         self.refusals = list(refusals)
 
     def all(self) -> list[Refusal]:
@@ -78,21 +161,22 @@ class FieldChecks:
             raise Refusals(self.refusals)
 
 
-class AccessDenied(Exception):
-    """The caller may not do this at all: UNAUTHENTICATED or FORBIDDEN, not a user error.
+class Denied(InviteCreditsError):
+    """The request itself is refused: a top-level GraphQL error. `reason` is a short fixed word (never client
+    text) for logs and metrics."""
 
-    `reason` is a short fixed word (never client text) for logs and metrics."""
-
-    def __init__(self, code: str, message: str, reason: str | None = None) -> None:
+    def __init__(self, message: str, reason: str | None = None) -> None:
         super().__init__(message)
-        self.code = code
-        self.message = message
-        self.reason = reason or code.lower()
+        self.reason = reason or self.code.lower()
 
 
-def unauthenticated(message: str = "Sign in to do this.", reason: str | None = None) -> AccessDenied:
-    return AccessDenied("UNAUTHENTICATED", message, reason)
+class Unauthenticated(Denied):
+    code = "UNAUTHENTICATED"
 
 
-def forbidden(message: str = "You may not do this.") -> AccessDenied:
-    return AccessDenied("FORBIDDEN", message)
+class Forbidden(Denied):
+    code = "FORBIDDEN"
+
+
+class BadUserInput(Denied):
+    code = "BAD_USER_INPUT"

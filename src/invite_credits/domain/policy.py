@@ -32,6 +32,19 @@ class Tier(StrEnum):
     RECRUITER = "RECRUITER"
 
 
+class InvitationStatus(StrEnum):
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+class DiscussionKind(StrEnum):
+    POST = "POST"
+    COMMENT = "COMMENT"
+    ARTICLE = "ARTICLE"
+
+
 @dataclass(frozen=True)
 class EarningLimit:
     """How one reason earns: credits per action, and at most `limit` credits per `period`."""

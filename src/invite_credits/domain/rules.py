@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .errors import Code, Refusal
+from .errors import InsufficientCredits, InvalidInput, Refusal
 from .policy import Period, Policy
 
 
@@ -94,7 +94,7 @@ def plan_spend(lots: Sequence[Lot], amount: int, *, partial: bool = False) -> li
             draws.append(Draw(lot.id, take))
             left -= take
     if left > 0 and not partial:
-        raise Refusal(Code.INSUFFICIENT_CREDITS, "Not enough credits.")
+        raise InsufficientCredits("Not enough credits.")
     return draws
 
 
@@ -112,7 +112,7 @@ def valid_email(email: str, policy: Policy) -> bool:
 def require_email(email: str, policy: Policy, field: Sequence[str], message: str = "Enter a valid email address.") -> str:
     """The normalised email, or INVALID_INPUT on `field`."""
     if not valid_email(email, policy):
-        raise Refusal(Code.INVALID_INPUT, message, field)
+        raise InvalidInput(message, field)
     return email
 
 
@@ -126,20 +126,21 @@ def signup_credits(email: str, policy: Policy) -> int:
 
 
 def require_text(
-    value: str | None, field: Sequence[str], max_length: int, *, required: bool = True, code: Code = Code.INVALID_INPUT
+    value: str | None, field: Sequence[str], max_length: int, *, required: bool = True,
+    too_long: type[Refusal] = InvalidInput,
 ) -> str | None:
     """Trimmed text, None for blank optional text; refuses blank required text and text over `max_length`."""
     if value is None:
         if required:
-            raise Refusal(Code.INVALID_INPUT, f"{field[-1]} is required.", field)
+            raise InvalidInput(f"{field[-1]} is required.", field)
         return None
     text = value.strip()
     if not text:
         if required:
-            raise Refusal(Code.INVALID_INPUT, f"{field[-1]} must not be blank.", field)
+            raise InvalidInput(f"{field[-1]} must not be blank.", field)
         return None
     if len(text) > max_length:
-        raise Refusal(code, f"{field[-1]} is longer than {max_length} characters.", field)
+        raise too_long(f"{field[-1]} is longer than {max_length} characters.", field)
     return text
 
 

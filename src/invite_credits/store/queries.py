@@ -1,56 +1,77 @@
-"""Named SQL queries read once from sql/queries/*.sql (`-- name: x` blocks), shipped inside the package."""
+"""Named SQL queries, read once from sql/<dialect>/queries/*.sql into records, as aiosql does.
+
+A file holds blocks that start `-- name: x`; the comment lines after it are the query's doc, and a doc line
+`-- slow: why` marks a query whose work is unbounded (it never runs on the event loop).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
 _NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
+_PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
+_KINDS = {"select": "select", "with": "select", "insert": "insert", "update": "update", "delete": "delete"}
 
 
-def sql_dir() -> Traversable:
-    """The package's `sql` folder: the repository's top-level sql/ (linked in the source tree, copied into the wheel)."""
-    return files("invite_credits") / "sql"
+@dataclass(frozen=True)
+class Query:
+    name: str
+    sql: str
+    kind: str  # select, insert, update or delete
+    slow: bool
+    doc: str
+    params: frozenset[str]
+    source: str
 
 
-def _sql_files(folder: str) -> list[Traversable]:
-    return sorted((p for p in (sql_dir() / folder).iterdir() if p.name.endswith(".sql")), key=lambda p: p.name)
+def sql_dir(dialect: str = "sqlite") -> Traversable:
+    """The package's sql/<dialect> folder: the repository's top-level sql/ (linked in the source tree, copied
+    into the wheel)."""
+    return files("invite_credits") / "sql" / dialect
 
 
-def parse_queries(text: str, source: str) -> dict[str, str]:
-    """Split one file into its named blocks; a block's leading comment lines are its doc, not its SQL."""
-    queries: dict[str, str] = {}
+def sql_files(folder: Traversable) -> list[Traversable]:
+    return sorted((p for p in folder.iterdir() if p.name.endswith(".sql")), key=lambda p: p.name)
+
+
+def parse_queries(text: str, source: str) -> dict[str, Query]:
+    """Split one file into its named blocks."""
+    queries: dict[str, Query] = {}
     matches = list(_NAME.finditer(text))
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        body = text[match.end() : end]
-        sql = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--")).strip()
+        lines = text[match.end():end].strip("\n").splitlines()
+        doc_lines = []
+        while lines and lines[0].lstrip().startswith("--"):
+            doc_lines.append(lines.pop(0).lstrip()[2:].strip())
+        sql = "\n".join(line for line in lines if not line.lstrip().startswith("--")).strip()
         name = match.group(1)
         if name in queries:
             raise ValueError(f"{source}: query {name!r} is defined twice")
         if not sql:
             raise ValueError(f"{source}: query {name!r} is empty")
-        queries[name] = sql
+        kind = _KINDS.get(sql.split(None, 1)[0].lower())
+        if kind is None:
+            raise ValueError(f"{source}: query {name!r} is not a SELECT, INSERT, UPDATE or DELETE")
+        queries[name] = Query(
+            name=name, sql=sql, kind=kind, slow=any(line.startswith("slow:") for line in doc_lines),
+            doc=" ".join(line for line in doc_lines if not line.startswith("slow:")),
+            params=frozenset(_PARAM.findall(sql)), source=source,
+        )
     return queries
 
 
-_SLOW = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*\n(?:--.*\n)*?--\s*slow:", re.MULTILINE)
-
-
 @cache
-def slow_queries() -> frozenset[str]:
-    """Queries marked `-- slow: why` in their doc: unbounded work, never run on the event loop."""
-    return frozenset(name for path in _sql_files("queries") for name in _SLOW.findall(path.read_text(encoding="utf-8")))
-
-
-@cache
-def load_queries() -> dict[str, str]:
-    queries: dict[str, str] = {}
-    for path in _sql_files("queries"):
-        for name, sql in parse_queries(path.read_text(encoding="utf-8"), path.name).items():
+def load_queries(dialect: str = "sqlite") -> dict[str, Query]:
+    """Every named query of the dialect, by name; a name defined twice anywhere is an error."""
+    queries: dict[str, Query] = {}
+    for path in sql_files(sql_dir(dialect) / "queries"):
+        for name, query in parse_queries(path.read_text(encoding="utf-8"), path.name).items():
             if name in queries:
-                raise ValueError(f"{path.name}: query {name!r} is defined in another file too")
-            queries[name] = sql
+                raise ValueError(f"{path.name}: query {name!r} is defined in {queries[name].source} too")
+            queries[name] = query
     return queries

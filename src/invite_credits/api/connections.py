@@ -1,12 +1,15 @@
-"""Connection arguments: `first` within bounds, opaque keyset cursors."""
+"""Relay connections: `first` within bounds, opaque keyset cursors, and one builder for every connection."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import strawberry
 
 from .. import ids
+from ..domain.errors import BadUserInput
 from ..service import Service
-from .errors import bad_input
 
 
 @strawberry.type(description="Where a page stands in its connection.")
@@ -34,7 +37,7 @@ def check_first(first: int | None, service: Service) -> int:
         return DEFAULT_PAGE_SIZE
     limit = service.policy.page_size_max
     if not 0 <= first <= limit:
-        raise bad_input(f"first must be between 0 and {limit}.")
+        raise BadUserInput(f"first must be between 0 and {limit}.")
     return first
 
 
@@ -47,7 +50,7 @@ def after_key(kind: str, after: str | None) -> int | None:
         return None
     key = ids.decode(f"{kind}Cursor", after)
     if key is None:
-        raise bad_input("after is not a cursor of this connection.")
+        raise BadUserInput("after is not a cursor of this connection.")
     return key
 
 
@@ -60,5 +63,16 @@ def company_after(after: str | None) -> tuple[str, int] | None:
         return None
     pair = ids.decode_pair("CompanyCursor", after)
     if pair is None:
-        raise bad_input("after is not a cursor of this connection.")
+        raise BadUserInput("after is not a cursor of this connection.")
     return pair
+
+
+N = TypeVar("N")
+C = TypeVar("C")
+
+
+def connection(connection_type: Callable[..., C], edge_type: Callable[..., Any], items: Sequence[N],
+               has_next: bool, after: str | None, *, cursor_of: Callable[[N], str], node_of: Callable[[N], Any]) -> C:
+    """A page of a connection: an edge per item (its cursor and node) and the page's info."""
+    edges = [edge_type(cursor=cursor_of(item), node=node_of(item)) for item in items]
+    return connection_type(edges=edges, page_info=page_info([e.cursor for e in edges], has_next, after))

@@ -1,4 +1,4 @@
-"""Forward-only migrations: sql/migrations/NNNN_*.sql, applied in order by PRAGMA user_version."""
+"""Forward-only migrations: sql/sqlite/migrations/NNNN_*.sql, applied in order by PRAGMA user_version."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import re
 import sqlite3
 from importlib.resources.abc import Traversable
 
-from .queries import sql_dir
+from ..queries import sql_dir
 
 _FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
 def migration_files(directory: Traversable | None = None) -> list[tuple[int, Traversable]]:
-    directory = directory or sql_dir() / "migrations"
+    directory = directory or sql_dir("sqlite") / "migrations"
     found = []
     for path in directory.iterdir():
         match = _FILE.match(path.name)

@@ -16,15 +16,22 @@ SELECT id, remaining, expires_at
 UPDATE credit_lots SET remaining = remaining - :amount WHERE id = :id AND remaining >= :amount;
 
 -- name: lots_due
--- The oldest due lot, for the sweep's lag.
+-- The :limit oldest due lots of everyone (the sweep, and its lag), in the order their expiry is written.
 SELECT id, member_id, remaining, expires_at
   FROM credit_lots
  WHERE remaining > 0 AND written_off = 0 AND expires_at <= :now
  ORDER BY expires_at, member_id, id
  LIMIT :limit;
 
+-- name: member_lots_due
+-- One member's due lots, before any other write to them (their own index, not the sweep's).
+SELECT id, member_id, remaining, expires_at
+  FROM credit_lots
+ WHERE member_id = :member_id AND remaining > 0 AND written_off = 0 AND expires_at <= :now
+ ORDER BY expires_at, id;
+
 -- name: expiry_entries_insert
--- The sweep: one EXPIRED entry for each of the :limit oldest due lots, dated at the lot's expiry and
+-- One EXPIRED entry for each lot in :lot_ids (a JSON array of due lots), dated at the lot's expiry and
 -- continuing each member's balance chain. SQLite reads the whole SELECT before inserting a row, so each
 -- member's running total starts from their last entry before this statement.
 INSERT INTO ledger_entries (member_id, occurred_at, reason, amount, requested, balance_after, lot_id)
@@ -34,39 +41,15 @@ SELECT due.member_id, due.expires_at, 'EXPIRED', -due.remaining, -due.remaining,
          - sum(due.remaining) OVER (PARTITION BY due.member_id ORDER BY due.expires_at, due.id
                                     ROWS UNBOUNDED PRECEDING),
        due.id
-  FROM (SELECT id, member_id, remaining, expires_at
-          FROM credit_lots
-         WHERE remaining > 0 AND written_off = 0 AND expires_at <= :now
-         ORDER BY expires_at, member_id, id
-         LIMIT :limit) AS due
+  FROM credit_lots AS due
+ WHERE due.id IN (SELECT value FROM json_each(:lot_ids))
  ORDER BY due.member_id, due.expires_at, due.id
 RETURNING member_id, -amount AS credits;
 
--- name: expiry_lots_write_off
--- Mark the lots expiry_entries_insert just wrote off: the same selection, in the same transaction.
+-- name: lots_write_off
+-- Mark the lots whose EXPIRED entries were just written.
 UPDATE credit_lots SET written_off = 1
- WHERE id IN (SELECT id
-                FROM credit_lots
-               WHERE remaining > 0 AND written_off = 0 AND expires_at <= :now
-               ORDER BY expires_at, member_id, id
-               LIMIT :limit);
-
--- name: member_expiry_entries_insert
--- The same for one member's due lots, before any other write to them (their own index, not the sweep's).
-INSERT INTO ledger_entries (member_id, occurred_at, reason, amount, requested, balance_after, lot_id)
-SELECT due.member_id, due.expires_at, 'EXPIRED', -due.remaining, -due.remaining,
-       coalesce((SELECT e.balance_after FROM ledger_entries AS e
-                  WHERE e.member_id = :member_id ORDER BY e.id DESC LIMIT 1), 0)
-         - sum(due.remaining) OVER (ORDER BY due.expires_at, due.id ROWS UNBOUNDED PRECEDING),
-       due.id
-  FROM credit_lots AS due
- WHERE due.member_id = :member_id AND due.remaining > 0 AND due.written_off = 0 AND due.expires_at <= :now
- ORDER BY due.expires_at, due.id
-RETURNING member_id, -amount AS credits;
-
--- name: member_expiry_lots_write_off
-UPDATE credit_lots SET written_off = 1
- WHERE member_id = :member_id AND remaining > 0 AND written_off = 0 AND expires_at <= :now;
+ WHERE id IN (SELECT value FROM json_each(:lot_ids)) AND written_off = 0;
 
 -- name: balance
 -- Exact at :now whether or not expiry has been written yet.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .database import StoreError
+from ..protocol import StoreError
 
 _HEADER = b"SQLite format 3\x00"
 

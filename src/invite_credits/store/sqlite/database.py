@@ -1,4 +1,5 @@
-"""One writer thread with group commit; reads inline on the event loop, or on aiosqlite readers when slow.
+"""The SQLite store: one writer thread with group commit; reads inline on the event loop, or on reader
+threads when slow.
 
 Every write is a function run in the writer thread inside `BEGIN IMMEDIATE`.
 Writes that queue up while a commit is in flight run together in one
@@ -10,14 +11,13 @@ A read is an index lookup or a page of at most 101 rows: it takes tens of
 microseconds, less than handing it to a thread and back, and a thread hop per
 statement also makes the reader wait for the GIL behind busy threads. So reads
 run inline on the event loop's own connection. Queries marked `-- slow:` in
-their SQL (unbounded scans) go to aiosqlite's reader threads instead.
+their SQL (unbounded scans) go to reader threads instead, each with its own connection.
 """
 
 from __future__ import annotations
 
 import asyncio
 import fcntl
-import itertools
 import logging
 import os
 import queue
@@ -27,24 +27,21 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-import aiosqlite
-
-from .migrations import migrate
-from .queries import load_queries, slow_queries
+from ...settings import SYNCHRONOUS_MODES
+from ..protocol import Row, StoreError
+from ..queries import Query, load_queries
+from .files import check_database_path
+from .migrations import migrate, migration_files, schema_version
 
 T = TypeVar("T")
 log = logging.getLogger("invite_credits.store")
 
-SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 SWITCH_INTERVAL_SECONDS = 0.0005
-
-
-class StoreError(Exception):
-    """The database cannot be served as it is; the message says what to do, in one line."""
 
 
 def connect(path: str | Path, synchronous: str = "FULL") -> sqlite3.Connection:
@@ -64,16 +61,16 @@ def _configure(conn: sqlite3.Connection, synchronous: str) -> None:
     conn.execute("PRAGMA busy_timeout = 30000")
 
 
-def start_clock(conn: sqlite3.Connection, queries: Mapping[str, str], path: str, *, test_clock: bool,
+def start_clock(conn: sqlite3.Connection, queries: Mapping[str, Query], path: str, *, test_clock: bool,
                 test_start: int | None = None) -> None:
     """Test clock: resume at the later of the stored time and the start time (real time by default).
     Real clock: refuse a database whose stored test time is still ahead of real time."""
-    row = conn.execute(queries["test_clock_get"]).fetchone()
+    row = conn.execute(queries["test_clock_get"].sql).fetchone()
     stored = int(row["now"]) if row else None
     wall = int(time.time())
     if test_clock:
         start = test_start if test_start is not None else wall
-        conn.execute(queries["test_clock_set"], {"now": max(stored or 0, start)})
+        conn.execute(queries["test_clock_set"].sql, {"now": max(stored or 0, start)})
     elif stored is not None and stored > wall:
         moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stored))
         raise StoreError(f"database {path} ran with the test clock up to {moment}, later than the real time: "
@@ -82,8 +79,6 @@ def start_clock(conn: sqlite3.Connection, queries: Mapping[str, str], path: str,
 
 def prepare(path: Path, synchronous: str = "FULL", *, test_clock: bool = False) -> None:
     """Check, create or migrate the database and its clock before a server starts, or raise StoreError."""
-    from .files import check_database_path
-
     check_database_path(path)
     try:
         conn = connect(path, synchronous)
@@ -100,37 +95,56 @@ def prepare(path: Path, synchronous: str = "FULL", *, test_clock: bool = False) 
         conn.close()
 
 
-class Tx:
-    """A write transaction's view: named queries, the transaction's time, and a tally of what it moved."""
+class Statements:
+    """Named queries on one connection: the Reader (and, in a transaction, the Tx) of store/protocol.py."""
 
-    def __init__(self, conn: sqlite3.Connection, queries: Mapping[str, str], now: int) -> None:
+    def __init__(self, conn: sqlite3.Connection, queries: Mapping[str, Query]) -> None:
         self.conn = conn
-        self.now = now
-        self.moved: Counter[str] = Counter()  # reported only if this write commits
         self._queries = queries
 
-    def one(self, query: str, /, **params: Any) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self.conn.execute(self._queries[query], params).fetchone()
+    def one(self, query: str, /, **params: Any) -> Row | None:
+        row: Row | None = self.conn.execute(self._queries[query].sql, params).fetchone()  # sqlite3.Row maps by name
         return row
 
-    def all(self, query: str, /, **params: Any) -> list[sqlite3.Row]:
-        return self.conn.execute(self._queries[query], params).fetchall()
+    def all(self, query: str, /, **params: Any) -> list[Row]:
+        return self.conn.execute(self._queries[query].sql, params).fetchall()
+
+
+class InlineReader(Statements):
+    """Bounded reads on the event loop's own connection; a query marked slow is refused here."""
+
+    def all(self, query: str, /, **params: Any) -> list[Row]:
+        if self._queries[query].slow:
+            raise RuntimeError(f"{query} is marked slow: run it with Store.read_slow")
+        return super().all(query, **params)
+
+
+class SqliteTx(Statements):
+    """A write transaction's view: named queries, the transaction's time, and a tally of what it moved."""
+
+    def __init__(self, conn: sqlite3.Connection, queries: Mapping[str, Query], now: int) -> None:
+        super().__init__(conn, queries)
+        self.now = now
+        self.moved: Counter[str] = Counter()  # reported only if this write commits
 
     def run(self, query: str, /, **params: Any) -> int:
         """Execute a write; returns the count of rows it changed."""
-        return self.conn.execute(self._queries[query], params).rowcount
+        return self.conn.execute(self._queries[query].sql, params).rowcount
 
     def insert(self, query: str, /, **params: Any) -> int:
         """Execute an INSERT of one row; returns its id."""
-        cursor = self.conn.execute(self._queries[query], params)
+        cursor = self.conn.execute(self._queries[query].sql, params)
         if cursor.rowcount != 1 or cursor.lastrowid is None:
             raise RuntimeError(f"{query} inserted no row")
         return cursor.lastrowid
 
 
+Tx = SqliteTx
+
+
 @dataclass
 class _Job(Generic[T]):
-    fn: Callable[[Tx], T]
+    fn: Callable[[SqliteTx], T]
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[T]
     queued_at: float = field(default_factory=time.perf_counter)
@@ -154,6 +168,8 @@ class WriterStats:
 
 
 class Database:
+    """The Store of store/protocol.py on one SQLite file."""
+
     def __init__(
         self,
         path: str | Path,
@@ -178,10 +194,10 @@ class Database:
         self._writer: sqlite3.Connection | None = None
         self._turns: int | None = None
         self._thread: threading.Thread | None = None
-        self._readers: list[aiosqlite.Connection] = []
-        self._inline: sqlite3.Connection | None = None
-        self.slow = slow_queries()
-        self._next_reader: itertools.cycle[aiosqlite.Connection] | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._pool_connections: list[sqlite3.Connection] = []
+        self._inline: InlineReader | None = None
         self._last_now = 0
         self.observer = observer
 
@@ -198,24 +214,26 @@ class Database:
         start_clock(self._writer, self.queries, self.path, test_clock=self.test_clock, test_start=self._test_start)
         self._thread = threading.Thread(target=self._write_loop, name="invite-credits-writer", daemon=True)
         self._thread.start()
-        for _ in range(self._reader_count):
-            reader = await aiosqlite.connect(self.path, isolation_level=None)
-            reader.row_factory = sqlite3.Row
-            await reader.execute("PRAGMA query_only = ON")
-            await reader.execute("PRAGMA busy_timeout = 30000")
-            self._readers.append(reader)
-        self._next_reader = itertools.cycle(self._readers)
-        self._inline = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self._inline.row_factory = sqlite3.Row
-        self._inline.execute("PRAGMA query_only = ON")
+        self._pool = ThreadPoolExecutor(max_workers=self._reader_count, thread_name_prefix="invite-credits-reader")
+        self._inline = InlineReader(self._read_connection(), self.queries)
+
+    def _read_connection(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("PRAGMA busy_timeout = 30000")
+        return conn
 
     async def close(self) -> None:
         if self._inline is not None:
-            self._inline.close()
+            self._inline.conn.close()
             self._inline = None
-        for reader in self._readers:
-            await reader.close()
-        self._readers.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        for conn in self._pool_connections:
+            conn.close()
+        self._pool_connections.clear()
         if self._thread is not None:
             self._jobs.put(None)
             await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
@@ -239,9 +257,7 @@ class Database:
         """The service's time for a read: the stored test time, or real time."""
         if not self.test_clock:
             return int(time.time())
-        if self._inline is None:
-            raise RuntimeError("database is not open")
-        return _test_now(self._inline, self.queries)
+        return _test_now(self.reader.conn, self.queries)
 
     async def set_test_time(self, now: int) -> None:
         """Move the test clock (forward only: the database refuses going back)."""
@@ -250,35 +266,38 @@ class Database:
         await self.write(lambda tx: tx.run("test_clock_set", now=now))
 
     # -- reads -----------------------------------------------------------------------------------
-    def _reader(self) -> aiosqlite.Connection:
-        if self._next_reader is None:
-            raise RuntimeError("database is not open")
-        return next(self._next_reader)
-
-    def read_one(self, query: str, /, **params: Any) -> sqlite3.Row | None:
-        """A bounded read, run inline on the caller's (the event loop's) connection."""
-        rows = self.read_all(query, **params)
-        return rows[0] if rows else None
-
-    def read_all(self, query: str, /, **params: Any) -> list[sqlite3.Row]:
-        if query in self.slow:
-            raise RuntimeError(f"{query} is marked slow: use `await Database.all`")
+    @property
+    def reader(self) -> InlineReader:
+        """Bounded reads, run inline on the caller's (the event loop's) connection."""
         if self._inline is None:
             raise RuntimeError("database is not open")
-        return self._inline.execute(self.queries[query], params).fetchall()
+        return self._inline
 
-    async def one(self, query: str, /, **params: Any) -> sqlite3.Row | None:
-        rows = await self.all(query, **params)
-        return rows[0] if rows else None
+    async def read_slow(self, fn: Callable[[Statements], T]) -> T:
+        """Run `fn` (reads marked slow too) on a reader thread, off the event loop."""
+        if self._pool is None:
+            raise RuntimeError("database is not open")
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._in_reader_thread, fn)
 
-    async def all(self, query: str, /, **params: Any) -> list[sqlite3.Row]:
-        """Any read; a slow one runs on an aiosqlite reader thread, off the event loop."""
-        if query in self.slow:
-            return list(await self._reader().execute_fetchall(self.queries[query], params))
-        return self.read_all(query, **params)
+    def _in_reader_thread(self, fn: Callable[[Statements], T]) -> T:
+        statements: Statements | None = getattr(self._local, "statements", None)
+        if statements is None:
+            conn = self._read_connection()
+            self._pool_connections.append(conn)
+            statements = self._local.statements = Statements(conn, self.queries)
+        return fn(statements)
+
+    async def readiness(self) -> tuple[int, int]:
+        """Write the readiness row (proof that the database takes a write); returns (schema, expected schema)."""
+
+        def probe(tx: SqliteTx) -> int:
+            tx.run("readiness_probe", now=tx.now)
+            return schema_version(tx.conn)
+
+        return await self.write(probe), len(migration_files())
 
     # -- writes ----------------------------------------------------------------------------------
-    async def write(self, fn: Callable[[Tx], T]) -> T:
+    async def write(self, fn: Callable[[SqliteTx], T]) -> T:
         """Run `fn` in one write transaction (shared with other writes queued at the same moment)."""
         if self._thread is None:
             raise RuntimeError("database is not open")
@@ -326,7 +345,7 @@ class Database:
         finally:
             fcntl.flock(self._turns, fcntl.LOCK_UN)
 
-    def _run_locked(self, conn: sqlite3.Connection, batch: list[_Job[Any]], began: float) -> None:
+    def _run_locked(self, conn: sqlite3.Connection, batch: list[_Job[Any]], began: float) -> None:  # noqa: C901
         outcomes: list[tuple[_Job[Any], Any, BaseException | None]] = []
         moved: Counter[str] = Counter()
         try:
@@ -339,7 +358,7 @@ class Database:
         self.stats.lock_wait_seconds += locked - began
         for job in batch:
             conn.execute("SAVEPOINT job")
-            tx = Tx(conn, self.queries, self._now(conn))
+            tx = SqliteTx(conn, self.queries, self._now(conn))
             try:
                 value = job.fn(tx)
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to its own caller
@@ -371,8 +390,8 @@ class Database:
             _deliver(job, value, error)
 
 
-def _test_now(conn: sqlite3.Connection, queries: Mapping[str, str]) -> int:
-    row = conn.execute(queries["test_clock_get"]).fetchone()
+def _test_now(conn: sqlite3.Connection, queries: Mapping[str, Query]) -> int:
+    row = conn.execute(queries["test_clock_get"].sql).fetchone()
     if row is None:
         raise RuntimeError("the test clock has no stored time")
     return int(row["now"])

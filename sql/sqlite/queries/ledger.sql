@@ -24,14 +24,9 @@ SELECT *
  ORDER BY id DESC
  LIMIT :limit;
 
--- name: reason_granted_since
--- Credits granted for one reason since :since (forfeited credits do not count).
-SELECT coalesce(sum(amount), 0) AS granted
-  FROM ledger_entries
- WHERE member_id = :member_id AND reason = :reason AND occurred_at >= :since;
-
 -- name: granted_by_reason_since
--- Credits granted per reason, for the member's earning progress.
+-- Credits granted per reason since :since (forfeited credits do not count), for :reasons (a JSON array):
+-- one reason for a grant's allowance, every limited reason for the member's earning progress.
 -- slow: sums every entry of the member's earning reasons
 SELECT reason, coalesce(sum(amount), 0) AS granted
   FROM ledger_entries

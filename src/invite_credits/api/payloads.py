@@ -1,0 +1,194 @@
+"""Mutation payloads: what a mutation did, shown from the snapshot its outcome carries, and its userErrors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Protocol, TypeVar
+
+import strawberry
+
+from .. import auth
+from ..domain.errors import Refusal
+from ..views import Outcome, Snapshot
+from .context import Info
+from .scalars import DateTime
+from .types import Company, DiscussionPost, Invitation, LedgerEntry, Member
+from .values import Balance, Profile, UserError
+
+
+# -- payload fields, resolved from what the mutation did -----------------------------------------------
+@strawberry.type
+class _Outcome:
+    outcome: strawberry.Private[Outcome | None]
+
+
+def _snapshot(root: _Outcome) -> Snapshot | None:
+    return root.outcome.snapshot if root.outcome else None
+
+
+def _ledger_entry(root: _Outcome) -> LedgerEntry | None:
+    snap = _snapshot(root)
+    view = snap.entries.get(root.outcome.entry_id) if snap and root.outcome and root.outcome.entry_id else None
+    return LedgerEntry.of(view, snap) if view else None
+
+
+def _balance(root: _Outcome) -> Balance | None:
+    return Balance.of(root.outcome.balance) if root.outcome and root.outcome.balance else None
+
+
+def _invitation(root: _Outcome) -> Invitation | None:
+    snap = _snapshot(root)
+    view = snap.invitations.get(root.outcome.invitation_id) if snap and root.outcome and root.outcome.invitation_id else None
+    return Invitation.of(view, snap) if view else None
+
+
+def _member(root: _Outcome) -> Member | None:
+    snap = _snapshot(root)
+    view = snap.members.get(root.outcome.member_id) if snap and root.outcome and root.outcome.member_id else None
+    return Member.of(view, snap) if view else None
+
+
+def _company(root: _Outcome) -> Company | None:
+    snap = _snapshot(root)
+    view = snap.companies.get(root.outcome.company_id) if snap and root.outcome and root.outcome.company_id else None
+    return Company.of(view, snap) if view else None
+
+
+def _post(root: _Outcome) -> DiscussionPost | None:
+    snap = _snapshot(root)
+    view = snap.posts.get(root.outcome.post_id) if snap and root.outcome and root.outcome.post_id else None
+    return DiscussionPost.of(view, snap) if view else None
+
+
+def _profile(root: _Outcome, info: Info) -> Profile | None:
+    member = _member(root)
+    return member.profile(info) if member else None
+
+
+def _token(root: _Outcome, info: Info) -> str | None:
+    if root.outcome is None or root.outcome.member_id is None:
+        return None
+    ctx = info.context
+    return auth.member_token(ctx.token_secret, root.outcome.member_id, ctx.member_token_ttl_seconds)
+
+
+def _imported(root: _Outcome) -> int:
+    return root.outcome.imported or 0 if root.outcome else 0
+
+
+def _now(root: _Outcome) -> DateTime | None:
+    return root.outcome.now if root.outcome else None  # type: ignore[return-value]
+
+
+_user_errors = strawberry.field(description="Refusals; empty when the mutation took effect.")
+
+
+@strawberry.type(description="The new member, with their private fields, and a token to act as them.")
+class SignUpPayload(_Outcome):
+    member: Member | None = strawberry.field(resolver=_member, description="The new member, private fields included.")
+    token: str | None = strawberry.field(resolver=_token, description="A member token for the new member.")
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type(description="The profile after the edit, and what completing it earned.")
+class UpdateProfilePayload(_Outcome):
+    profile: Profile | None = strawberry.field(description="The profile after the edit.", resolver=_profile)
+    ledger_entry: LedgerEntry | None = strawberry.field(description="The ledger entry the mutation wrote; null when it wrote none.", resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(description="The member's balance after the mutation.", resolver=_balance)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type(description="What importContacts imported and earned.")
+class ImportContactsPayload(_Outcome):
+    imported: int = strawberry.field(
+        resolver=_imported, description="Contacts newly imported by this call (duplicates and known ones left out)."
+    )
+    ledger_entry: LedgerEntry | None = strawberry.field(description="The ledger entry the mutation wrote; null when it wrote none.", resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(description="The member's balance after the mutation.", resolver=_balance)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type(description="What following the company changed.")
+class FollowCompanyPayload(_Outcome):
+    company: Company | None = strawberry.field(description="The company followed.", resolver=_company)
+    ledger_entry: LedgerEntry | None = strawberry.field(description="The ledger entry the mutation wrote; null when it wrote none.", resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(description="The member's balance after the mutation.", resolver=_balance)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type(description="The company after unfollowing.")
+class UnfollowCompanyPayload(_Outcome):
+    company: Company | None = strawberry.field(description="The company.", resolver=_company)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type(description="The contribution and what it earned.")
+class PostDiscussionPayload(_Outcome):
+    post: DiscussionPost | None = strawberry.field(description="The new contribution.", resolver=_post)
+    ledger_entry: LedgerEntry | None = strawberry.field(description="The ledger entry the mutation wrote; null when it wrote none.", resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(description="The member's balance after the mutation.", resolver=_balance)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type(description="The invitation sent and the credit it cost.")
+class SendInvitationPayload(_Outcome):
+    invitation: Invitation | None = strawberry.field(description="The invitation sent.", resolver=_invitation)
+    ledger_entry: LedgerEntry | None = strawberry.field(description="The ledger entry the mutation wrote; null when it wrote none.", resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(description="The member's balance after the mutation.", resolver=_balance)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type(description="The invitation after the action, and what it earned.")
+class InvitationPayload(_Outcome):
+    invitation: Invitation | None = strawberry.field(description="The invitation after the action.", resolver=_invitation)
+    ledger_entry: LedgerEntry | None = strawberry.field(description="The ledger entry the mutation wrote; null when it wrote none.", resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(description="The member's balance after the mutation.", resolver=_balance)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type(description="The member with their new tier.")
+class SetMemberTierPayload(_Outcome):
+    member: Member | None = strawberry.field(description="The member with the new tier.", resolver=_member)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type(description="What adjustCredits wrote.")
+class AdjustCreditsPayload(_Outcome):
+    ledger_entry: LedgerEntry | None = strawberry.field(description="The ledger entry the mutation wrote; null when it wrote none.", resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(description="The member's balance after the mutation.", resolver=_balance)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type(description="The company createCompany made.")
+class CreateCompanyPayload(_Outcome):
+    company: Company | None = strawberry.field(description="The new company.", resolver=_company)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type(description="The service's time after advanceTestClock.")
+class AdvanceTestClockPayload(_Outcome):
+    now: DateTime | None = strawberry.field(resolver=_now, description="The service's time after the move.")
+    user_errors: list[UserError] = _user_errors
+
+
+class _Payload(Protocol):
+    def __init__(self, *, outcome: Outcome | None, user_errors: list[UserError]) -> None: ...
+
+
+P = TypeVar("P", bound=_Payload)
+
+
+def user_errors(refusal: Refusal) -> list[UserError]:
+    """A refusal as userErrors: the one place a domain field (`["contacts", "3", "email"]`) becomes the path of
+    the mutation's argument (`["input", "contacts", "3", "email"]`)."""
+    return [UserError(code=r.code, message=r.message, field=["input", *r.field] if r.field is not None else None)
+            for r in refusal.all()]
+
+
+async def attempt(payload: type[P], action: Awaitable[Outcome]) -> P:
+    """Run a use case; a refusal becomes the payload's userErrors."""
+    try:
+        outcome = await action
+    except Refusal as refusal:
+        return payload(outcome=None, user_errors=user_errors(refusal))
+    return payload(outcome=outcome, user_errors=[])

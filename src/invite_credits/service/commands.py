@@ -1,0 +1,72 @@
+"""What a use case is asked to do, as plain values (the API's inputs become these)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..domain.policy import DiscussionKind, InvitationStatus, Tier
+from ..domain.profile import Education, Position, ProfileUpdate
+
+__all__ = ["AdjustCredits", "AnswerInvitation", "Contact", "CreateCompany", "Education", "FollowUpInvitation",
+           "ImportContacts", "Position", "PostDiscussion", "ProfileUpdate", "SendInvitation", "SetMemberTier", "SignUp"]
+
+
+@dataclass(frozen=True)
+class SignUp:
+    email: str
+    name: str
+    referral_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Contact:
+    email: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportContacts:
+    contacts: tuple[Contact, ...]
+
+
+@dataclass(frozen=True)
+class PostDiscussion:
+    kind: DiscussionKind
+    body: str
+
+
+@dataclass(frozen=True)
+class SendInvitation:
+    invitee_id: int | None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class AnswerInvitation:
+    invitation_id: int | None
+    status: InvitationStatus  # ACCEPTED or DECLINED by the invitee, WITHDRAWN by the inviter
+
+
+@dataclass(frozen=True)
+class FollowUpInvitation:
+    invitation_id: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class SetMemberTier:
+    member_id: int | None
+    tier: Tier
+
+
+@dataclass(frozen=True)
+class AdjustCredits:
+    member_id: int | None
+    amount: int
+    note: str
+
+
+@dataclass(frozen=True)
+class CreateCompany:
+    name: str
+    slug: str

@@ -1,0 +1,51 @@
+"""Writing expiry: the sweep over everyone's due lots, in bounded transactions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..store import idempotency, lots
+from ..store.protocol import Tx
+from . import ledger
+from .idempotency import UseCases
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    lots: int = 0
+    members: int = 0
+    credits: int = 0
+    keys_pruned: int = 0
+
+
+class ExpiryUseCases(UseCases):
+    async def sweep(self, batch_lots: int = 2000) -> SweepReport:
+        """Write every due expiry, in bounded transactions, and prune old idempotency keys."""
+        written = credits = keys = 0
+        members: set[int] = set()
+
+        def expire_batch(tx: Tx) -> tuple[int, int, set[int]]:
+            due = lots.due(tx, now=tx.now, limit=batch_lots)
+            moved, touched = ledger.expire(tx, due)
+            return len(due), moved, touched
+
+        while True:
+            n, c, touched = await self.db.write(expire_batch)
+            written += n
+            credits += c
+            members |= touched
+            if n < batch_lots:
+                break
+
+        def prune(tx: Tx) -> int:
+            return idempotency.prune(tx, before=tx.now - self.policy.idempotency_retention_seconds, limit=5000)
+
+        while (pruned := await self.db.write(prune)) > 0:
+            keys += pruned
+        return SweepReport(lots=written, members=len(members), credits=credits, keys_pruned=keys)
+
+    def expiry_lag(self) -> int:
+        """Seconds since the oldest expiry that is due but not yet written; 0 when none is."""
+        now = self.now()
+        oldest = lots.due(self.db.reader, now=now, limit=1)
+        return now - oldest[0].expires_at if oldest else 0

@@ -1,0 +1,65 @@
+"""Every mutation runs once per (caller, idempotency key): a repeat with the same input gets the first answer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from ..domain.access import Actor
+from ..domain.errors import IdempotencyKeyReused, InvalidInput
+from ..domain.policy import Policy
+from ..store import idempotency
+from ..store.protocol import Store, Tx
+from ..views import Outcome
+
+
+def request_hash(operation: str, request: Any) -> str:
+    payload = json.dumps({"op": operation, "input": request}, sort_keys=True, separators=(",", ":"), default=_plain)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: getattr(value, k) for k in value.__dataclass_fields__}
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    raise TypeError(type(value).__name__)
+
+
+class UseCases:
+    """What every area of the service shares: the store, the policy, and the write path."""
+
+    def __init__(self, store: Store, policy: Policy | None = None) -> None:
+        self.db = store
+        self.policy = policy or Policy()
+
+    def now(self) -> int:
+        """The service's time for reads (the store owns the clock; writes take the transaction's time)."""
+        return self.db.now()
+
+    async def _mutate(self, actor: Actor, operation: str, key: str | None, request: Any,
+                      fn: Callable[[Tx], Outcome]) -> Outcome:
+        """Run `fn` in one write transaction, once per (caller, key): a repeat with the same operation and input
+        gets the first answer (stored with the effect, in the same transaction); other input is refused."""
+        if key is None:
+            return await self.db.write(fn)
+        if not key.strip() or len(key) > self.policy.idempotency_key_max_length:
+            raise InvalidInput(f"idempotencyKey must be 1 to {self.policy.idempotency_key_max_length} characters.",
+                               ["idempotencyKey"])
+        scope = actor.idempotency_scope
+        digest = request_hash(operation, request)
+
+        def run(tx: Tx) -> Outcome:
+            seen = idempotency.get(tx, scope=scope, key=key)
+            if seen is not None:
+                if seen.operation == operation and seen.request_hash == digest:
+                    return Outcome.from_json(seen.response)
+                raise IdempotencyKeyReused("This idempotency key was used for a different request.", ["idempotencyKey"])
+            outcome = fn(tx)
+            idempotency.put(tx, scope=scope, key=key, operation=operation, request_hash=digest,
+                            response=outcome.to_json(), created_at=tx.now)
+            return outcome
+
+        return await self.db.write(run)

@@ -1,0 +1,109 @@
+"""Members: joining, and editing one's profile."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+from ..domain import profile, rules
+from ..domain.access import Actor
+from ..domain.errors import EmailTaken, FieldChecks, InvalidReferralCode, NotFound
+from ..domain.policy import Reason
+from ..store import identities, members
+from ..store.protocol import Reader, Tx
+from ..store.rows import Member
+from ..views import Outcome
+from . import ledger
+from .commands import ProfileUpdate, SignUp
+from .idempotency import UseCases
+from .snapshots import outcome
+
+_REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def require_member(r: Reader, member_id: int | None, field: Sequence[str] | None = None) -> Member:
+    member = members.by_id(r, id=member_id) if member_id is not None else None
+    if member is None:
+        raise NotFound("No such member.", field)
+    return member
+
+
+class MemberUseCases(UseCases):
+    async def sign_up(self, actor: Actor, cmd: SignUp, key: str | None = None) -> Outcome:
+        p = self.policy
+        email = rules.normalize_email(cmd.email)
+        checks = FieldChecks()
+        checks(lambda: rules.require_email(email, p, ["email"]))
+        name = checks(lambda: rules.require_text(cmd.name, ["name"], p.name_max_length))
+        checks.done()
+        assert name is not None
+        code = (cmd.referral_code or "").strip().upper() or None
+
+        def run(tx: Tx) -> Outcome:
+            if members.by_email(tx, email=email) is not None:
+                raise EmailTaken("A member with this email already exists.", ["email"])
+            referrer = None
+            if code is not None:
+                referrer = members.by_referral_code(tx, referral_code=code)
+                if referrer is None:
+                    raise InvalidReferralCode("No member has this referral code.", ["referralCode"])
+            member_id = members.insert(tx, email=email, name=name, referral_code=_new_referral_code(tx),
+                                       referred_by=referrer.id if referrer else None, joined_at=tx.now)
+            # A new member: the once-only limit cannot bite.
+            entry_id = ledger.grant(tx, p, member_id, Reason.SIGNUP, rules.signup_credits(email, p), limited=False)
+            if referrer is not None:
+                ledger.grant(tx, p, referrer.id, Reason.REFERRAL, p.referral_credits,
+                             ledger.Refs(referred_member_id=member_id))
+            return outcome(tx, p, member_id, entry_id=entry_id)
+
+        return await self._mutate(actor, "sign_up", key, {"email": email, "name": name, "code": code}, run)
+
+    async def update_profile(self, actor: Actor, update: ProfileUpdate, key: str | None = None) -> Outcome:
+        member_id = actor.require_member()
+        clean = profile.clean(update, self.policy)
+
+        def run(tx: Tx) -> Outcome:
+            member = require_member(tx, member_id)
+            before = profile.completion(member.headline, member.about, member.location, member.experience,
+                                        member.education, member.skills, self.policy)
+            merged = {name: clean.get(name, getattr(member, name)) for name in profile.FIELDS}
+            members.set_profile(tx, id=member_id, **merged)
+            after = profile.completion(merged["headline"], merged["about"], merged["location"], merged["experience"],
+                                       merged["education"], merged["skills"], self.policy)
+            entry_id = None
+            if before < 100 <= after:  # the reason's lifetime allowance makes it once: a second completion gets 0
+                entry_id = ledger.grant(tx, self.policy, member_id, Reason.PROFILE_COMPLETED,
+                                        self.policy.profile_completed_credits)
+            return outcome(tx, self.policy, member_id, entry_id=entry_id)
+
+        return await self._mutate(actor, "update_profile", key, clean, run)
+
+    def completion(self, member: Member) -> int:
+        """The member's profile completion, 0 to 100."""
+        return profile.completion(member.headline, member.about, member.location, member.experience,
+                                  member.education, member.skills, self.policy)
+
+    # -- identities from an identity provider -----------------------------------------------------------
+    def member_for_identity(self, issuer: str, subject: str) -> int | None:
+        """The member an identity provider's subject is linked to, if any."""
+        return identities.member(self.db.reader, issuer=issuer, subject=subject)
+
+    async def link_identity(self, issuer: str, subject: str, email: str) -> int | None:
+        """Link a provider's subject to the member with this (verified) email; None when no member has it."""
+        normalized = rules.normalize_email(email)
+
+        def run(tx: Tx) -> int | None:
+            member = members.by_email(tx, email=normalized)
+            if member is None:
+                return None
+            identities.link(tx, issuer=issuer, subject=subject, member_id=member.id, linked_at=tx.now)
+            return identities.member(tx, issuer=issuer, subject=subject)
+
+        return await self.db.write(run)
+
+
+def _new_referral_code(r: Reader) -> str:
+    while True:
+        code = "".join(secrets.choice(_REFERRAL_ALPHABET) for _ in range(8))
+        if members.by_referral_code(r, referral_code=code) is None:
+            return code

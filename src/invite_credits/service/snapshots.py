@@ -1,0 +1,38 @@
+"""A mutation's answer: what it touched, with a snapshot of every object its payload shows, read inside its
+write transaction, so the first answer and every replay of it are the same."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..domain.policy import Policy
+from ..store import companies, discussions, invitations, ledger, lots, members
+from ..store.protocol import Tx
+from ..views import Outcome, Snapshot
+from .ledger import balance_at
+
+
+def outcome(tx: Tx, policy: Policy, member_id: int | None = None, *, members_too: Sequence[int] = (),
+            invitation_id: int | None = None, entry_id: int | None = None, company_id: int | None = None,
+            post_id: int | None = None, imported: int | None = None) -> Outcome:
+    snap = Snapshot(at=tx.now)
+    for mid in dict.fromkeys([*([member_id] if member_id is not None else []), *members_too]):
+        member = members.by_id(tx, id=mid)
+        if member is not None:
+            snap.members[mid] = member
+            snap.balances[mid] = balance_at(tx, policy, mid, member.tier, tx.now)
+    if invitation_id is not None and (invitation := invitations.by_id(tx, id=invitation_id)) is not None:
+        snap.invitations[invitation_id] = invitation
+    if entry_id is not None and (entry := ledger.by_id(tx, id=entry_id)) is not None:
+        snap.entries[entry_id] = entry
+        if entry.lot_id is not None and (lot := lots.by_id(tx, id=entry.lot_id)) is not None:
+            snap.lots[entry.lot_id] = lot
+    if company_id is not None and (company := companies.by_id(tx, id=company_id)) is not None:
+        snap.companies[company_id] = company
+        if member_id is not None:
+            follow = companies.follow(tx, member_id=member_id, company_id=company_id)
+            snap.following[company_id] = bool(follow and follow.following)
+    if post_id is not None and (post := discussions.by_id(tx, id=post_id)) is not None:
+        snap.posts[post_id] = post
+    return Outcome(member_id=member_id, invitation_id=invitation_id, entry_id=entry_id, company_id=company_id,
+                   post_id=post_id, imported=imported, snapshot=snap)

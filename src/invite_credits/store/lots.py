@@ -1,0 +1,65 @@
+"""Credit lots: what each grant added, what is left of it, and which are due to expire."""
+
+from __future__ import annotations
+
+import json
+
+from ..domain import rules
+from ..domain.policy import Reason
+from .protocol import Reader, Row, Tx
+from .rows import DueLot, LiveCredits, Lot
+
+
+def _lot(row: Row) -> Lot:
+    return Lot(id=row["id"], member_id=row["member_id"], reason=Reason(row["reason"]), amount=row["amount"],
+               remaining=row["remaining"], granted_at=row["granted_at"], expires_at=row["expires_at"])
+
+
+def _due(row: Row) -> DueLot:
+    return DueLot(id=row["id"], member_id=row["member_id"], remaining=row["remaining"], expires_at=row["expires_at"])
+
+
+def insert(tx: Tx, *, member_id: int, reason: Reason, amount: int, granted_at: int, expires_at: int) -> int:
+    return tx.insert("lot_insert", member_id=member_id, reason=reason.value, amount=amount, granted_at=granted_at,
+                     expires_at=expires_at)
+
+
+def by_id(r: Reader, *, id: int) -> Lot | None:
+    row = r.one("lot_by_id", id=id)
+    return _lot(row) if row else None
+
+
+def spendable(r: Reader, *, member_id: int, now: int) -> list[rules.Lot]:
+    """Lots with credit left that have not expired, in spending order (the one that expires first first)."""
+    return [rules.Lot(row["id"], row["remaining"], row["expires_at"])
+            for row in r.all("lots_spendable", member_id=member_id, now=now)]
+
+
+def draw(tx: Tx, *, id: int, amount: int) -> bool:
+    """Take `amount` from the lot; False when it no longer holds that much."""
+    return tx.run("lot_draw", id=id, amount=amount) == 1
+
+
+def due(r: Reader, *, now: int, limit: int) -> list[DueLot]:
+    """The oldest due lots of everyone, in the order their expiry is written."""
+    return [_due(row) for row in r.all("lots_due", now=now, limit=limit)]
+
+
+def member_due(r: Reader, *, member_id: int, now: int) -> list[DueLot]:
+    return [_due(row) for row in r.all("member_lots_due", member_id=member_id, now=now)]
+
+
+def write_off(tx: Tx, *, lot_ids: list[int]) -> int:
+    return tx.run("lots_write_off", lot_ids=json.dumps(lot_ids))
+
+
+def live_credits(r: Reader, *, member_id: int, now: int, soon: int) -> LiveCredits:
+    row = r.one("balance", member_id=member_id, now=now, soon=soon)
+    if row is None:
+        return LiveCredits(0, 0, None)
+    return LiveCredits(int(row["available"]), int(row["expiring_soon"]), row["next_expiry_at"])
+
+
+def page(r: Reader, *, member_id: int, before_id: int, limit: int, include_spent: bool, now: int) -> list[Lot]:
+    return [_lot(row) for row in r.all("lots_page", member_id=member_id, before_id=before_id, limit=limit,
+                                       include_spent=int(include_spent), now=now)]

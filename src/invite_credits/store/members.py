@@ -1,0 +1,48 @@
+"""Members: who they are and their profile."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..domain.policy import Tier
+from .protocol import Reader, Row, Tx
+from .rows import Member
+
+
+def _member(row: Row | None) -> Member | None:
+    if row is None:
+        return None
+    return Member(
+        id=row["id"], email=row["email"], name=row["name"], tier=Tier(row["tier"]), referral_code=row["referral_code"],
+        joined_at=row["joined_at"], headline=row["headline"], about=row["about"], location=row["location"],
+        experience=json.loads(row["experience"]), education=json.loads(row["education"]),
+        skills=json.loads(row["skills"]),
+    )
+
+
+def by_id(r: Reader, *, id: int) -> Member | None:
+    return _member(r.one("member_by_id", id=id))
+
+
+def by_email(r: Reader, *, email: str) -> Member | None:
+    return _member(r.one("member_by_email", email=email))
+
+
+def by_referral_code(r: Reader, *, referral_code: str) -> Member | None:
+    return _member(r.one("member_by_referral_code", referral_code=referral_code))
+
+
+def insert(tx: Tx, *, email: str, name: str, referral_code: str, referred_by: int | None, joined_at: int) -> int:
+    return tx.insert("member_insert", email=email, name=name, referral_code=referral_code, referred_by=referred_by,
+                     joined_at=joined_at)
+
+
+def set_tier(tx: Tx, *, id: int, tier: Tier) -> None:
+    tx.run("member_set_tier", id=id, tier=tier.value)
+
+
+def set_profile(tx: Tx, *, id: int, name: str, headline: str | None, about: str | None, location: str | None,
+                experience: list[Any], education: list[Any], skills: list[str]) -> None:
+    tx.run("member_set_profile", id=id, name=name, headline=headline, about=about, location=location,
+           experience=json.dumps(experience), education=json.dumps(education), skills=json.dumps(skills))

@@ -1,0 +1,50 @@
+"""The store boundary: what the service needs from a database, whichever one it is.
+
+Gateways (store/members.py, lots.py, ...) are functions that take a Reader or a Tx and named parameters and
+return typed rows (store/rows.py). The service calls them; it never sees SQL or a driver's row.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+Row = Mapping[str, Any]
+
+
+class StoreError(Exception):
+    """The database cannot be served as it is; the message says what to do, in one line."""
+
+
+class Reader(Protocol):
+    """Runs named read queries."""
+
+    def one(self, query: str, /, **params: Any) -> Row | None: ...
+    def all(self, query: str, /, **params: Any) -> list[Row]: ...
+
+
+class Tx(Reader, Protocol):
+    """One write transaction: named queries, the transaction's time, and a tally of the credits it moved."""
+
+    now: int
+    moved: Counter[str]
+
+    def run(self, query: str, /, **params: Any) -> int: ...
+    def insert(self, query: str, /, **params: Any) -> int: ...
+
+
+class Store(Protocol):
+    """What the service needs: the service's time, bounded reads, slow reads off the event loop, and writes
+    that each run in one transaction."""
+
+    test_clock: bool
+
+    @property
+    def reader(self) -> Reader: ...
+    def now(self) -> int: ...
+    def read_slow(self, fn: Callable[[Reader], T]) -> Awaitable[T]: ...
+    def write(self, fn: Callable[[Tx], T]) -> Awaitable[T]: ...
+    def set_test_time(self, now: int) -> Awaitable[None]: ...
+    def close(self) -> Awaitable[None]: ...

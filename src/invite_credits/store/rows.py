@@ -1,0 +1,128 @@
+"""What the store returns: typed, immutable rows, never a driver's row object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..domain.policy import DiscussionKind, InvitationStatus, Reason, Tier
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    email: str
+    name: str
+    tier: Tier
+    referral_code: str
+    joined_at: int
+    headline: str | None
+    about: str | None
+    location: str | None
+    experience: list[dict[str, str]]
+    education: list[dict[str, str | None]]
+    skills: list[str]
+
+
+@dataclass(frozen=True)
+class Lot:
+    id: int
+    member_id: int
+    reason: Reason
+    amount: int
+    remaining: int
+    granted_at: int
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class DueLot:
+    id: int
+    member_id: int
+    remaining: int
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class LiveCredits:
+    """A member's live lots summed at a moment: exact whether or not expiry was written yet."""
+
+    available: int
+    expiring_soon: int
+    next_expiry_at: int | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    member_id: int
+    occurred_at: int
+    reason: Reason
+    amount: int
+    requested: int
+    balance_after: int
+    lot_id: int | None
+    invitation_id: int | None
+    company_id: int | None
+    post_id: int | None
+    referred_member_id: int | None
+    contacts_count: int | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """A member's newest entry: the balance the ledger has written, and when."""
+
+    balance_after: int
+    occurred_at: int
+
+
+@dataclass(frozen=True)
+class Expired:
+    member_id: int
+    credits: int
+
+
+@dataclass(frozen=True)
+class Invitation:
+    id: int
+    inviter_id: int
+    invitee_id: int
+    status: InvitationStatus
+    message: str | None
+    follow_up_message: str | None
+    sent_at: int
+    responded_at: int | None
+    credits_spent: int
+
+
+@dataclass(frozen=True)
+class Company:
+    id: int
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class Follow:
+    member_id: int
+    company_id: int
+    following: bool
+
+
+@dataclass(frozen=True)
+class Post:
+    id: int
+    member_id: int
+    kind: DiscussionKind
+    body: str
+    posted_at: int
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """An idempotency key's first answer."""
+
+    operation: str
+    request_hash: str
+    response: str
