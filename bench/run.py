@@ -43,7 +43,8 @@ from invite_credits.service import (
     Service,  # noqa: E402,
     )
 from invite_credits.store.queries import load_queries  # noqa: E402
-from invite_credits.store.sqlite.database import SqliteTx, connect  # noqa: E402
+from invite_credits.store.sqlite.connection import connect  # noqa: E402
+from invite_credits.store.sqlite.database import SqliteTx  # noqa: E402
 
 SECRET = "bench-secret-long-enough-for-hs256-signatures"
 BALANCE = '{"query":"{ viewer { balance { available } } }"}'

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from invite_credits.domain import rules  # noqa: E402
 from invite_credits.domain.policy import Policy  # noqa: E402
 from invite_credits.store.queries import parse_queries  # noqa: E402
-from invite_credits.store.sqlite.database import connect  # noqa: E402
+from invite_credits.store.sqlite.connection import connect  # noqa: E402
 from invite_credits.store.sqlite.migrations import migrate  # noqa: E402
 
 Q = parse_queries((Path(__file__).with_name("seed.sql")).read_text(), "seed.sql")

@@ -29,7 +29,8 @@ from invite_credits.service import (
 from invite_credits.service import Education as School
 from invite_credits.store import contacts as contact_rows
 from invite_credits.store import members
-from invite_credits.store.sqlite.database import Database, StoreError
+from invite_credits.store.protocol import StoreError
+from invite_credits.store.sqlite.database import Database
 
 from .conftest import ADMIN, T0, available, join, violations
 

@@ -12,7 +12,8 @@ import pytest
 
 from invite_credits.store import companies
 from invite_credits.store.queries import load_queries, parse_queries
-from invite_credits.store.sqlite.database import Database, connect
+from invite_credits.store.sqlite.connection import connect
+from invite_credits.store.sqlite.database import Database
 from invite_credits.store.sqlite.migrations import migrate, migration_files, schema_version
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "invite_credits"

@@ -8,7 +8,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from dataclasses import dataclass
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -50,29 +50,47 @@ async def _sweep_forever(service: Service, interval: float, metrics: Metrics) ->
         await asyncio.sleep(interval)
 
 
-def create_app(settings: Settings) -> Starlette:
-    class State:
-        pass
+@dataclass
+class AppState:
+    """What one app holds for its requests; the service and the authenticator exist while the lifespan runs."""
 
-    state: Any = State()
-    state.settings = settings
-    state.secret = auth.load_secret(settings)
-    state.metrics = Metrics()
+    settings: Settings
+    secret: str
+    metrics: Metrics
+    _service: Service | None = None
+    _authenticator: auth.Authenticator | None = None
+
+    @property
+    def service(self) -> Service:
+        if self._service is None:
+            raise RuntimeError("the app is not started (its lifespan has not run)")
+        return self._service
+
+    @property
+    def authenticator(self) -> auth.Authenticator:
+        if self._authenticator is None:
+            raise RuntimeError("the app is not started (its lifespan has not run)")
+        return self._authenticator
+
+
+def create_app(settings: Settings) -> Starlette:
+    state = AppState(settings=settings, secret=auth.load_secret(settings), metrics=Metrics())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state.service = await open_service(settings, state.metrics)
-        state.authenticator = auth.Authenticator(state.secret, settings, state.service)
+        state._service = service = await open_service(settings, state.metrics)
+        state._authenticator = auth.Authenticator(state.secret, settings, service)
         log.info("serving", extra={"fields": {"pid": os.getpid(), "database": str(settings.db_path.resolve()),
                                                "test_clock": settings.test_clock}})
-        sweeper = asyncio.create_task(_sweep_forever(state.service, settings.sweep_interval_seconds, state.metrics))
+        sweeper = asyncio.create_task(_sweep_forever(service, settings.sweep_interval_seconds, state.metrics))
         try:
             yield
         finally:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
-            await state.service.db.close()
+            await service.db.close()
+            state._service = state._authenticator = None
             log.info("stopped", extra={"fields": {"pid": os.getpid()}})
 
     async def healthz(request: Request) -> Response:

@@ -4,7 +4,7 @@ answer (an `errors` list, a code, the request id) for every request it cannot ru
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from cross_web import HTTPException
@@ -22,11 +22,14 @@ from .domain.errors import Denied
 from .errors_http import GRAPHQL_RESPONSE, JSON, error_response, negotiate
 from .middleware import request_id
 
+if TYPE_CHECKING:
+    from .app import AppState
+
 log = logging.getLogger("invite_credits.http")
 
 
 class GraphQLView(GraphQL):
-    def __init__(self, app_state: Any, **kwargs: Any) -> None:
+    def __init__(self, app_state: AppState, **kwargs: Any) -> None:
         s = app_state.settings
         schema = create_schema(max_depth=s.max_query_depth, max_tokens=s.max_query_tokens,
                                max_aliases=s.max_query_aliases, max_cost=s.max_query_cost,

@@ -16,7 +16,7 @@ from ..views import Outcome
 
 
 def request_hash(operation: str, request: Any) -> str:
-    payload = json.dumps({"op": operation, "input": request}, sort_keys=True, separators=(",", ":"), default=_plain)
+    payload = json.dumps({"op": operation, "request": request}, sort_keys=True, separators=(",", ":"), default=_plain)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

@@ -1,5 +1,6 @@
 """The store on SQLite: one file, one writer thread with group commit, readers inline and on threads."""
 
-from .database import Database, SqliteTx, connect, prepare
+from .connection import connect, prepare
+from .database import Database, SqliteTx
 
 __all__ = ["Database", "SqliteTx", "connect", "prepare"]

@@ -32,67 +32,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-from ...settings import SYNCHRONOUS_MODES
-from ..protocol import Row, StoreError
+from ..protocol import Row
 from ..queries import Query, load_queries
-from .files import check_database_path
+from .connection import _test_now, connect, start_clock
 from .migrations import migrate, migration_files, schema_version
 
 T = TypeVar("T")
 log = logging.getLogger("invite_credits.store")
 
 SWITCH_INTERVAL_SECONDS = 0.0005
-
-
-def connect(path: str | Path, synchronous: str = "FULL") -> sqlite3.Connection:
-    """A connection in autocommit mode (transactions are explicit), WAL, foreign keys on."""
-    if synchronous not in SYNCHRONOUS_MODES:
-        raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}")
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    conn.row_factory = sqlite3.Row
-    _configure(conn, synchronous)
-    return conn
-
-
-def _configure(conn: sqlite3.Connection, synchronous: str) -> None:
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute(f"PRAGMA synchronous = {synchronous}")  # checked against SYNCHRONOUS_MODES
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA busy_timeout = 30000")
-
-
-def start_clock(conn: sqlite3.Connection, queries: Mapping[str, Query], path: str, *, test_clock: bool,
-                test_start: int | None = None) -> None:
-    """Test clock: resume at the later of the stored time and the start time (real time by default).
-    Real clock: refuse a database whose stored test time is still ahead of real time."""
-    row = conn.execute(queries["test_clock_get"].sql).fetchone()
-    stored = int(row["now"]) if row else None
-    wall = int(time.time())
-    if test_clock:
-        start = test_start if test_start is not None else wall
-        conn.execute(queries["test_clock_set"].sql, {"now": max(stored or 0, start)})
-    elif stored is not None and stored > wall:
-        moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stored))
-        raise StoreError(f"database {path} ran with the test clock up to {moment}, later than the real time: "
-                         "serve it with INVITE_CREDITS_TEST_CLOCK=1, or use another database")
-
-
-def prepare(path: Path, synchronous: str = "FULL", *, test_clock: bool = False) -> None:
-    """Check, create or migrate the database and its clock before a server starts, or raise StoreError."""
-    check_database_path(path)
-    try:
-        conn = connect(path, synchronous)
-    except sqlite3.Error as exc:
-        raise StoreError(f"database {path} cannot be opened: {exc}") from None
-    try:
-        migrate(conn)
-        start_clock(conn, load_queries(), str(path), test_clock=test_clock)
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"database {path} cannot be used: {exc}") from None
-    except RuntimeError as exc:  # a schema newer than this code
-        raise StoreError(f"database {path}: {exc}") from None
-    finally:
-        conn.close()
 
 
 class Statements:
@@ -388,13 +336,6 @@ class Database:
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
         for job, value, error in outcomes:
             _deliver(job, value, error)
-
-
-def _test_now(conn: sqlite3.Connection, queries: Mapping[str, Query]) -> int:
-    row = conn.execute(queries["test_clock_get"].sql).fetchone()
-    if row is None:
-        raise RuntimeError("the test clock has no stored time")
-    return int(row["now"])
 
 
 def _deliver(job: _Job[Any], value: Any, error: BaseException | None) -> None:

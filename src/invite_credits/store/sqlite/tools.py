@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ..protocol import StoreError
 from ..queries import load_queries
-from .database import Statements, connect
+from .connection import connect
+from .database import Statements
 from .files import check_database_path
 from .migrations import migrate, schema_version
 
