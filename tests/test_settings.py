@@ -1,0 +1,61 @@
+"""Settings from the environment: every variable parsed, every bad value refused with its name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from invite_credits.settings import ENVIRONMENT, Settings, SettingsError
+
+
+def test_every_documented_variable_sets_its_field() -> None:
+    env = {
+        "INVITE_CREDITS_DB": "/tmp/x.db", "INVITE_CREDITS_JWT_SECRET": "s" * 40, "INVITE_CREDITS_TEST_CLOCK": "yes",
+        "INVITE_CREDITS_SYNCHRONOUS": "normal", "INVITE_CREDITS_SWEEP_INTERVAL": "2.5",
+        "INVITE_CREDITS_READ_CONNECTIONS": "3", "INVITE_CREDITS_MAX_BODY_BYTES": "10",
+        "INVITE_CREDITS_MAX_QUERY_DEPTH": "4", "INVITE_CREDITS_MAX_QUERY_TOKENS": "50",
+        "INVITE_CREDITS_MAX_QUERY_ALIASES": "5", "INVITE_CREDITS_MAX_QUERY_COST": "60", "INVITE_CREDITS_LOG_LEVEL": "debug",
+        "INVITE_CREDITS_JWKS_URL": "https://idp.test/certs", "INVITE_CREDITS_JWT_ALGORITHMS": "ES256, RS256",
+        "INVITE_CREDITS_JWT_ISSUER": "https://idp.test", "INVITE_CREDITS_JWT_AUDIENCE": "credits",
+        "INVITE_CREDITS_JWT_LEEWAY": "5", "INVITE_CREDITS_JWKS_LIFETIME": "60", "INVITE_CREDITS_JWKS_REFRESH_FLOOR": "2",
+        "INVITE_CREDITS_JWT_MEMBER_CLAIM": "uid", "INVITE_CREDITS_JWT_ROLE_CLAIM": "roles",
+        "INVITE_CREDITS_JWT_ADMIN_ROLE": "boss", "INVITE_CREDITS_JWT_ADMIN_SCOPE": "credits:admin",
+        "INVITE_CREDITS_LINK_BY_EMAIL": "1", "INVITE_CREDITS_SIGNUP": "0",
+    }
+    assert set(env) == set(ENVIRONMENT) - {"INVITE_CREDITS_JWT_PUBLIC_KEY_FILE"}
+    s = Settings.from_env(env)
+    assert (s.db_path, s.test_clock, s.synchronous, s.sweep_interval_seconds, s.read_connections) == (
+        Path("/tmp/x.db"), True, "NORMAL", 2.5, 3)
+    assert (s.max_body_bytes, s.max_query_depth, s.max_query_tokens, s.max_query_aliases, s.max_query_cost) == (
+        10, 4, 50, 5, 60)
+    assert (s.log_level, s.jwks_url, s.jwt_algorithms, s.jwt_issuer, s.jwt_audience) == (
+        "DEBUG", "https://idp.test/certs", ("ES256", "RS256"), "https://idp.test", "credits")
+    assert (s.jwt_leeway_seconds, s.jwks_lifetime_seconds, s.jwks_refresh_floor_seconds) == (5, 60.0, 2.0)
+    assert (s.jwt_member_claim, s.jwt_role_claim, s.jwt_admin_role, s.jwt_admin_scope) == (
+        "uid", "roles", "boss", "credits:admin")
+    assert (s.link_by_email, s.signup_enabled, s.identity_provider) == (True, False, True)
+    assert Settings.from_env({}) == Settings()
+
+
+@pytest.mark.parametrize(("env", "named"), [
+    ({"INVITE_CREDITS_SWEEP_INTERVAL": "soon"}, "INVITE_CREDITS_SWEEP_INTERVAL"),
+    ({"INVITE_CREDITS_SWEEP_INTERVAL": "0"}, "INVITE_CREDITS_SWEEP_INTERVAL"),
+    ({"INVITE_CREDITS_READ_CONNECTIONS": "many"}, "INVITE_CREDITS_READ_CONNECTIONS"),
+    ({"INVITE_CREDITS_LOG_LEVEL": "loud"}, "INVITE_CREDITS_LOG_LEVEL"),
+    ({"INVITE_CREDITS_SYNCHRONOUS": "always"}, "INVITE_CREDITS_SYNCHRONOUS"),
+    ({"INVITE_CREDITS_TEST_CLOCK": "perhaps"}, "INVITE_CREDITS_TEST_CLOCK"),
+    ({"INVITE_CREDITS_JWT_SECRET": "short"}, "INVITE_CREDITS_JWT_SECRET"),
+    ({"INVITE_CREDITS_JWT_ALGORITHMS": "none"}, "INVITE_CREDITS_JWT_ALGORITHMS"),
+    ({"INVITE_CREDITS_JWKS_URL": "ftp://idp/certs"}, "INVITE_CREDITS_JWKS_URL"),
+    ({"INVITE_CREDITS_JWT_PUBLIC_KEY_FILE": "/nonexistent.pem"}, "INVITE_CREDITS_JWT_PUBLIC_KEY_FILE"),
+    ({"INVITE_CREDITS_JWT_LEEWAY": "-1"}, "INVITE_CREDITS_JWT_LEEWAY"),
+    ({"INVITE_CREDITS_SIGNUP": "sometimes"}, "INVITE_CREDITS_SIGNUP"),
+])
+def test_a_bad_value_is_refused_naming_its_variable(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env(env)
+
+
+def test_a_short_secret_is_allowed_only_with_the_test_clock() -> None:
+    assert Settings.from_env({"INVITE_CREDITS_JWT_SECRET": "short", "INVITE_CREDITS_TEST_CLOCK": "1"}).jwt_secret
