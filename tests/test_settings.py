@@ -22,8 +22,10 @@ def test_every_documented_variable_sets_its_field() -> None:
         "INVITE_CREDITS_JWT_MEMBER_CLAIM": "uid", "INVITE_CREDITS_JWT_ROLE_CLAIM": "roles",
         "INVITE_CREDITS_JWT_ADMIN_ROLE": "boss", "INVITE_CREDITS_JWT_ADMIN_SCOPE": "credits:admin",
         "INVITE_CREDITS_LINK_BY_EMAIL": "1", "INVITE_CREDITS_SIGNUP": "0",
+        "INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER": "3", "INVITE_CREDITS_SUBSCRIPTIONS_PER_PROCESS": "30",
+        "INVITE_CREDITS_APQ_CACHE_SIZE": "7",
     }
-    assert set(env) == set(ENVIRONMENT) - {"INVITE_CREDITS_JWT_PUBLIC_KEY_FILE"}
+    assert set(env) == set(ENVIRONMENT) - {"INVITE_CREDITS_JWT_PUBLIC_KEY_FILE", "INVITE_CREDITS_TRUSTED_DOCUMENTS"}
     s = Settings.from_env(env)
     assert (s.db_path, s.test_clock, s.synchronous, s.sweep_interval_seconds, s.read_connections) == (
         Path("/tmp/x.db"), True, "NORMAL", 2.5, 3)
@@ -35,6 +37,7 @@ def test_every_documented_variable_sets_its_field() -> None:
     assert (s.jwt_member_claim, s.jwt_role_claim, s.jwt_admin_role, s.jwt_admin_scope) == (
         "uid", "roles", "boss", "credits:admin")
     assert (s.link_by_email, s.signup_enabled, s.identity_provider) == (True, False, True)
+    assert (s.subscriptions_per_member, s.subscriptions_per_process, s.apq_cache_size) == (3, 30, 7)
     assert Settings.from_env({}) == Settings()
 
 

@@ -15,11 +15,13 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from . import auth, graphiql
 from .graphql_view import GraphQLView
+from .live import LiveFeed
 from .middleware import BodySizeLimit, RequestIds
 from .observability import Metrics
 from .service import Service
@@ -59,6 +61,7 @@ class AppState:
     metrics: Metrics
     _service: Service | None = None
     _authenticator: auth.Authenticator | None = None
+    live: LiveFeed | None = None
 
     @property
     def service(self) -> Service:
@@ -80,6 +83,9 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state._service = service = await open_service(settings, state.metrics)
         state._authenticator = auth.Authenticator(state.secret, settings, service)
+        state.live = LiveFeed(service.db, max_per_member=settings.subscriptions_per_member,
+                              max_total=settings.subscriptions_per_process)
+        await state.live.start()
         log.info("serving", extra={"fields": {"pid": os.getpid(), "database": str(settings.db_path.resolve()),
                                                "test_clock": settings.test_clock}})
         sweeper = asyncio.create_task(_sweep_forever(service, settings.sweep_interval_seconds, state.metrics))
@@ -89,6 +95,7 @@ def create_app(settings: Settings) -> Starlette:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            await state.live.stop()
             await service.db.close()
             state._service = state._authenticator = None
             log.info("stopped", extra={"fields": {"pid": os.getpid()}})
@@ -112,11 +119,13 @@ def create_app(settings: Settings) -> Starlette:
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    graphql = GraphQLView(state, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=True)
+    graphql = GraphQLView(state, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=True,
+                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
     # Every method reaches the view, so a PUT is answered 405 in GraphQL's shape, not as plain text.
     app = Starlette(
         routes=[
             Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),

@@ -28,6 +28,7 @@ def _settings(args: argparse.Namespace, **flags: Any) -> Settings:
 
 def _serve(args: argparse.Namespace) -> int:
     from .observability import configure_logging
+    from .persisted import ManifestError
     from .server import ListenError, bind, serve
     from .store.sqlite import prepare
 
@@ -38,16 +39,31 @@ def _serve(args: argparse.Namespace) -> int:
         settings = _settings(args, host=args.host, port=args.port)
         configure_logging(settings.log_level)
         prepare(settings.db_path, settings.synchronous, test_clock=settings.test_clock)
+        _check_trusted_documents(settings)
         settings = settings.with_(jwt_secret=auth.load_secret(settings))
         sock = bind(settings, args.workers)
         log.info("invite-credits %s: GraphQL (and GraphiQL) on http://%s:%d/graphql", _version(), settings.host,
                  settings.port, extra={"fields": {"database": str(settings.db_path.resolve()),
                                                   "workers": args.workers, "test_clock": settings.test_clock}})
         serve(settings, args.workers, sock)
-    except (SettingsError, StoreError, ListenError, OSError) as exc:
+    except (SettingsError, StoreError, ListenError, ManifestError, OSError) as exc:
         log.error(str(exc) if not isinstance(exc, OSError) else f"cannot start: {exc}")
         return 2
     return 0
+
+
+def _check_trusted_documents(settings: Settings) -> None:
+    """Every document of the trusted manifest parses and fits the schema, or serve stops before it starts."""
+    if settings.trusted_documents is None:
+        return
+    from .api.schema import create_schema
+    from .persisted import load_manifest
+
+    documents = load_manifest(settings.trusted_documents)  # ManifestError names the setting
+    try:
+        create_schema(trusted=documents.values())
+    except ValueError as exc:
+        raise SettingsError(f"INVITE_CREDITS_TRUSTED_DOCUMENTS: {exc}") from None
 
 
 def _migrate(args: argparse.Namespace) -> int:

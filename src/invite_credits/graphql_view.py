@@ -4,6 +4,7 @@ answer (an `errors` list, a code, the request id) for every request it cannot ru
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -11,16 +12,20 @@ from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 
 from . import auth, graphiql, ids
 from .api.context import Context
 from .api.schema import create_schema
+from .domain.access import Actor
 from .domain.errors import Denied
 from .errors_http import GRAPHQL_RESPONSE, JSON, error_response, negotiate
 from .middleware import request_id
+from .persisted import PersistedDocuments, PersistedQueryError, load_manifest
 
 if TYPE_CHECKING:
     from .app import AppState
@@ -31,9 +36,11 @@ log = logging.getLogger("invite_credits.http")
 class GraphQLView(GraphQL):
     def __init__(self, app_state: AppState, **kwargs: Any) -> None:
         s = app_state.settings
+        trusted = load_manifest(s.trusted_documents) if s.trusted_documents else None
         schema = create_schema(max_depth=s.max_query_depth, max_tokens=s.max_query_tokens,
                                max_aliases=s.max_query_aliases, max_cost=s.max_query_cost,
-                               cache_size=s.document_cache_size)
+                               cache_size=s.document_cache_size, trusted=(trusted or {}).values())
+        self.persisted = PersistedDocuments(cache_size=s.apq_cache_size, trusted=trusted)
         super().__init__(schema, **kwargs)
         self.app_state = app_state
         self._ide_html: str | None = None
@@ -73,6 +80,10 @@ class GraphQLView(GraphQL):
         except HTTPException as refused:
             status = 415 if refused.reason == "Unsupported content type" else refused.status_code
             response = error_response(status, refused.reason, rid, media_type=media_type)
+        except PersistedQueryError as refused:
+            # Apollo's clients read PERSISTED_QUERY_NOT_FOUND from a 200 under application/json.
+            status = 200 if refused.status == 404 and media_type == JSON else refused.status
+            response = error_response(status, refused.message, rid, code=refused.code, media_type=media_type)
         except Exception:
             log.exception("request failed before GraphQL ran (request %s)", rid)
             response = error_response(500, f"Internal server error (request {rid}).", rid, media_type=media_type)
@@ -82,7 +93,11 @@ class GraphQLView(GraphQL):
         """A JSON body must be one object with the GraphQL-over-HTTP fields; a batch (array) is not accepted."""
         content_type, _ = parse_content_type(request.content_type or "")
         if request.method != "POST" or "application/json" not in content_type:
-            return await super().parse_http_body(request)
+            parsed = await super().parse_http_body(request)
+            if isinstance(parsed, GraphQLRequestData):
+                parsed.query = self.persisted.resolve(parsed.query, parsed.extensions,
+                                                      request.query_params.get("documentId"))
+            return parsed
         data = self.parse_json(await request.get_body())
         if not isinstance(data, dict):
             kind = "a batch (array) of operations" if isinstance(data, list) else f"JSON {type(data).__name__}"
@@ -92,24 +107,44 @@ class GraphQLView(GraphQL):
                                      ("operationName", name, str), ("extensions", extensions, dict)):
             if value is not None and not isinstance(value, expected):
                 raise HTTPException(400, f"`{key}` must be {'a string' if expected is str else 'an object'} or null.")
+        query = self.persisted.resolve(query, extensions, data.get("documentId"))
         return GraphQLRequestData(query=query, variables=variables, operation_name=name, extensions=extensions)
 
     async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
-        state = request.scope["state"]
+        state = request.scope.setdefault("state", {})
         context = Context(
             service=self.app_state.service,
-            actor=state["actor"],
-            request_id=state["request_id"],
+            actor=state.get("actor", Actor()),  # a WebSocket's caller is set by on_ws_connect
+            request_id=state.get("request_id") or uuid.uuid4().hex,
             token_secret=self.app_state.secret,
             member_token_ttl_seconds=self.app_state.settings.member_token_ttl_seconds,
             metrics=self.app_state.metrics,
             signup_enabled=self.app_state.settings.signup_enabled,
+            live=self.app_state.live,
         )
+        if isinstance(request, WebSocket):
+            return context
         # create_response only sees the sub-response: it carries what content negotiation and the
         # execution decided, so the response can follow the GraphQL-over-HTTP media type rules.
         response.graphql_context = context
         response.graphql_media_type = negotiate(request.headers.get("accept"))
         return context
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:  # type: ignore[override]
+        """graphql-transport-ws: the token comes in connection_init's payload; a bad one closes the socket (4403)."""
+        params = context.connection_params or {}
+        authorization = params.get("Authorization", params.get("authorization"))
+        if authorization is not None and not isinstance(authorization, str):
+            raise ConnectionRejectionError({"reason": "Authorization must be a string."})
+        try:
+            context.actor = await self.app_state.authenticator.actor(authorization)
+        except (Denied, auth.ProviderUnavailable) as refused:
+            reason = refused.reason if isinstance(refused, Denied) else "unavailable"
+            self.app_state.metrics.tokens_refused.labels(reason).inc()
+            log.warning("token refused", extra={"fields": {"request_id": context.request_id, "reason": reason,
+                                                           "transport": "websocket"}})
+            raise ConnectionRejectionError({"reason": str(refused)}) from None
+        return None  # acknowledged, with no payload
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         media_type = getattr(sub_response, "graphql_media_type", JSON)
@@ -126,8 +161,9 @@ class GraphQLView(GraphQL):
             response.background = sub_response.background
         return response
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str:
+        # Text: the WebSocket sends what this returns, and graphql-transport-ws messages are text frames.
+        return orjson.dumps(data).decode()
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)  # orjson.JSONDecodeError is a json.JSONDecodeError: Strawberry's 400 still applies

@@ -64,6 +64,13 @@ class Settings:
     jwt_admin_scope: str | None = None
     link_by_email: bool = False
     signup_enabled: bool = True
+    # Persisted documents: Apollo's automatic persisted queries (a bounded cache per process), or, with a
+    # manifest, only the trusted documents it lists run.
+    apq_cache_size: int = 1000
+    trusted_documents: Path | None = None
+    # Live subscriptions (WebSocket): at most this many per member, and per server process.
+    subscriptions_per_member: int = 10
+    subscriptions_per_process: int = 1000
 
     @property
     def identity_provider(self) -> bool:
@@ -79,6 +86,12 @@ class Settings:
             raise SettingsError(f"--port must be between 1 and 65535, not {self.port}")
         if not self.sweep_interval_seconds > 0:
             raise SettingsError("INVITE_CREDITS_SWEEP_INTERVAL must be a number of seconds above 0")
+        if self.trusted_documents is not None and not self.trusted_documents.is_file():
+            raise SettingsError(f"INVITE_CREDITS_TRUSTED_DOCUMENTS: no file {self.trusted_documents}")
+        if self.apq_cache_size < 1:
+            raise SettingsError("INVITE_CREDITS_APQ_CACHE_SIZE must be at least 1")
+        if self.subscriptions_per_member < 1 or self.subscriptions_per_process < 1:
+            raise SettingsError("INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER and _PER_PROCESS must be at least 1")
         if self.read_connections < 1:
             raise SettingsError("INVITE_CREDITS_READ_CONNECTIONS must be at least 1")
         for name in ("max_body_bytes", "max_query_depth", "max_query_tokens", "max_query_aliases", "max_query_cost"):
@@ -130,6 +143,8 @@ class Settings:
                           ("INVITE_CREDITS_JWT_ADMIN_SCOPE", "jwt_admin_scope")):
             if env.get(key, "").strip():
                 values[name] = env[key].strip()
+        if env.get("INVITE_CREDITS_TRUSTED_DOCUMENTS", "").strip():
+            values["trusted_documents"] = Path(env["INVITE_CREDITS_TRUSTED_DOCUMENTS"].strip())
         if env.get("INVITE_CREDITS_JWT_PUBLIC_KEY_FILE", "").strip():
             values["jwt_public_key_file"] = Path(env["INVITE_CREDITS_JWT_PUBLIC_KEY_FILE"].strip())
         if "INVITE_CREDITS_JWT_ALGORITHMS" in env:
@@ -140,7 +155,10 @@ class Settings:
                 ("INVITE_CREDITS_JWKS_LIFETIME", "jwks_lifetime_seconds", float, "a number of seconds"),
                 ("INVITE_CREDITS_JWKS_REFRESH_FLOOR", "jwks_refresh_floor_seconds", float, "a number of seconds"),
                 ("INVITE_CREDITS_LINK_BY_EMAIL", "link_by_email", _boolean, "1 or 0"),
-                ("INVITE_CREDITS_SIGNUP", "signup_enabled", _boolean, "1 or 0")):
+                ("INVITE_CREDITS_SIGNUP", "signup_enabled", _boolean, "1 or 0"),
+                ("INVITE_CREDITS_APQ_CACHE_SIZE", "apq_cache_size", int, "a whole number"),
+                ("INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER", "subscriptions_per_member", int, "a whole number"),
+                ("INVITE_CREDITS_SUBSCRIPTIONS_PER_PROCESS", "subscriptions_per_process", int, "a whole number")):
             if key in env:
                 values[name] = _parse(env, key, convert, expected)
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -193,4 +211,8 @@ ENVIRONMENT = {
     "INVITE_CREDITS_JWT_ADMIN_SCOPE": "jwt_admin_scope",
     "INVITE_CREDITS_LINK_BY_EMAIL": "link_by_email",
     "INVITE_CREDITS_SIGNUP": "signup_enabled",
+    "INVITE_CREDITS_APQ_CACHE_SIZE": "apq_cache_size",
+    "INVITE_CREDITS_TRUSTED_DOCUMENTS": "trusted_documents",
+    "INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER": "subscriptions_per_member",
+    "INVITE_CREDITS_SUBSCRIPTIONS_PER_PROCESS": "subscriptions_per_process",
 }

@@ -24,6 +24,7 @@ PostView = Post
 
 @dataclass(frozen=True)
 class BalanceView:
+    member_id: int
     available: int
     unlimited: bool
     cap: int
@@ -71,8 +72,10 @@ class Snapshot:
         def views(name: str, view: type[Any]) -> dict[int, Any]:
             return {int(key): _revive(view, value) for key, value in data.get(name, {}).items()}
 
+        balances = {int(key): _revive(BalanceView, {"member_id": int(key), **value})
+                    for key, value in data.get("balances", {}).items()}
         return cls(
-            at=data["at"], members=views("members", MemberView), balances=views("balances", BalanceView),
+            at=data["at"], members=views("members", MemberView), balances=balances,
             invitations=views("invitations", InvitationView), entries=views("entries", EntryView),
             lots=views("lots", LotView), companies=views("companies", CompanyView), posts=views("posts", PostView),
             following={int(key): bool(value) for key, value in data.get("following", {}).items()},
@@ -126,5 +129,6 @@ class Outcome:
         snapshot = Snapshot.from_dict(stored) if stored else None
         balance = data.pop("balance", None)  # answers stored before snapshots: only the balance
         if snapshot is None and balance and data.get("member_id") is not None:
-            snapshot = Snapshot(at=balance["as_of"], balances={data["member_id"]: BalanceView(**balance)})
+            member_id = data["member_id"]
+            snapshot = Snapshot(at=balance["as_of"], balances={member_id: BalanceView(member_id=member_id, **balance)})
         return cls(**data, snapshot=snapshot, replayed=True)

@@ -33,3 +33,16 @@ SELECT reason, coalesce(sum(amount), 0) AS granted
  WHERE member_id = :member_id AND occurred_at >= :since
    AND reason IN (SELECT value FROM json_each(:reasons))
  GROUP BY reason;
+
+-- name: entries_last_id
+-- The newest entry of anyone: where the live feed starts.
+SELECT coalesce(max(id), 0) AS last_id FROM ledger_entries;
+
+-- name: entries_changed_since
+-- Members with entries newer than :after_id, and their newest: what the live feed tells subscribers.
+-- slow: after a large sweep, every entry it wrote
+SELECT member_id, max(id) AS last_id FROM ledger_entries WHERE id > :after_id GROUP BY member_id;
+
+-- name: entries_after
+-- One member's entries newer than :after_id, oldest first (for ledgerEntryAdded).
+SELECT * FROM ledger_entries WHERE member_id = :member_id AND id > :after_id ORDER BY id LIMIT :limit;

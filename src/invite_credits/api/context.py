@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
 
 from ..domain.access import Actor
 from ..domain.errors import Forbidden
+from ..live import LiveFeed
 from ..observability import Metrics
 from ..service import Service
 
@@ -22,9 +24,17 @@ class Context:
     metrics: Metrics | None = None
     # Off when members sign up through an identity provider instead.
     signup_enabled: bool = True
+    live: LiveFeed | None = None
+    # A WebSocket's connection_init payload (Strawberry sets it), where the token is.
+    connection_params: dict[str, Any] | None = None
     # Members this request may read beyond the actor's own: the one signUp just made.
     also_readable: set[int] = field(default_factory=set)
     request_error: bool = False
+
+    def live_feed(self) -> LiveFeed:
+        if self.live is None:
+            raise RuntimeError("subscriptions need the app's live feed")
+        return self.live
 
     def mark_request_error(self) -> None:
         self.request_error = True

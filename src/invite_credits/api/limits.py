@@ -121,6 +121,19 @@ class DocumentPolicy:
         self.rules = (depth_rule(max_depth, None), alias_rule(max_aliases))
         self.parse = lru_cache(maxsize=cache_size)(self._parse)
         self.validate = lru_cache(maxsize=cache_size)(self._validate)
+        self.pinned: dict[str, DocumentNode] = {}
+
+    def pin(self, schema: GraphQLSchema, query: str) -> None:
+        """Parse and validate a trusted document now, once; requests for it skip both. Raises ValueError when it
+        does not fit the schema or the limits."""
+        try:
+            document = self._parse(query)
+        except GraphQLError as exc:
+            raise ValueError(f"a trusted document does not parse: {exc.message}") from None
+        errors = self._validate(schema, document, ())
+        if errors:
+            raise ValueError(f"a trusted document is not valid against the schema: {errors[0].message}")
+        self.pinned[query] = document
 
     def _parse(self, query: str) -> DocumentNode:
         return parse(query, max_tokens=self.max_tokens)
@@ -151,6 +164,11 @@ class Documents(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         ctx = self.execution_context
         ctx.parse_options["max_tokens"] = self.policy.max_tokens
+        pinned = self.policy.pinned.get(ctx.query) if ctx.query is not None else None
+        if pinned is not None:
+            ctx.graphql_document = pinned
+            yield
+            return
         try:
             ctx.graphql_document = self.policy.parse(ctx.query)
         except GraphQLError:
@@ -162,7 +180,9 @@ class Documents(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
         if ctx.graphql_document is not None:
-            errors = self.policy.validate(ctx.schema._schema, ctx.graphql_document, tuple(ctx.validation_rules))
+            pinned = ctx.query is not None and self.policy.pinned.get(ctx.query) is ctx.graphql_document
+            errors = [] if pinned else self.policy.validate(ctx.schema._schema, ctx.graphql_document,
+                                                             tuple(ctx.validation_rules))
             if not errors:
                 too_costly = self.policy.cost_error(ctx.graphql_document, ctx.variables, ctx.operation_name)
                 errors = [too_costly] if too_costly else []

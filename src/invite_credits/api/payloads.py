@@ -93,6 +93,8 @@ class SignUpPayload(_Outcome):
 @strawberry.type(description="The profile after the edit, and what completing it earned.")
 class UpdateProfilePayload(_Outcome):
     profile: Profile | None = strawberry.field(description="The profile after the edit.", resolver=_profile)
+    member: Member | None = strawberry.field(description="The member after the edit: their name and headline, for "
+                                             "a client cache to update.", resolver=_member)
     ledger_entry: LedgerEntry | None = strawberry.field(description="The ledger entry the mutation wrote; null when it wrote none.", resolver=_ledger_entry)
     balance: Balance | None = strawberry.field(description="The member's balance after the mutation.", resolver=_balance)
     user_errors: list[UserError] = _user_errors

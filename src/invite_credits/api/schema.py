@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
@@ -13,6 +15,7 @@ from .limits import DocumentPolicy, Documents
 from .mutation import Mutation
 from .query import Query
 from .scalars import DATETIME_SCALAR, Timestamp
+from .subscription import Subscription
 from .types import Company, CreditLot, DiscussionPost, Invitation, LedgerEntry, Member
 
 
@@ -22,14 +25,16 @@ class Schema(strawberry.Schema):
 
 
 def create_schema(
-    *, max_depth: int = 12, max_tokens: int = 5000, max_aliases: int = 30, max_cost: int = 5000, cache_size: int = 256
+    *, max_depth: int = 12, max_tokens: int = 5000, max_aliases: int = 30, max_cost: int = 5000, cache_size: int = 256,
+    trusted: Iterable[str] = (),
 ) -> strawberry.Schema:
     """The schema with its limits: depth, tokens, aliases and cost, and bounded parse/validation caches."""
     documents = DocumentPolicy(max_tokens=max_tokens, max_depth=max_depth, max_aliases=max_aliases,
                                max_cost=max_cost, cache_size=cache_size)
-    return Schema(
+    schema = Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Member, LedgerEntry, CreditLot, Invitation, Company, DiscussionPost],
         # Few extensions on purpose: each costs every request a hook per stage.
         extensions=[
@@ -39,3 +44,6 @@ def create_schema(
         ],
         config=StrawberryConfig(auto_camel_case=True, scalar_map={Timestamp: DATETIME_SCALAR}),
     )
+    for document in trusted:  # parsed and validated once, here: requests for them skip both
+        documents.pin(schema._schema, document)
+    return schema

@@ -6,6 +6,7 @@ from typing import TypeAlias
 
 import strawberry
 
+from .. import ids
 from ..domain.errors import Code
 from ..domain.policy import DiscussionKind, InvitationStatus, Period, Reason, Tier
 from ..views import BalanceView
@@ -35,6 +36,8 @@ class UserError:
 
 @strawberry.type(description="A member's credits at one moment.")
 class Balance:
+    id: strawberry.ID = strawberry.field(description="The same for every read of one member's balance, so a client "
+                                         "cache keeps one copy and every payload updates it.")
     available: int = strawberry.field(description="Credits that can be spent now.")
     unlimited: bool = strawberry.field(
         description="True for recruiters: sends cost nothing and are never refused for lack of credit."
@@ -47,7 +50,7 @@ class Balance:
     @classmethod
     def of(cls, view: BalanceView) -> Balance:
         return cls(
-            available=view.available, unlimited=view.unlimited, cap=view.cap, expiring_soon=view.expiring_soon,
+            id=strawberry.ID(ids.encode("Balance", view.member_id)), available=view.available, unlimited=view.unlimited, cap=view.cap, expiring_soon=view.expiring_soon,
             next_expiry_at=view.next_expiry_at, as_of=view.as_of,  # type: ignore[arg-type]
         )
 

@@ -43,6 +43,11 @@ class InviteCreditsError(Exception):
         super().__init__(message)
         self.message = message
 
+    @property
+    def extensions(self) -> dict[str, str]:
+        """What a GraphQL error made from this one carries (graphql-core reads it from the original error)."""
+        return {"code": str(self.code)}
+
 
 class Refusal(InviteCreditsError):
     """A rule refused the action; nothing was changed. `field` names the domain input at fault

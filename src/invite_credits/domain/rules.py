@@ -129,7 +129,8 @@ def require_text(
     value: str | None, field: Sequence[str], max_length: int, *, required: bool = True,
     too_long: type[Refusal] = InvalidInput,
 ) -> str | None:
-    """Trimmed text, None for blank optional text; refuses blank required text and text over `max_length`."""
+    """Trimmed text, None for blank optional text; refuses blank required text, text over `max_length`, and text
+    with control characters other than line breaks and tabs (a NUL would also end the text for SQL's length())."""
     if value is None:
         if required:
             raise InvalidInput(f"{field[-1]} is required.", field)
@@ -141,7 +142,12 @@ def require_text(
         return None
     if len(text) > max_length:
         raise too_long(f"{field[-1]} is longer than {max_length} characters.", field)
+    if _CONTROL.search(text):
+        raise InvalidInput(f"{field[-1]} contains a control character.", field)
     return text
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 PROFILE_SECTIONS = 6

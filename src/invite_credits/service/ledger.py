@@ -117,5 +117,5 @@ def soon(now: int, policy: Policy) -> int:
 def balance_at(r: Reader, policy: Policy, member_id: int, tier: Tier, now: int) -> BalanceView:
     """The member's balance at `now`: exact whether or not expiry was written yet."""
     live = lots.live_credits(r, member_id=member_id, now=now, soon=soon(now, policy))
-    return BalanceView(available=live.available, unlimited=tier is Tier.RECRUITER, cap=policy.balance_cap,
+    return BalanceView(member_id=member_id, available=live.available, unlimited=tier is Tier.RECRUITER, cap=policy.balance_cap,
                        expiring_soon=live.expiring_soon, next_expiry_at=live.next_expiry_at, as_of=now)

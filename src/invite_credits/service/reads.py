@@ -29,6 +29,10 @@ class Reads(UseCases):
                            reasons=reasons)
         return Page(rows[:first], len(rows) > first)
 
+    def entries_after(self, member_id: int, after_id: int, limit: int) -> list[Entry]:
+        """The member's entries newer than `after_id`, oldest first."""
+        return ledger.after(self.db.reader, member_id=member_id, after_id=after_id, limit=limit)
+
     def lots(self, member_id: int, first: int, after: int | None, include_spent: bool) -> Page[Lot]:
         rows = lots.page(self.db.reader, member_id=member_id, before_id=_after(after), limit=first + 1,
                          include_spent=include_spent, now=self.now())

@@ -57,3 +57,17 @@ def granted_since(r: Reader, *, member_id: int, since: int, reasons: Sequence[Re
     rows = r.all("granted_by_reason_since", member_id=member_id, since=since,
                  reasons=json.dumps([reason.value for reason in reasons]))
     return {Reason(row["reason"]): int(row["granted"]) for row in rows}
+
+
+def last_id(r: Reader) -> int:
+    row = r.one("entries_last_id")
+    return int(row["last_id"]) if row else 0
+
+
+def changed_since(r: Reader, *, after_id: int) -> dict[int, int]:
+    """member -> their newest entry id, for members with entries newer than `after_id`. Slow: read_slow."""
+    return {int(row["member_id"]): int(row["last_id"]) for row in r.all("entries_changed_since", after_id=after_id)}
+
+
+def after(r: Reader, *, member_id: int, after_id: int, limit: int) -> list[Entry]:
+    return [_entry(row) for row in r.all("entries_after", member_id=member_id, after_id=after_id, limit=limit)]
