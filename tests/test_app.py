@@ -57,6 +57,9 @@ def test_health(api: Api) -> None:
 def test_graphiql_on_a_browser_get(api: Api) -> None:
     page = api.client.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
+    # It opens on this service's example (viewer, balance, ledger and a subscription), not GraphiQL's welcome.
+    assert "subscription LiveBalance" in page.text and "ledger(first: 10)" in page.text
+    assert "Welcome to GraphiQL" not in page.text
 
 
 def test_sign_up_then_balance_lot_and_ledger(api: Api) -> None:

@@ -104,3 +104,8 @@ def test_readme_and_api_examples_run_after_the_demo(tmp_path: Path) -> None:
             _assert_clean(answer, f"docs/api.md example {i + 1}")
     finally:
         server.stop()
+
+
+def test_the_codegen_config_in_api_md_is_the_one_the_suite_runs() -> None:
+    config = (ROOT / "tests" / "js" / "codegen" / "codegen.ts").read_text(encoding="utf-8")
+    assert config in _blocks(API, "ts")

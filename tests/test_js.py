@@ -38,6 +38,59 @@ def test_frontend_client(live_server: LiveServer) -> None:
     assert "# fail 0" in result.stdout
 
 
+def test_client_caches_and_persisted_queries(live_server: LiveServer) -> None:
+    from invite_credits import auth
+
+    from .conftest import LIVE_SECRET
+
+    result = subprocess.run([_node(), "--test", "cache.test.mjs"], cwd=JS, capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "API_URL": live_server.url + "/graphql",
+                                              "ADMIN_TOKEN": auth.admin_token(LIVE_SECRET, 600)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "# fail 0" in result.stdout
+
+
+def test_live_balance_across_server_processes(live_server: LiveServer) -> None:
+    """Subscribed on one `serve` process, changed through another on the same database file."""
+    from .conftest import start_server
+
+    other = start_server(live_server.db_path, INVITE_CREDITS_SYNCHRONOUS="FULL")
+    try:
+        result = subprocess.run([_node(), "--test", "--test-force-exit", "live.test.mjs"], cwd=JS, capture_output=True, text=True,
+                                timeout=120, env={**os.environ, "API_URL": live_server.url + "/graphql",
+                                                  "OTHER_URL": other.url + "/graphql"})
+    finally:
+        other.stop()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "# fail 0" in result.stdout
+
+
+def test_codegen_types_compile_and_its_manifest_serves_as_trusted_documents(tmp_path: Path) -> None:
+    """docs/api.md's codegen config: typed documents (DateTime as string) that tsc accepts, and the persisted
+    documents manifest it writes, served as the only documents a locked-down server runs."""
+    import httpx
+
+    from .conftest import start_server
+
+    node = _node()
+    codegen = JS / "codegen"
+    shutil.rmtree(codegen / "src" / "gql", ignore_errors=True)
+    for command in ([node, str(JS / "node_modules" / ".bin" / "graphql-codegen"), "--config", "codegen.ts"],
+                    [node, str(JS / "node_modules" / ".bin" / "tsc"), "-p", "tsconfig.json"]):
+        result = subprocess.run(command, cwd=codegen, capture_output=True, text=True, timeout=180)
+        assert result.returncode == 0, result.stdout + result.stderr
+    manifest = codegen / "src" / "gql" / "persisted-documents.json"
+    document_id = next(iter(__import__("json").loads(manifest.read_text())))
+    server = start_server(tmp_path / "trusted.db", INVITE_CREDITS_TRUSTED_DOCUMENTS=str(manifest))
+    try:
+        ran = httpx.post(server.url + "/graphql", json={"documentId": document_id}).json()
+        assert ran == {"data": {"viewer": None}}
+        refused = httpx.post(server.url + "/graphql", json={"query": "{ policy { balanceCap } }"})
+        assert refused.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_IN_LIST"
+    finally:
+        server.stop()
+
+
 def test_graphiql_in_a_browser_offline(live_server: LiveServer) -> None:
     from invite_credits import graphiql
 

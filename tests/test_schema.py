@@ -60,3 +60,16 @@ def test_breaking_change_check_can_fail() -> None:
     released = build_schema("type Query { a: Int b: Int }")
     assert [c.type.name for c in find_breaking_changes(released, build_schema("type Query { a: Int }"))] == [
         "FIELD_REMOVED"]
+
+
+def test_every_argument_and_enum_value_has_a_description() -> None:
+    from graphql import GraphQLEnumType, GraphQLObjectType
+
+    schema = create_schema()._schema
+    missing = [f"{name}.{field_name}({arg_name})"
+               for name, t in schema.type_map.items() if isinstance(t, GraphQLObjectType) and not name.startswith("__")
+               for field_name, field in t.fields.items() for arg_name, arg in field.args.items() if not arg.description]
+    missing += [f"{name}.{value_name}" for name, t in schema.type_map.items()
+                if isinstance(t, GraphQLEnumType) and not name.startswith("__")
+                for value_name, value in t.values.items() if not value.description]
+    assert missing == []

@@ -48,3 +48,31 @@ def localize(html: str, directory: Path, mount: str = MOUNT) -> tuple[str, int]:
         return match.group(0)
 
     return CDN.sub(swap, html), remote
+
+
+EXAMPLE = """# invite-credits. Put a token in Headers below as {"Authorization": "Bearer ..."}
+# (`invite-credits demo` prints some; signUp returns one). Run with Ctrl-Enter.
+
+query Viewer {
+  viewer {
+    name
+    balance { id available expiringSoon nextExpiryAt asOf }
+    ledger(first: 10) {
+      edges { node { occurredAt reason amount requested balanceAfter } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+
+# Live over WebSocket (graphql-transport-ws): the balance now, then after every change.
+subscription LiveBalance {
+  balanceChanged { id available expiringSoon asOf }
+}
+"""
+_EXAMPLE_QUERY = re.compile(r"const EXAMPLE_QUERY = `.*?`;", re.S)
+
+
+def with_example(html: str) -> str:
+    """The page opening on this service's own example document instead of GraphiQL's generic welcome text."""
+    literal = EXAMPLE.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${")
+    return _EXAMPLE_QUERY.sub(lambda _: f"const EXAMPLE_QUERY = `{literal}`;", html, count=1)

@@ -47,7 +47,7 @@ class GraphQLView(GraphQL):
 
     async def render_graphql_ide(self, request: Any) -> Response:
         if self._ide_html is None:
-            self._ide_html, remote = graphiql.localize(self.graphql_ide_html, graphiql.assets_dir())
+            self._ide_html, remote = graphiql.localize(graphiql.with_example(self.graphql_ide_html), graphiql.assets_dir())
             if remote:
                 log.warning("GraphiQL: %d files load from the CDN; run `npm ci --prefix web/graphiql` to serve "
                             "them locally", remote)

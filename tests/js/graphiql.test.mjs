@@ -26,13 +26,11 @@ test('GraphiQL loads offline and runs a typed policy query', async () => {
     const failures = [];
     page.on('pageerror', (error) => failures.push(String(error)));
 
-    await page.goto(`${base}/graphql`, { waitUntil: 'networkidle' });
+    // The page opens on the service's example (several operations); a shared link (?q=) opens on one query.
+    const query = encodeURIComponent('{ policy { balanceCap initialCredits } }');
+    await page.goto(`${base}/graphql?q=${query}`, { waitUntil: 'networkidle' });
     const editor = page.locator('.graphiql-query-editor .CodeMirror');
     await editor.waitFor({ timeout: 30000 });
-    await editor.click();
-    await page.keyboard.press('Control+A');
-    await page.keyboard.press('Delete');
-    await page.keyboard.type('{ policy { balanceCap initialCredits } }');
     await page.locator('.graphiql-execute-button').click();
     const response = page.locator('.graphiql-response');
     await response.getByText('"balanceCap": 200').waitFor({ timeout: 30000 });

@@ -25,6 +25,7 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     parse,
+    specified_rules,
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_rule
@@ -130,7 +131,7 @@ class DocumentPolicy:
             document = self._parse(query)
         except GraphQLError as exc:
             raise ValueError(f"a trusted document does not parse: {exc.message}") from None
-        errors = self._validate(schema, document, ())
+        errors = self._validate(schema, document, tuple(specified_rules))
         if errors:
             raise ValueError(f"a trusted document is not valid against the schema: {errors[0].message}")
         self.pinned[query] = document

@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from ..observability import Observe
+from .descriptions import describe
 from .errors import ErrorPolicy
 from .limits import DocumentPolicy, Documents
 from .mutation import Mutation
@@ -44,6 +45,8 @@ def create_schema(
         ],
         config=StrawberryConfig(auto_camel_case=True, scalar_map={Timestamp: DATETIME_SCALAR}),
     )
+    schema.document_policy = documents  # type: ignore[attr-defined]
+    describe(schema._schema)
     for document in trusted:  # parsed and validated once, here: requests for them skip both
         documents.pin(schema._schema, document)
     return schema
