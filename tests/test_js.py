@@ -102,7 +102,7 @@ def test_graphiql_in_a_browser_offline(live_server: LiveServer) -> None:
     artifacts = Path(os.environ.get("ARTIFACTS_DIR", Path(__file__).resolve().parents[1] / "artifacts"))
     artifacts.mkdir(parents=True, exist_ok=True)
     shot = artifacts / "graphiql.png"
-    result = subprocess.run([_node(), "--test", "graphiql.test.mjs"], cwd=JS, capture_output=True, text=True,
+    result = subprocess.run([_node(), "--test", "--test-force-exit", "graphiql.test.mjs"], cwd=JS, capture_output=True, text=True,
                             timeout=180, env={**os.environ, "API_URL": live_server.url, "SCREENSHOT": str(shot),
                                               "CHROMIUM": chromium})
     assert result.returncode == 0, result.stdout + result.stderr

@@ -42,3 +42,35 @@ test('GraphiQL loads offline and runs a typed policy query', async () => {
     await browser.close();
   }
 });
+
+test('GraphiQL runs a subscription: the balance, then the balance after a send', async () => {
+  const gql = async (query, variables, token) => (await (await fetch(`${base}/graphql`, {
+    method: 'POST', body: JSON.stringify({ query, variables }),
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  })).json()).data;
+  const unique = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  const join = async (name) => (await gql('mutation($i: SignUpInput!) { signUp(input: $i) { member { id } token } }',
+    { i: { email: `${name}-${unique}@example.com`, name } })).signUp;
+  const ann = await join('ann');
+  const bob = await join('bob');
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+  try {
+    const page = await browser.newPage();
+    const query = encodeURIComponent('subscription { balanceChanged { available } }');
+    const headers = encodeURIComponent(JSON.stringify({ Authorization: `Bearer ${ann.token}` }));
+    await page.goto(`${base}/graphql?q=${query}&headers=${headers}`, { waitUntil: 'networkidle' });
+    await page.locator('.graphiql-query-editor .CodeMirror').waitFor({ timeout: 30000 });
+    await page.locator('.graphiql-execute-button').click();
+    const response = page.locator('.graphiql-response');
+    await response.getByText('"available": 15').waitFor({ timeout: 30000 });
+    const sent = await gql('mutation($i: SendInvitationInput!) { sendInvitation(input: $i) { userErrors { code } } }',
+      { i: { inviteeId: bob.member.id } }, ann.token);
+    assert.deepEqual(sent.sendInvitation.userErrors, []);
+    await response.getByText('"available": 14').waitFor({ timeout: 30000 });
+  } finally {
+    await browser.close();
+  }
+});

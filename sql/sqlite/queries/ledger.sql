@@ -41,7 +41,8 @@ SELECT coalesce(max(id), 0) AS last_id FROM ledger_entries;
 -- name: entries_changed_since
 -- Members with entries newer than :after_id, and their newest: what the live feed tells subscribers.
 -- slow: after a large sweep, every entry it wrote
-SELECT member_id, max(id) AS last_id FROM ledger_entries WHERE id > :after_id GROUP BY member_id;
+-- NOT INDEXED: the primary-key range of the new entries, not a walk of the member index to group them.
+SELECT member_id, max(id) AS last_id FROM ledger_entries NOT INDEXED WHERE id > :after_id GROUP BY member_id;
 
 -- name: entries_after
 -- One member's entries newer than :after_id, oldest first (for ledgerEntryAdded).
