@@ -104,17 +104,25 @@ def start_server(db_path: Path, **env: str) -> LiveServer:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    wait_until_ready(url, process)
+    return LiveServer(url, db_path, process)
+
+
+def wait_until_ready(url: str, process: subprocess.Popen[bytes], path: str = "/healthz", seconds: float = 60) -> None:
+    """Wait until the server at `url` answers `path` with 200; fail if it exits or takes longer."""
+    deadline = time.monotonic() + seconds
+    while True:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
         try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return LiveServer(url, db_path, process)
+            if httpx.get(url + path, timeout=1).status_code == 200:
+                return
         except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("server did not start")
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"{url} did not answer {path} in {seconds:g} s")
+        time.sleep(0.1)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 from invite_credits import auth
 from invite_credits.server import ListenError, listen_socket
 
-from .conftest import LIVE_SECRET, free_port
+from .conftest import LIVE_SECRET, free_port, wait_until_ready
 from .http import SIGN_UP
 
 
@@ -64,15 +64,7 @@ def two_workers(tmp_path: Path) -> Iterator[str]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "workers did not start"
-            time.sleep(0.1)
+        wait_until_ready(url, process, "/readyz")
         yield url
     finally:
         process.terminate()

@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import venv
 import zipfile
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import free_port
+from .conftest import free_port, wait_until_ready
 from .http import SIGN_UP
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,16 +48,10 @@ def test_the_wheel_carries_everything_and_serves_away_from_the_checkout(tmp_path
                                   env=env, stdout=subprocess.DEVNULL, stderr=log_file)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the installed service did not start"
-            time.sleep(0.2)
+        try:
+            wait_until_ready(url, server, "/readyz")
+        except RuntimeError:
+            raise AssertionError(log.read_text()) from None
         signed = httpx.post(url + "/graphql", json={"query": SIGN_UP, "variables": {"input": {
             "email": "new@example.com", "name": "New"}}}).json()["data"]["signUp"]
         assert signed["userErrors"] == [] and signed["member"]["balance"]["available"] == 15

@@ -99,6 +99,9 @@ def actor_from_header(secret: str, authorization: str | None) -> Actor:
     return actor_from_token(secret, bearer_token(authorization)) if authorization else Actor()
 
 
+KNOWN_MEMBERS_MAX = 100_000
+
+
 class ProviderUnavailable(Exception):
     """The identity provider's keys cannot be had: no token of it can be verified now (HTTP 503)."""
 
@@ -123,6 +126,7 @@ class Authenticator:
     def __init__(self, secret: str, settings: Settings, service: Service) -> None:
         self.secret = secret
         self.service = service
+        self._known: set[int] = set()
         self.mapping = ClaimsMapping(settings.jwt_member_claim, settings.jwt_role_claim, settings.jwt_admin_role,
                                      settings.jwt_admin_scope, settings.link_by_email)
         self.provider = Provider(ProviderSettings(
@@ -146,8 +150,13 @@ class Authenticator:
             actor = await self._provider_actor(self.provider, token, header)
         else:
             raise Unauthenticated("The token is not valid.", "algorithm")
-        if actor.member_id is not None and self.service.member(actor.member_id) is None:
-            raise Unauthenticated("The token's member does not exist.", "no_member")
+        if actor.member_id is not None and actor.member_id not in self._known:
+            if self.service.member(actor.member_id) is None:
+                raise Unauthenticated("The token's member does not exist.", "no_member")
+            # Members are never deleted (the database refuses it): one that exists always will.
+            if len(self._known) >= KNOWN_MEMBERS_MAX:
+                self._known.clear()
+            self._known.add(actor.member_id)
         return actor
 
     async def _provider_actor(self, provider: Provider, token: str, header: dict[str, Any]) -> Actor:

@@ -20,7 +20,8 @@ def outcome(tx: Tx, policy: Policy, member_id: int | None = None, *, members_too
         member = members.by_id(tx, id=mid)
         if member is not None:
             snap.members[mid] = member
-            snap.balances[mid] = balance_at(tx, policy, mid, member.tier, tx.now)
+            if mid == member_id:  # the other party's balance is private to them: read live if an admin asks
+                snap.balances[mid] = balance_at(tx, policy, mid, member.tier, tx.now)
     if invitation_id is not None and (invitation := invitations.by_id(tx, id=invitation_id)) is not None:
         snap.invitations[invitation_id] = invitation
     if entry_id is not None and (entry := ledger.by_id(tx, id=entry_id)) is not None:
