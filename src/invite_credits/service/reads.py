@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from ..domain import rules
 from ..domain.policy import InvitationStatus, Period, Reason
@@ -13,6 +14,7 @@ from ..views import BalanceView, EarningProgress, Page
 from .idempotency import UseCases
 from .ledger import balance_at
 
+T = TypeVar("T")
 _NEVER = 2**62  # a keyset bound past every id: the first page
 
 
@@ -27,7 +29,7 @@ class Reads(UseCases):
     def ledger(self, member_id: int, first: int, after: int | None, reasons: Sequence[Reason] | None) -> Page[Entry]:
         rows = ledger.page(self.db.reader, member_id=member_id, before_id=_after(after), limit=first + 1,
                            reasons=reasons)
-        return Page(rows[:first], len(rows) > first)
+        return _page(rows, first)
 
     def entries_after(self, member_id: int, after_id: int, limit: int) -> list[Entry]:
         """The member's entries newer than `after_id`, oldest first."""
@@ -36,7 +38,7 @@ class Reads(UseCases):
     def lots(self, member_id: int, first: int, after: int | None, include_spent: bool) -> Page[Lot]:
         rows = lots.page(self.db.reader, member_id=member_id, before_id=_after(after), limit=first + 1,
                          include_spent=include_spent, now=self.now())
-        return Page(rows[:first], len(rows) > first)
+        return _page(rows, first)
 
     def entry(self, entry_id: int | None) -> Entry | None:
         return ledger.by_id(self.db.reader, id=entry_id) if entry_id is not None else None
@@ -51,11 +53,11 @@ class Reads(UseCases):
                     after: int | None) -> Page[Invitation]:
         rows = invitations.page(self.db.reader, member_id=member_id, sent=sent, status=status,
                                 before_id=_after(after), limit=first + 1)
-        return Page(rows[:first], len(rows) > first)
+        return _page(rows, first)
 
     def connections(self, member_id: int, first: int, after: int | None) -> Page[tuple[int, Member]]:
         rows = connections.page(self.db.reader, member_id=member_id, before_id=_after(after), limit=first + 1)
-        return Page(rows[:first], len(rows) > first)
+        return _page(rows, first)
 
     def company(self, company_id: int | None) -> Company | None:
         return companies.by_id(self.db.reader, id=company_id) if company_id is not None else None
@@ -63,7 +65,7 @@ class Reads(UseCases):
     async def companies(self, search: str | None, first: int, after: tuple[str, int] | None) -> Page[Company]:
         term = (search or "").strip() or None
         rows = await self.db.read_slow(lambda r: companies.page(r, search=term, after=after, limit=first + 1))
-        return Page(rows[:first], len(rows) > first)
+        return _page(rows, first)
 
     def follows(self, member_id: int, company_id: int) -> bool:
         follow = companies.follow(self.db.reader, member_id=member_id, company_id=company_id)
@@ -89,6 +91,11 @@ class Reads(UseCases):
             earned = await self.db.read_slow(granted)
         return [EarningProgress(r.reason, r.credits_per_action, r.period, r.limit, earned.get(r.reason, 0))
                 for r in limits]
+
+
+def _page(rows: list[T], first: int) -> Page[T]:
+    """A page of `first` items from a query asked for first + 1: the extra row says another page follows."""
+    return Page(rows[:first], len(rows) > first)
 
 
 def _after(key: int | None) -> int:
