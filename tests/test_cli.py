@@ -149,6 +149,14 @@ def test_token_refuses_an_unknown_member(tmp_path: Path, capsys: pytest.CaptureF
     assert capsys.readouterr().out.startswith("ey")
 
 
+def test_an_admin_token_needs_the_database_whose_secret_it_uses(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "INVITE_CREDITS_JWT_SECRET"}
+    result = subprocess.run([SCRIPT, "token", "--admin", "--db", str(tmp_path / "typo" / "c.db")], env=env,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and "does not exist" in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # no directory, no secret file created
+
+
 def test_help_lists_every_command_and_version_prints() -> None:
     result = run(["--help"])
     assert result.returncode == 0

@@ -17,7 +17,7 @@ from . import ids
 from .domain.access import Actor
 from .domain.errors import Unauthenticated
 from .identity import KeysUnavailable, Provider, ProviderSettings, TokenRefused
-from .settings import Settings
+from .settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from .service import Service
@@ -36,7 +36,9 @@ def load_secret(settings: Settings) -> str:
     path = secret_path(settings.db_path)
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():  # never created for you: a typo in --db must not mint tokens for nothing
+        raise SettingsError(f"--db: directory {path.parent} does not exist (the token secret is kept beside the "
+                            "database)")
     secret = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -90,6 +90,10 @@ def _token(args: argparse.Namespace) -> int:
             raise CommandError(f"not a member ID: {args.member_id!r}")
     if member_id is None and not args.admin:
         raise CommandError("give a MEMBER_ID, or --admin")
+    if settings.jwt_secret is None:  # the secret is kept beside the database: it must be the server's
+        from .store.sqlite.files import check_database_path
+
+        check_database_path(settings.db_path, must_exist=True, writable=False)
     if member_id is not None:
         with file_reader(settings.db_path) as r:
             found = members.by_id(r, id=member_id)
