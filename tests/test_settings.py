@@ -23,7 +23,7 @@ def test_every_documented_variable_sets_its_field() -> None:
         "INVITE_CREDITS_JWT_ADMIN_ROLE": "boss", "INVITE_CREDITS_JWT_ADMIN_SCOPE": "credits:admin",
         "INVITE_CREDITS_LINK_BY_EMAIL": "1", "INVITE_CREDITS_SIGNUP": "0",
         "INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER": "3", "INVITE_CREDITS_SUBSCRIPTIONS_PER_PROCESS": "30",
-        "INVITE_CREDITS_APQ_CACHE_SIZE": "7",
+        "INVITE_CREDITS_APQ_CACHE_SIZE": "7", "INVITE_CREDITS_THIN_PATH": "0",
     }
     assert set(env) == set(ENVIRONMENT) - {"INVITE_CREDITS_JWT_PUBLIC_KEY_FILE", "INVITE_CREDITS_TRUSTED_DOCUMENTS"}
     s = Settings.from_env(env)
@@ -37,7 +37,7 @@ def test_every_documented_variable_sets_its_field() -> None:
     assert (s.jwt_member_claim, s.jwt_role_claim, s.jwt_admin_role, s.jwt_admin_scope) == (
         "uid", "roles", "boss", "credits:admin")
     assert (s.link_by_email, s.signup_enabled, s.identity_provider) == (True, False, True)
-    assert (s.subscriptions_per_member, s.subscriptions_per_process, s.apq_cache_size) == (3, 30, 7)
+    assert (s.subscriptions_per_member, s.subscriptions_per_process, s.apq_cache_size, s.thin_path) == (3, 30, 7, False)
     assert Settings.from_env({}) == Settings()
 
 

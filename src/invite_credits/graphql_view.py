@@ -18,7 +18,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 
-from . import auth, graphiql, ids
+from . import auth, graphiql, ids, thin_path
 from .api.context import Context
 from .api.schema import create_schema
 from .domain.access import Actor
@@ -42,6 +42,7 @@ class GraphQLView(GraphQL):
                                cache_size=s.document_cache_size, trusted=(trusted or {}).values())
         self.persisted = PersistedDocuments(cache_size=s.apq_cache_size, trusted=trusted)
         super().__init__(schema, **kwargs)
+        self.thin = thin_path.ThinPath(self) if s.thin_path else None
         self.app_state = app_state
         self._ide_html: str | None = None
 
@@ -64,19 +65,17 @@ class GraphQLView(GraphQL):
             scope["state"]["actor"] = await self.app_state.authenticator.actor(request.headers.get("authorization"))
         except auth.ProviderUnavailable as unavailable:
             log.error("token not verified: %s", unavailable, extra={"fields": {"request_id": rid}})
-            response = error_response(503, "The identity provider's keys cannot be fetched; try again shortly.", rid,
-                                      media_type=media_type, headers={"retry-after": "5"})
-            await response(scope, receive, send)
+            await error_response(503, "The identity provider's keys cannot be fetched; try again shortly.", rid,
+                                 media_type=media_type, headers={"retry-after": "5"})(scope, receive, send)
             return
         except Denied as denied:
             self.app_state.metrics.tokens_refused.labels(denied.reason).inc()
             log.warning("token refused", extra={"fields": {"request_id": rid, "reason": denied.reason}})
-            response = error_response(401, denied.message, rid, code=denied.code, media_type=media_type,
-                                      headers={"www-authenticate": "Bearer"})
-            await response(scope, receive, send)
+            await error_response(401, denied.message, rid, code=denied.code, media_type=media_type,
+                                 headers={"www-authenticate": "Bearer"})(scope, receive, send)
             return
         try:
-            response = await self.run(request)
+            response = await self._respond(request, scope, media_type)
         except HTTPException as refused:
             status = 415 if refused.reason == "Unsupported content type" else refused.status_code
             response = error_response(status, refused.reason, rid, media_type=media_type)
@@ -89,6 +88,16 @@ class GraphQLView(GraphQL):
             response = error_response(500, f"Internal server error (request {rid}).", rid, media_type=media_type)
         await response(scope, receive, send)
 
+    async def _respond(self, request: Request, scope: Scope, media_type: str) -> Response:
+        """The thin path for what it handles, else Strawberry's view."""
+        if self.thin is not None and thin_path.handles(request):
+            answered = await self.thin.respond(request, media_type)
+            if answered is not None:
+                return answered
+            request = Request(scope, thin_path.replay_body(await request.body()))  # a subscription over HTTP
+        response: Response = await self.run(request)
+        return response
+
     async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
         """A JSON body must be one object with the GraphQL-over-HTTP fields; a batch (array) is not accepted."""
         content_type, _ = parse_content_type(request.content_type or "")
@@ -99,6 +108,13 @@ class GraphQLView(GraphQL):
                                                       request.query_params.get("documentId"))
             return parsed
         data = self.parse_json(await request.get_body())
+        query, variables, name, extensions = self.request_fields(data)
+        query = self.persisted.resolve(query, extensions, data.get("documentId"))
+        return GraphQLRequestData(query=query, variables=variables, operation_name=name, extensions=extensions)
+
+    @staticmethod
+    def request_fields(data: Any) -> tuple[str | None, dict[str, Any] | None, str | None, dict[str, Any] | None]:
+        """query, variables, operationName and extensions of one JSON request, each of its type or null."""
         if not isinstance(data, dict):
             kind = "a batch (array) of operations" if isinstance(data, list) else f"JSON {type(data).__name__}"
             raise HTTPException(400, f"The request body must be one JSON object with `query`, not {kind}.")
@@ -107,12 +123,11 @@ class GraphQLView(GraphQL):
                                      ("operationName", name, str), ("extensions", extensions, dict)):
             if value is not None and not isinstance(value, expected):
                 raise HTTPException(400, f"`{key}` must be {'a string' if expected is str else 'an object'} or null.")
-        query = self.persisted.resolve(query, extensions, data.get("documentId"))
-        return GraphQLRequestData(query=query, variables=variables, operation_name=name, extensions=extensions)
+        return query, variables, name, extensions
 
-    async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
-        state = request.scope.setdefault("state", {})
-        context = Context(
+    def make_context(self, scope: Any) -> Context:
+        state = scope.setdefault("state", {})
+        return Context(
             service=self.app_state.service,
             actor=state.get("actor", Actor()),  # a WebSocket's caller is set by on_ws_connect
             request_id=state.get("request_id") or uuid.uuid4().hex,
@@ -122,6 +137,9 @@ class GraphQLView(GraphQL):
             signup_enabled=self.app_state.settings.signup_enabled,
             live=self.app_state.live,
         )
+
+    async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
+        context = self.make_context(request.scope)
         if isinstance(request, WebSocket):
             return context
         # create_response only sees the sub-response: it carries what content negotiation and the

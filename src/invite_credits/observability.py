@@ -77,33 +77,37 @@ class Observe(SchemaExtension):
         started = time.perf_counter()
         yield
         ctx = self.execution_context
-        context = ctx.context
-        metrics: Metrics | None = getattr(context, "metrics", None)
-        elapsed = time.perf_counter() - started
         result = ctx.result
         errors = (result.errors if result is not None else None) or ctx.pre_execution_errors
-        outcome = outcome_of(errors, getattr(context, "request_error", False))
-        # The label is the document's first root field: a field of the schema once the document is valid, so
-        # the set of series is bounded whatever operation names clients make up (those go to the log only).
-        field = _root_field(ctx) if outcome != "rejected" else None
-        label = field if field is not None and field in _schema_fields(ctx) else "other"
-        if metrics is not None:
-            metrics.requests.labels(label, outcome).inc()
-            metrics.latency.labels(label).observe(elapsed)
-        actor = getattr(context, "actor", None)
-        member_id = getattr(actor, "member_id", None)
-        logging.getLogger("invite_credits.request").info(
-            "graphql", extra={"fields": {
-                "request_id": getattr(context, "request_id", None), "operation": label,
-                "operation_name": (ctx.operation_name or "")[:64] or None, "outcome": outcome,
-                "ms": round(elapsed * 1000, 2),
-                "member_id": ids.encode("Member", member_id) if member_id is not None else None,
-                "admin": getattr(actor, "is_admin", False)}},
-        )
+        observe(ctx.context, ctx.schema._schema, ctx.graphql_document, ctx.operation_name, errors,
+                time.perf_counter() - started)
 
 
-def _schema_fields(ctx: Any) -> frozenset[str]:
-    schema = ctx.schema._schema
+def observe(context: Any, schema: Any, document: Any, operation_name: str | None, errors: list[Any] | None,
+            elapsed: float) -> None:
+    """One operation's latency observation, outcome count and log line (the extension's, and the thin path's)."""
+    metrics: Metrics | None = getattr(context, "metrics", None)
+    outcome = outcome_of(errors, getattr(context, "request_error", False))
+    # The label is the document's first root field: a field of the schema once the document is valid, so
+    # the set of series is bounded whatever operation names clients make up (those go to the log only).
+    field = _root_field(document) if outcome != "rejected" else None
+    label = field if field is not None and field in _schema_fields(schema) else "other"
+    if metrics is not None:
+        metrics.requests.labels(label, outcome).inc()
+        metrics.latency.labels(label).observe(elapsed)
+    actor = getattr(context, "actor", None)
+    member_id = getattr(actor, "member_id", None)
+    logging.getLogger("invite_credits.request").info(
+        "graphql", extra={"fields": {
+            "request_id": getattr(context, "request_id", None), "operation": label,
+            "operation_name": (operation_name or "")[:64] or None, "outcome": outcome,
+            "ms": round(elapsed * 1000, 2),
+            "member_id": ids.encode("Member", member_id) if member_id is not None else None,
+            "admin": getattr(actor, "is_admin", False)}},
+    )
+
+
+def _schema_fields(schema: Any) -> frozenset[str]:
     cached: frozenset[str] | None = getattr(schema, "_invite_credits_root_fields", None)
     if cached is None:
         roots = (schema.query_type, schema.mutation_type, schema.subscription_type)
@@ -112,9 +116,9 @@ def _schema_fields(ctx: Any) -> frozenset[str]:
     return cached
 
 
-def _root_field(ctx: Any) -> str | None:
+def _root_field(document: Any) -> str | None:
     try:
-        operation = ctx.graphql_document.definitions[0] if ctx.graphql_document else None
+        operation = document.definitions[0] if document else None
         selection = operation.selection_set.selections[0]  # type: ignore[union-attr]
         name: str = selection.name.value
         return name

@@ -68,6 +68,8 @@ class Settings:
     # manifest, only the trusted documents it lists run.
     apq_cache_size: int = 1000
     trusted_documents: Path | None = None
+    # POST (JSON) and GET queries on the thin request path (thin_path.py); off: all through Strawberry's view.
+    thin_path: bool = True
     # Live subscriptions (WebSocket): at most this many per member, and per server process.
     subscriptions_per_member: int = 10
     subscriptions_per_process: int = 1000
@@ -157,6 +159,7 @@ class Settings:
                 ("INVITE_CREDITS_LINK_BY_EMAIL", "link_by_email", _boolean, "1 or 0"),
                 ("INVITE_CREDITS_SIGNUP", "signup_enabled", _boolean, "1 or 0"),
                 ("INVITE_CREDITS_APQ_CACHE_SIZE", "apq_cache_size", int, "a whole number"),
+                ("INVITE_CREDITS_THIN_PATH", "thin_path", _boolean, "1 or 0"),
                 ("INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER", "subscriptions_per_member", int, "a whole number"),
                 ("INVITE_CREDITS_SUBSCRIPTIONS_PER_PROCESS", "subscriptions_per_process", int, "a whole number")):
             if key in env:
@@ -212,6 +215,7 @@ ENVIRONMENT = {
     "INVITE_CREDITS_LINK_BY_EMAIL": "link_by_email",
     "INVITE_CREDITS_SIGNUP": "signup_enabled",
     "INVITE_CREDITS_APQ_CACHE_SIZE": "apq_cache_size",
+    "INVITE_CREDITS_THIN_PATH": "thin_path",
     "INVITE_CREDITS_TRUSTED_DOCUMENTS": "trusted_documents",
     "INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER": "subscriptions_per_member",
     "INVITE_CREDITS_SUBSCRIPTIONS_PER_PROCESS": "subscriptions_per_process",

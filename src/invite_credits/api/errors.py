@@ -44,28 +44,34 @@ class ErrorPolicy(SchemaExtension):
         if not errors:
             return
         request_id = getattr(ctx.context, "request_id", "-")
-        errors[:] = [self._process(error, request_id) for error in errors]
+        errors[:] = [process_error(error, request_id) for error in errors]
         data = result.data if result is not None else None
-        if data is None and all(error.path is None for error in errors):
-            # Parse, validation or variable coercion failed: the request itself is at fault, nothing ran.
+        if is_request_error(data, errors):
             mark = getattr(ctx.context, "mark_request_error", None)
             if mark is not None:
                 mark()
 
-    def _process(self, error: GraphQLError, request_id: str) -> GraphQLError:
-        original = error.original_error
-        if isinstance(original, InviteCreditsError):
-            return _with_code(error, original.message, {"code": str(original.code)})
-        if original is None or error.path is None:
-            # Parse, validation and variable coercion errors: the client's own document, safe to show.
-            if not error.extensions or "code" not in error.extensions:
-                return _with_code(error, error.message, {**(error.extensions or {}), "code": _request_error_code(error)})
-            return error
-        log.error(
-            "unexpected error in %s (request %s)", ".".join(map(str, error.path)), request_id,
-            exc_info=(type(original), original, original.__traceback__),
-        )
-        return _with_code(
-            error, f"Internal server error (request {request_id}).",
-            {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-        )
+
+def is_request_error(data: Any, errors: list[GraphQLError]) -> bool:
+    """Parse, validation or variable coercion failed: the request itself is at fault, nothing ran."""
+    return data is None and bool(errors) and all(error.path is None for error in errors)
+
+
+def process_error(error: GraphQLError, request_id: str) -> GraphQLError:
+    """The error as the client sees it: with a code, and masked when it is not one we meant."""
+    original = error.original_error
+    if isinstance(original, InviteCreditsError):
+        return _with_code(error, original.message, {"code": str(original.code)})
+    if original is None or error.path is None:
+        # Parse, validation and variable coercion errors: the client's own document, safe to show.
+        if not error.extensions or "code" not in error.extensions:
+            return _with_code(error, error.message, {**(error.extensions or {}), "code": _request_error_code(error)})
+        return error
+    log.error(
+        "unexpected error in %s (request %s)", ".".join(map(str, error.path)), request_id,
+        exc_info=(type(original), original, original.__traceback__),
+    )
+    return _with_code(
+        error, f"Internal server error (request {request_id}).",
+        {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    )
