@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import strawberry
 
@@ -22,14 +22,18 @@ class _Outcome:
     outcome: strawberry.Private[Outcome | None]
 
 
-def _snapshot(root: _Outcome) -> Snapshot | None:
-    return root.outcome.snapshot if root.outcome else None
+def _kept(root: _Outcome, table: str, key: str) -> tuple[Any, Snapshot] | None:
+    """The object the outcome names by `key` (entry_id, member_id, ...), from its snapshot's `table`."""
+    outcome = root.outcome
+    if outcome is None or outcome.snapshot is None or getattr(outcome, key) is None:
+        return None
+    view = getattr(outcome.snapshot, table).get(getattr(outcome, key))
+    return (view, outcome.snapshot) if view is not None else None
 
 
 def _ledger_entry(root: _Outcome) -> LedgerEntry | None:
-    snap = _snapshot(root)
-    view = snap.entries.get(root.outcome.entry_id) if snap and root.outcome and root.outcome.entry_id else None
-    return LedgerEntry.of(view, snap) if view else None
+    kept = _kept(root, "entries", "entry_id")
+    return LedgerEntry.of(*kept) if kept else None
 
 
 def _balance(root: _Outcome) -> Balance | None:
@@ -37,27 +41,23 @@ def _balance(root: _Outcome) -> Balance | None:
 
 
 def _invitation(root: _Outcome) -> Invitation | None:
-    snap = _snapshot(root)
-    view = snap.invitations.get(root.outcome.invitation_id) if snap and root.outcome and root.outcome.invitation_id else None
-    return Invitation.of(view, snap) if view else None
+    kept = _kept(root, "invitations", "invitation_id")
+    return Invitation.of(*kept) if kept else None
 
 
 def _member(root: _Outcome) -> Member | None:
-    snap = _snapshot(root)
-    view = snap.members.get(root.outcome.member_id) if snap and root.outcome and root.outcome.member_id else None
-    return Member.of(view, snap) if view else None
+    kept = _kept(root, "members", "member_id")
+    return Member.of(*kept) if kept else None
 
 
 def _company(root: _Outcome) -> Company | None:
-    snap = _snapshot(root)
-    view = snap.companies.get(root.outcome.company_id) if snap and root.outcome and root.outcome.company_id else None
-    return Company.of(view, snap) if view else None
+    kept = _kept(root, "companies", "company_id")
+    return Company.of(*kept) if kept else None
 
 
 def _post(root: _Outcome) -> DiscussionPost | None:
-    snap = _snapshot(root)
-    view = snap.posts.get(root.outcome.post_id) if snap and root.outcome and root.outcome.post_id else None
-    return DiscussionPost.of(view, snap) if view else None
+    kept = _kept(root, "posts", "post_id")
+    return DiscussionPost.of(*kept) if kept else None
 
 
 def _profile(root: _Outcome, info: Info) -> Profile | None:
