@@ -19,8 +19,12 @@ from invite_credits.check import find_violations
 from invite_credits.domain.access import Actor
 from invite_credits.domain.policy import Policy
 from invite_credits.service import Service, SignUp
+from invite_credits.settings import Settings
+from invite_credits.store import postgres
+from invite_credits.store.databases import integrity_problems, reader
 from invite_credits.store.sqlite.database import Database
-from invite_credits.store.sqlite.tools import file_reader, integrity_problems
+
+from . import pg
 
 # CI explores a fixed sequence of examples, so a red run is reproducible; locally each run explores anew.
 hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
@@ -36,9 +40,43 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+STORES = ["sqlite", "postgres"]
+
+
+@pytest.fixture(params=STORES)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Each test that takes it runs on SQLite and on PostgreSQL."""
+    kind: str = request.param
+    if kind == "postgres":
+        pg.require_server()
+    return kind
+
+
 @pytest.fixture
-async def service(tmp_path: Path) -> AsyncIterator[Service]:
-    db = Database(tmp_path / "test.db", test_clock=True, test_start=T0, synchronous="NORMAL", readers=2)
+def database(store_kind: str, tmp_path: Path) -> Iterator[str]:
+    """A new database of the kind: a file path, or the URL of a fresh PostgreSQL database."""
+    if store_kind == "postgres":
+        with pg.fresh_database() as url:
+            yield url
+    else:
+        yield str(tmp_path / "test.db")
+
+
+def open_database(where: str | Path, **options: object) -> Database | postgres.Database:
+    """A store on the path or URL (test clock options as keywords); not yet open."""
+    if str(where).startswith("postgresql://"):
+        return postgres.Database(str(where), **options)  # type: ignore[arg-type]
+    return Database(where, synchronous="NORMAL", readers=2, **options)  # type: ignore[arg-type]
+
+
+def location(db: object) -> str:
+    """Where a store's data is: its URL or its file."""
+    return str(getattr(db, "url", None) or getattr(db, "path"))
+
+
+@pytest.fixture
+async def service(database: str) -> AsyncIterator[Service]:
+    db = open_database(database, test_clock=True, test_start=T0)
     await db.open()
     yield Service(db)
     await db.close()
@@ -56,9 +94,26 @@ async def available(service: Service, member_id: int) -> int:
     return (service.balance(member)).available
 
 
-def violations(path: str | Path) -> list[str]:
-    with file_reader(Path(path)) as r:
-        return integrity_problems(r) + find_violations(r, Policy())
+def violations(where: str | Path | Settings) -> list[str]:
+    """Every violation `check` finds in the database at a path or URL, or of a server's settings."""
+    if isinstance(where, Settings):
+        settings = where
+    elif str(where).startswith("postgresql://"):
+        settings = Settings(db_url=str(where), jwt_secret=LIVE_SECRET)
+    else:
+        settings = Settings(db_path=Path(where))
+    with reader(settings) as r:
+        return integrity_problems(settings, r) + find_violations(r, Policy())
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if pg.SKIPPED:
+        terminalreporter.write_sep("!", f"PostgreSQL tests SKIPPED ({len(pg.SKIPPED)}): {pg.SKIPPED[0]}", red=True,
+                                   bold=True)
+
+
+def pytest_sessionfinish() -> None:
+    pg.drop_templates()
 
 
 def raw(path: str | Path) -> sqlite3.Connection:

@@ -30,9 +30,8 @@ from invite_credits.service import Education as School
 from invite_credits.store import contacts as contact_rows
 from invite_credits.store import members
 from invite_credits.store.protocol import StoreError
-from invite_credits.store.sqlite.database import Database
 
-from .conftest import ADMIN, T0, available, join, violations
+from .conftest import ADMIN, T0, available, join, location, open_database, violations
 
 pytestmark = pytest.mark.anyio
 YEAR_LATER = rules.expires_at(T0, rules.Policy())
@@ -104,7 +103,7 @@ async def test_balance_is_exact_before_the_sweep_and_expiry_is_written_at_expire
     newest = (await entries(service, ann))[0]
     assert (newest.reason, newest.amount, newest.balance_after, newest.occurred_at) == (Reason.EXPIRED, -15, 0, YEAR_LATER)
     assert (await service.sweep()).lots == 0
-    assert violations(service.db.path) == []
+    assert violations(location(service.db)) == []
 
 
 async def test_a_write_to_a_member_writes_their_expiry_first(service: Service) -> None:
@@ -115,7 +114,7 @@ async def test_a_write_to_a_member_writes_their_expiry_first(service: Service) -
     reasons = [(e.reason, e.amount, e.balance_after) for e in reversed(await entries(service, ann))]
     assert reasons == [(Reason.SIGNUP, 15, 15), (Reason.EXPIRED, -15, 0), (Reason.DISCUSSION, 1, 1)]
     assert len(await entries(service, bob)) == 1  # untouched until the sweep
-    assert violations(service.db.path) == []
+    assert violations(location(service.db)) == []
 
 
 async def test_spending_takes_the_lot_that_expires_first(service: Service) -> None:
@@ -197,7 +196,7 @@ async def test_send_refusals_spend_nothing(
         await service.send_invitation(Actor(p["free"]), SendInvitation(p.get(invitee, 10_000), message))
     assert refused.value.code is code
     assert (await _state(service, p["free"]), await _state(service, p.get(invitee, p["other"]))) == before
-    assert violations(service.db.path) == []
+    assert violations(location(service.db)) == []
 
 
 async def test_free_member_reaches_premium_members_they_know(service: Service) -> None:
@@ -260,7 +259,7 @@ async def test_invitation_life(service: Service) -> None:
     d = await service.send_invitation(Actor(p["friend"]), SendInvitation(p["free"], None))
     await service.answer_invitation(Actor(p["free"]), AnswerInvitation(d.invitation_id, InvitationStatus("DECLINED")))
     assert await available(service, p["free"]) == 13
-    assert violations(service.db.path) == []
+    assert violations(location(service.db)) == []
 
 
 # -- earning -------------------------------------------------------------------------------------------------
@@ -422,7 +421,7 @@ async def test_test_clock_moves_forward_only_and_writes_expiry(service: Service)
 
 
 async def test_the_test_clock_is_one_for_every_process_on_the_file(service: Service) -> None:
-    other = Database(service.db.path, test_clock=True, test_start=T0 - 60, synchronous="NORMAL", readers=1)
+    other = open_database(location(service.db), test_clock=True, test_start=T0 - 60)
     await other.open()
     try:
         assert other.now() == service.now() == T0  # the later of the stored time and its own start
@@ -435,23 +434,24 @@ async def test_the_test_clock_is_one_for_every_process_on_the_file(service: Serv
 
 async def test_a_test_clock_database_refuses_the_real_clock_while_ahead_of_it(service: Service) -> None:
     await service.advance_test_clock(ADMIN, 4_000_000_000)  # 2096
-    real = Database(service.db.path, synchronous="NORMAL", readers=1)
+    real = open_database(location(service.db))
     with pytest.raises(StoreError, match="INVITE_CREDITS_TEST_CLOCK=1"):
         await real.open()
     await real.close()
 
 
-async def test_a_write_is_never_before_the_members_last_entry(service: Service) -> None:
+async def test_a_write_is_never_before_the_members_last_entry(service: Service, store_kind: str) -> None:
     """Another process's clock ahead, or a wall clock stepped back: the entry takes the member's last time."""
     ann = await join(service, "ann@example.com")
     await service.db.write(lambda tx: tx.conn.execute("UPDATE test_clock SET now = now + 100"))
     await service.post_discussion(Actor(ann), PostDiscussion(DiscussionKind("POST"), "ahead"))  # written at T0 + 100
-    await service.db.write(lambda tx: tx.conn.execute("DROP TRIGGER test_clock_forward_only"))
+    on_table = " ON test_clock" if store_kind == "postgres" else ""
+    await service.db.write(lambda tx: tx.conn.execute("DROP TRIGGER test_clock_forward_only" + on_table))
     await service.db.write(lambda tx: tx.conn.execute("UPDATE test_clock SET now = now - 100"))  # back to T0
     await service.post_discussion(Actor(ann), PostDiscussion(DiscussionKind("POST"), "behind"))
     newest = (await entries(service, ann))[0]
     assert newest.occurred_at == T0 + 100
-    assert violations(service.db.path) == []
+    assert violations(location(service.db)) == []
 
 
 # -- idempotency ---------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ def test_every_documented_variable_sets_its_field() -> None:
         "INVITE_CREDITS_JWT_ADMIN_ROLE": "boss", "INVITE_CREDITS_JWT_ADMIN_SCOPE": "credits:admin",
         "INVITE_CREDITS_LINK_BY_EMAIL": "1", "INVITE_CREDITS_SIGNUP": "0",
         "INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER": "3", "INVITE_CREDITS_SUBSCRIPTIONS_PER_PROCESS": "30",
-        "INVITE_CREDITS_APQ_CACHE_SIZE": "7", "INVITE_CREDITS_THIN_PATH": "0",
+        "INVITE_CREDITS_APQ_CACHE_SIZE": "7", "INVITE_CREDITS_THIN_PATH": "0", "INVITE_CREDITS_DB_CONNECTIONS": "4",
     }
     assert set(env) == set(ENVIRONMENT) - {"INVITE_CREDITS_JWT_PUBLIC_KEY_FILE", "INVITE_CREDITS_TRUSTED_DOCUMENTS"}
     s = Settings.from_env(env)
@@ -38,6 +38,7 @@ def test_every_documented_variable_sets_its_field() -> None:
         "uid", "roles", "boss", "credits:admin")
     assert (s.link_by_email, s.signup_enabled, s.identity_provider) == (True, False, True)
     assert (s.subscriptions_per_member, s.subscriptions_per_process, s.apq_cache_size, s.thin_path) == (3, 30, 7, False)
+    assert (s.db_connections, s.db_url, s.postgres) == (4, None, False)
     assert Settings.from_env({}) == Settings()
 
 
@@ -54,6 +55,9 @@ def test_every_documented_variable_sets_its_field() -> None:
     ({"INVITE_CREDITS_JWT_PUBLIC_KEY_FILE": "/nonexistent.pem"}, "INVITE_CREDITS_JWT_PUBLIC_KEY_FILE"),
     ({"INVITE_CREDITS_JWT_LEEWAY": "-1"}, "INVITE_CREDITS_JWT_LEEWAY"),
     ({"INVITE_CREDITS_SIGNUP": "sometimes"}, "INVITE_CREDITS_SIGNUP"),
+    ({"INVITE_CREDITS_DB_CONNECTIONS": "0"}, "INVITE_CREDITS_DB_CONNECTIONS"),
+    ({"INVITE_CREDITS_DB": "postgresql://db/credits"}, "INVITE_CREDITS_JWT_SECRET"),
+    ({"INVITE_CREDITS_DB": "mysql://db/credits"}, "postgresql://"),
 ])
 def test_a_bad_value_is_refused_naming_its_variable(env: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named):
@@ -62,3 +66,8 @@ def test_a_bad_value_is_refused_naming_its_variable(env: dict[str, str], named: 
 
 def test_a_short_secret_is_allowed_only_with_the_test_clock() -> None:
     assert Settings.from_env({"INVITE_CREDITS_JWT_SECRET": "short", "INVITE_CREDITS_TEST_CLOCK": "1"}).jwt_secret
+
+
+def test_a_postgresql_url_selects_postgresql() -> None:
+    s = Settings.from_env({"INVITE_CREDITS_DB": "postgresql://app@db:5432/credits", "INVITE_CREDITS_JWT_SECRET": "s" * 40})
+    assert (s.postgres, s.db_url) == (True, "postgresql://app@db:5432/credits")

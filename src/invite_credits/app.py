@@ -26,16 +26,14 @@ from .middleware import BodySizeLimit, RequestIds
 from .observability import Metrics
 from .service import Service
 from .settings import Settings
-from .store.sqlite.database import Database, WriteObserver
+from .store.databases import describe, open_store
+from .store.protocol import WriteObserver
 
 log = logging.getLogger("invite_credits.app")
 
 
 async def open_service(settings: Settings, observer: WriteObserver | None = None) -> Service:
-    db = Database(settings.db_path, test_clock=settings.test_clock, synchronous=settings.synchronous,
-                  readers=settings.read_connections, batch_max=settings.write_batch_max, observer=observer)
-    await db.open()
-    return Service(db)
+    return Service(await open_store(settings, observer))
 
 
 async def _sweep_forever(service: Service, interval: float, metrics: Metrics) -> None:
@@ -86,7 +84,7 @@ def create_app(settings: Settings) -> Starlette:
         state.live = LiveFeed(service.db, max_per_member=settings.subscriptions_per_member,
                               max_total=settings.subscriptions_per_process)
         await state.live.start()
-        log.info("serving", extra={"fields": {"pid": os.getpid(), "database": str(settings.db_path.resolve()),
+        log.info("serving", extra={"fields": {"pid": os.getpid(), "database": describe(settings),
                                                "test_clock": settings.test_clock}})
         sweeper = asyncio.create_task(_sweep_forever(service, settings.sweep_interval_seconds, state.metrics))
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import auth, ids
-from .settings import Settings, SettingsError
+from .settings import Settings, SettingsError, database
 from .store.protocol import StoreError
 
 log = logging.getLogger("invite_credits.cli")
@@ -23,14 +24,18 @@ class CommandError(Exception):
 
 
 def _settings(args: argparse.Namespace, **flags: Any) -> Settings:
-    return Settings.from_env(db_path=Path(args.db) if getattr(args, "db", None) else None, **flags)
+    db = database(args.db) if getattr(args, "db", None) else {}
+    if db and "INVITE_CREDITS_DB" in os.environ:  # the flag wins over the variable, whichever kind each names
+        env = {k: v for k, v in os.environ.items() if k != "INVITE_CREDITS_DB"}
+        return Settings.from_env(env, **db, **flags)
+    return Settings.from_env(**db, **flags)
 
 
 def _serve(args: argparse.Namespace) -> int:
     from .observability import configure_logging
     from .persisted import ManifestError
     from .server import ListenError, bind, serve
-    from .store.sqlite import prepare
+    from .store.databases import describe, prepare
 
     configure_logging("INFO")  # so that a bad setting is reported as JSON too
     try:
@@ -38,12 +43,12 @@ def _serve(args: argparse.Namespace) -> int:
             raise SettingsError(f"--workers must be at least 1, not {args.workers}")
         settings = _settings(args, host=args.host, port=args.port)
         configure_logging(settings.log_level)
-        prepare(settings.db_path, settings.synchronous, test_clock=settings.test_clock)
+        prepare(settings)
         _check_trusted_documents(settings)
         settings = settings.with_(jwt_secret=auth.load_secret(settings))
         sock = bind(settings, args.workers)
         log.info("invite-credits %s: GraphQL (and GraphiQL) on http://%s:%d/graphql", _version(), settings.host,
-                 settings.port, extra={"fields": {"database": str(settings.db_path.resolve()),
+                 settings.port, extra={"fields": {"database": describe(settings),
                                                   "workers": args.workers, "test_clock": settings.test_clock}})
         serve(settings, args.workers, sock)
     except (SettingsError, StoreError, ListenError, ManifestError, OSError) as exc:
@@ -67,18 +72,17 @@ def _check_trusted_documents(settings: Settings) -> None:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from .store.sqlite import prepare
-    from .store.sqlite.tools import version
+    from .store.databases import describe, prepare, schema_version
 
     settings = _settings(args)
-    prepare(settings.db_path, settings.synchronous, test_clock=settings.test_clock)
-    print(f"{settings.db_path}: schema version {version(settings.db_path)}")
+    prepare(settings)
+    print(f"{describe(settings)}: schema version {schema_version(settings)}")
     return 0
 
 
 def _token(args: argparse.Namespace) -> int:
     from .store import members
-    from .store.sqlite.tools import file_reader
+    from .store.databases import describe, reader, require_existing
 
     settings = _settings(args)
     member_id = None
@@ -91,14 +95,12 @@ def _token(args: argparse.Namespace) -> int:
     if member_id is None and not args.admin:
         raise CommandError("give a MEMBER_ID, or --admin")
     if settings.jwt_secret is None:  # the secret is kept beside the database: it must be the server's
-        from .store.sqlite.files import check_database_path
-
-        check_database_path(settings.db_path, must_exist=True, writable=False)
+        require_existing(settings, writable=False)
     if member_id is not None:
-        with file_reader(settings.db_path) as r:
+        with reader(settings) as r:
             found = members.by_id(r, id=member_id)
         if found is None:
-            raise CommandError(f"no member {args.member_id} in {settings.db_path}")
+            raise CommandError(f"no member {args.member_id} in {describe(settings)}")
     secret = auth.load_secret(settings)
     if args.admin:
         print(auth.admin_token(secret, settings.admin_token_ttl_seconds, member_id))
@@ -110,10 +112,10 @@ def _token(args: argparse.Namespace) -> int:
 
 def _expire(args: argparse.Namespace) -> int:
     from .app import open_service
-    from .store.sqlite.files import check_database_path
+    from .store.databases import require_existing
 
     settings = _settings(args)
-    check_database_path(settings.db_path, must_exist=True)
+    require_existing(settings)
 
     async def run() -> int:
         service = await open_service(settings)
@@ -131,33 +133,31 @@ def _expire(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from .check import find_violations
     from .domain.policy import Policy
-    from .store.sqlite.tools import file_reader, integrity_problems
+    from .store.databases import describe, integrity_problems, reader
 
     settings = _settings(args)
-    with file_reader(settings.db_path, migrated=True) as r:
-        problems = integrity_problems(r) + find_violations(r, Policy())
+    with reader(settings, migrated=True) as r:
+        problems = integrity_problems(settings, r) + find_violations(r, Policy())
     for problem in problems:
         print(problem)
-    print(f"{len(problems)} violation(s) in {settings.db_path}")
+    print(f"{len(problems)} violation(s) in {describe(settings)}")
     return 1 if problems else 0
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from .store.sqlite.tools import backup
+    from .store.databases import backup
 
     settings = _settings(args)
-    target = Path(args.path)
-    backup(settings.db_path, target)
-    print(f"backed up {settings.db_path} to {target}")
+    print(backup(settings, Path(args.path)))
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from .demo import print_tokens, seed
-    from .store.sqlite import prepare
+    from .store.databases import prepare
 
     settings = _settings(args)
-    prepare(settings.db_path, settings.synchronous)  # the demo moves its own test clock through its story
+    prepare(settings.with_(test_clock=False))  # the demo moves its own test clock through its story
     print_tokens(settings, asyncio.run(seed(settings)))
     return 0
 
@@ -188,7 +188,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "token": ("print a token for a member, or an admin token", _token),
     "expire": ("write every due expiry once and print what was written", _expire),
     "check": ("verify every invariant over the whole database; exit 1 on any violation", _check),
-    "backup": ("copy the live database to a new file (SQLite online backup)", _backup),
+    "backup": ("copy the live database to a new file (SQLite online backup; pg_dump on PostgreSQL)", _backup),
     "export-schema": ("print or write the GraphQL schema (SDL)", _export_schema),
 }
 
@@ -203,8 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (_, run) in COMMANDS.items():
         parsers[name].set_defaults(run=run)
         if name != "export-schema":
-            parsers[name].add_argument("--db", metavar="PATH",
-                                       help="SQLite database file (default: $INVITE_CREDITS_DB or ./invite-credits.db)")
+            parsers[name].add_argument("--db", metavar="PATH|URL",
+                                       help="SQLite database file, or a postgresql:// URL (default: "
+                                            "$INVITE_CREDITS_DB or ./invite-credits.db)")
 
     serve = parsers["serve"]
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

@@ -26,7 +26,7 @@ from .service import (
 )
 from .settings import Settings
 from .store import members as member_rows
-from .store.sqlite.database import Database
+from .store.databases import describe, open_store
 
 ADMIN = Actor(is_admin=True)
 DAY = 86400
@@ -55,9 +55,7 @@ async def seed(settings: Settings) -> list[DemoMember]:
     """Seed the demo; returns its members. Refuses a database that already has the demo's members."""
     now = int(time.time())
     # The story starts eleven months ago, so credits are about to expire; it ends a day ago.
-    db = Database(settings.db_path, test_clock=True, test_start=now - 340 * DAY, synchronous=settings.synchronous,
-                  readers=1)
-    await db.open()
+    db = await open_store(settings.with_(test_clock=True, read_connections=1), test_start=now - 340 * DAY)
     try:
         service = Service(db)
         if member_rows.by_email(db.reader, email=PEOPLE[0][0]) is not None:
@@ -114,7 +112,8 @@ async def seed(settings: Settings) -> list[DemoMember]:
 
 def print_tokens(settings: Settings, members: list[DemoMember]) -> None:
     secret = auth.load_secret(settings)
-    print(f"Demo data in {settings.db_path}. Start the server with `invite-credits serve --db {settings.db_path}`,")
+    where = describe(settings) if settings.postgres else settings.db_path
+    print(f"Demo data in {where}. Start the server with `invite-credits serve --db {where}`,")
     print("open http://127.0.0.1:8000/graphql and paste one of these into GraphiQL's Headers tab:\n")
     for m in members:
         token = auth.member_token(secret, m.id, settings.member_token_ttl_seconds)

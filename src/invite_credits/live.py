@@ -1,9 +1,12 @@
 """The live feed: which members' ledgers changed, from whichever process wrote it, for subscriptions.
 
-One task per process polls the store for entries newer than the last it saw (a primary-key range, a few
-microseconds when nothing changed) while anyone is subscribed, and wakes each subscriber of a member whose
-ledger moved. Entries are the signal: every change of credits (grant, spend, expiry written by the sweep,
-admin adjustment) writes one, whichever process or node wrote it.
+One task per process polls the store while anyone is subscribed: the newest entry id of each subscribed
+member (one index probe each), compared with the last it announced; it wakes each subscriber of a member
+whose ledger moved. Entries are the signal: every change of credits (grant, spend, expiry written by the
+sweep, admin adjustment) writes one, whichever process or node wrote it. A member's entries commit in id
+order (each write holds the member), while ids of different members may not (PostgreSQL's sequences): so
+the feed compares per member. Where ids commit in order (SQLite's one writer), one look at the newest id of
+all skips the poll when nothing changed (a few microseconds).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class LiveFeed:
     max_total: int = 1000
     _subscribers: dict[int, set[asyncio.Queue[int]]] = field(default_factory=dict)
     _last_id: int = 0
+    _announced: dict[int, int] = field(default_factory=dict)
     _task: asyncio.Task[None] | None = None
 
     @property
@@ -53,11 +57,12 @@ class LiveFeed:
     @contextlib.asynccontextmanager
     async def subscribe(self, member_id: int) -> AsyncIterator[asyncio.Queue[int]]:
         """A queue that receives the member's newest entry id after each change to their ledger."""
-        if self.count >= self.max_total:
-            raise TooManySubscriptions(f"This server holds {self.max_total} subscriptions; try again later.")
+        self._check_room(member_id)
+        if member_id not in self._subscribers:  # what counts as a change from now on
+            newest = await self.store.read_slow(lambda r: ledger.newest_of(r, member_ids=[member_id]))
+            self._announced.setdefault(member_id, newest.get(member_id, 0))
+            self._check_room(member_id)  # others may have subscribed meanwhile
         queues = self._subscribers.setdefault(member_id, set())
-        if len(queues) >= self.max_per_member:
-            raise TooManySubscriptions(f"At most {self.max_per_member} subscriptions per member.")
         queue: asyncio.Queue[int] = asyncio.Queue(maxsize=100)
         queues.add(queue)
         try:
@@ -66,6 +71,13 @@ class LiveFeed:
             queues.discard(queue)
             if not queues:
                 self._subscribers.pop(member_id, None)
+                self._announced.pop(member_id, None)
+
+    def _check_room(self, member_id: int) -> None:
+        if self.count >= self.max_total:
+            raise TooManySubscriptions(f"This server holds {self.max_total} subscriptions; try again later.")
+        if len(self._subscribers.get(member_id, ())) >= self.max_per_member:
+            raise TooManySubscriptions(f"At most {self.max_per_member} subscriptions per member.")
 
     async def _poll_forever(self) -> None:
         while True:
@@ -77,16 +89,20 @@ class LiveFeed:
 
     async def poll(self) -> None:
         """Wake the subscribers of every member whose ledger moved since the last poll."""
+        if self.store.ids_in_commit_order:
+            last = ledger.last_id(self.store.reader)
+            if last <= self._last_id or not self._subscribers:
+                self._last_id = last
+                return
+            self._last_id = last
         if not self._subscribers:
-            self._last_id = ledger.last_id(self.store.reader)
             return
-        if ledger.last_id(self.store.reader) <= self._last_id:
-            return
-        after = self._last_id
-        changed = await self.store.read_slow(lambda r: ledger.changed_since(r, after_id=after))
-        if changed:
-            self._last_id = max(self._last_id, *changed.values())
-        for member_id, newest in changed.items():
+        watched = list(self._subscribers)
+        newest_ids = await self.store.read_slow(lambda r: ledger.newest_of(r, member_ids=watched))
+        for member_id, newest in newest_ids.items():
+            if member_id not in self._announced or newest <= self._announced[member_id]:
+                continue
+            self._announced[member_id] = newest
             for queue in self._subscribers.get(member_id, ()):
                 if queue.full():  # a slow consumer: it only needs to know something changed
                     queue.get_nowait()

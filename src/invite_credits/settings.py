@@ -28,6 +28,10 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     db_path: Path = Path("invite-credits.db")
+    # A postgresql:// URL instead of the SQLite file: any number of processes on one database.
+    db_url: str | None = None
+    # PostgreSQL: connections per process (writes and slow reads; each process has one more for inline reads).
+    db_connections: int = 8
     host: str = "127.0.0.1"
     port: int = 8000
     # Secret for HS256 tokens; None: generated once and kept beside the database.
@@ -75,6 +79,10 @@ class Settings:
     subscriptions_per_process: int = 1000
 
     @property
+    def postgres(self) -> bool:
+        return self.db_url is not None
+
+    @property
     def identity_provider(self) -> bool:
         return self.jwks_url is not None or self.jwt_public_key_file is not None
 
@@ -94,6 +102,13 @@ class Settings:
             raise SettingsError("INVITE_CREDITS_APQ_CACHE_SIZE must be at least 1")
         if self.subscriptions_per_member < 1 or self.subscriptions_per_process < 1:
             raise SettingsError("INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER and _PER_PROCESS must be at least 1")
+        if self.db_url is not None and not is_database_url(self.db_url):
+            raise SettingsError(f"--db takes a file path or a postgresql:// URL, not {self.db_url!r}")
+        if self.db_url is not None and not self.jwt_secret:
+            raise SettingsError("with a PostgreSQL database, INVITE_CREDITS_JWT_SECRET must be set: every server "
+                                "process signs and checks tokens with the same secret")
+        if self.db_connections < 1:
+            raise SettingsError("INVITE_CREDITS_DB_CONNECTIONS must be at least 1")
         if self.read_connections < 1:
             raise SettingsError("INVITE_CREDITS_READ_CONNECTIONS must be at least 1")
         for name in ("max_body_bytes", "max_query_depth", "max_query_tokens", "max_query_aliases", "max_query_cost"):
@@ -120,7 +135,7 @@ class Settings:
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
         if "INVITE_CREDITS_DB" in env:
-            values["db_path"] = Path(env["INVITE_CREDITS_DB"])
+            values.update(database(env["INVITE_CREDITS_DB"]))
         if env.get("INVITE_CREDITS_JWT_SECRET"):
             values["jwt_secret"] = env["INVITE_CREDITS_JWT_SECRET"]
         if "INVITE_CREDITS_TEST_CLOCK" in env:
@@ -159,6 +174,7 @@ class Settings:
                 ("INVITE_CREDITS_LINK_BY_EMAIL", "link_by_email", _boolean, "1 or 0"),
                 ("INVITE_CREDITS_SIGNUP", "signup_enabled", _boolean, "1 or 0"),
                 ("INVITE_CREDITS_APQ_CACHE_SIZE", "apq_cache_size", int, "a whole number"),
+                ("INVITE_CREDITS_DB_CONNECTIONS", "db_connections", int, "a whole number"),
                 ("INVITE_CREDITS_THIN_PATH", "thin_path", _boolean, "1 or 0"),
                 ("INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER", "subscriptions_per_member", int, "a whole number"),
                 ("INVITE_CREDITS_SUBSCRIPTIONS_PER_PROCESS", "subscriptions_per_process", int, "a whole number")):
@@ -169,6 +185,19 @@ class Settings:
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+
+def is_database_url(text: str) -> bool:
+    return text.startswith(("postgresql://", "postgres://"))
+
+
+def database(text: str) -> dict[str, Any]:
+    """--db or INVITE_CREDITS_DB: a postgresql:// URL, or a SQLite file path."""
+    if is_database_url(text):
+        return {"db_url": text}
+    if "://" in text:
+        raise SettingsError(f"--db takes a file path or a postgresql:// URL, not {text.split('://')[0]}://...")
+    return {"db_path": Path(text)}
 
 
 def _parse(env: Mapping[str, str], key: str, convert: Callable[[str], T], expected: str) -> T:
@@ -189,6 +218,7 @@ def _boolean(text: str) -> bool:
 # Every environment variable the service reads, with its meaning: the docs test checks each is documented.
 ENVIRONMENT = {
     "INVITE_CREDITS_DB": "db_path",
+    "INVITE_CREDITS_DB_CONNECTIONS": "db_connections",
     "INVITE_CREDITS_JWT_SECRET": "jwt_secret",
     "INVITE_CREDITS_TEST_CLOCK": "test_clock",
     "INVITE_CREDITS_SYNCHRONOUS": "synchronous",

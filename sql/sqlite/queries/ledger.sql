@@ -38,11 +38,12 @@ SELECT reason, coalesce(sum(amount), 0) AS granted
 -- The newest entry of anyone: where the live feed starts.
 SELECT coalesce(max(id), 0) AS last_id FROM ledger_entries;
 
--- name: entries_changed_since
--- Members with entries newer than :after_id, and their newest: what the live feed tells subscribers.
--- slow: after a large sweep, every entry it wrote
--- NOT INDEXED: the primary-key range of the new entries, not a walk of the member index to group them.
-SELECT member_id, max(id) AS last_id FROM ledger_entries NOT INDEXED WHERE id > :after_id GROUP BY member_id;
+-- name: entries_newest_of
+-- The newest entry id of each member in :member_ids (a JSON array): what the live feed compares.
+-- slow: one index probe per subscribed member
+SELECT m.value AS member_id,
+       coalesce((SELECT max(e.id) FROM ledger_entries AS e WHERE e.member_id = m.value), 0) AS last_id
+  FROM json_each(:member_ids) AS m;
 
 -- name: entries_after
 -- One member's entries newer than :after_id, oldest first (for ledgerEntryAdded).

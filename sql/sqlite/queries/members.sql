@@ -11,6 +11,11 @@ SELECT * FROM members WHERE email = :email;
 -- name: member_by_referral_code
 SELECT * FROM members WHERE referral_code = :referral_code;
 
+-- name: members_lock
+-- The members a write touches. SQLite's one writer already runs writes one at a time, so this only reads;
+-- PostgreSQL's locks them (FOR UPDATE, in id order).
+SELECT id FROM members WHERE id IN (SELECT value FROM json_each(:ids)) ORDER BY id;
+
 -- name: member_set_tier
 UPDATE members SET tier = :tier WHERE id = :id;
 

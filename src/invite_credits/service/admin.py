@@ -25,6 +25,7 @@ class AdminUseCases(ExpiryUseCases):
         actor.require_admin()
 
         def run(tx: Tx) -> Outcome:
+            members.lock(tx, cmd.member_id)
             member = require_member(tx, cmd.member_id, ["memberId"])
             members.set_tier(tx, id=member.id, tier=cmd.tier)
             return outcome(tx, self.policy, member.id)
@@ -43,6 +44,7 @@ class AdminUseCases(ExpiryUseCases):
         checks.done()
 
         def run(tx: Tx) -> Outcome:
+            members.lock(tx, cmd.member_id)
             member = require_member(tx, cmd.member_id, ["memberId"])
             refs = ledger.Refs(note=note)
             if cmd.amount > 0:

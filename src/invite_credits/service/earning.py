@@ -8,7 +8,7 @@ from ..domain import rules
 from ..domain.access import Actor
 from ..domain.errors import FieldChecks, InvalidInput, NotFound
 from ..domain.policy import Reason
-from ..store import companies, contacts, discussions
+from ..store import companies, contacts, discussions, members
 from ..store.protocol import Reader, Tx
 from ..store.rows import Company
 from ..views import Outcome
@@ -44,6 +44,7 @@ class EarningUseCases(UseCases):
         checks.done()
 
         def run(tx: Tx) -> Outcome:
+            members.lock(tx, member_id)
             member = require_member(tx, member_id)
             imported = sum(contacts.insert(tx, member_id=member_id, email=email, name=name, imported_at=tx.now)
                            for email, name in clean if email != member.email)
@@ -57,6 +58,7 @@ class EarningUseCases(UseCases):
         member_id = actor.require_member()
 
         def run(tx: Tx) -> Outcome:
+            members.lock(tx, member_id)
             require_member(tx, member_id)
             company = require_company(tx, company_id)
             follow = companies.follow(tx, member_id=member_id, company_id=company.id)
@@ -75,6 +77,7 @@ class EarningUseCases(UseCases):
         member_id = actor.require_member()
 
         def run(tx: Tx) -> Outcome:
+            members.lock(tx, member_id)
             company = require_company(tx, company_id)
             companies.follow_set(tx, member_id=member_id, company_id=company.id, following=False)
             return outcome(tx, self.policy, member_id, company_id=company.id)
@@ -87,6 +90,7 @@ class EarningUseCases(UseCases):
         assert text is not None
 
         def run(tx: Tx) -> Outcome:
+            members.lock(tx, member_id)
             require_member(tx, member_id)
             post_id = discussions.insert(tx, member_id=member_id, kind=cmd.kind, body=text, posted_at=tx.now)
             entry_id = ledger.grant(tx, self.policy, member_id, Reason.DISCUSSION, self.policy.discussion_credits,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..store import idempotency, lots
+from ..store import clock, idempotency, lots, members
 from ..store.protocol import Tx
 from . import ledger
 from .idempotency import UseCases
@@ -22,19 +22,24 @@ class ExpiryUseCases(UseCases):
     async def sweep(self, batch_lots: int = 2000) -> SweepReport:
         """Write every due expiry, in bounded transactions, and prune old idempotency keys."""
         written = credits = keys = 0
-        members: set[int] = set()
+        swept: set[int] = set()
 
-        def expire_batch(tx: Tx) -> tuple[int, int, set[int]]:
+        def expire_batch(tx: Tx) -> tuple[int, int, int, set[int]]:
+            clock.sweep_turn(tx)  # one sweeper at a time, in whichever process
             due = lots.due(tx, now=tx.now, limit=batch_lots)
-            moved, touched = ledger.expire(tx, due)
-            return len(due), moved, touched
+            owners = {lot.member_id for lot in due}
+            members.lock(tx, *owners)
+            # Locked now: what the members' own writes expired meanwhile is gone from the second look.
+            fresh = [lot for lot in lots.due(tx, now=tx.now, limit=batch_lots) if lot.member_id in owners]
+            moved, touched = ledger.expire(tx, fresh)
+            return len(due), len(fresh), moved, touched
 
         while True:
-            n, c, touched = await self.db.write(expire_batch)
+            seen, n, c, touched = await self.db.write(expire_batch)
             written += n
             credits += c
-            members |= touched
-            if n < batch_lots:
+            swept |= touched
+            if seen < batch_lots:
                 break
 
         def prune(tx: Tx) -> int:
@@ -42,7 +47,7 @@ class ExpiryUseCases(UseCases):
 
         while (pruned := await self.db.write(prune)) > 0:
             keys += pruned
-        return SweepReport(lots=written, members=len(members), credits=credits, keys_pruned=keys)
+        return SweepReport(lots=written, members=len(swept), credits=credits, keys_pruned=keys)
 
     def expiry_lag(self) -> int:
         """Seconds since the oldest expiry that is due but not yet written; 0 when none is."""

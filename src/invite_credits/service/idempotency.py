@@ -52,14 +52,17 @@ class UseCases:
         digest = request_hash(operation, request)
 
         def run(tx: Tx) -> Outcome:
-            seen = idempotency.get(tx, scope=scope, key=key)
-            if seen is not None:
+            # Claimed before the work: a key raced from two processes has one effect (the loser waits for the
+            # winner's commit, then replays its answer).
+            if not idempotency.claim(tx, scope=scope, key=key, operation=operation, request_hash=digest,
+                                     created_at=tx.now):
+                seen = idempotency.get(tx, scope=scope, key=key)
+                assert seen is not None
                 if seen.operation == operation and seen.request_hash == digest:
                     return Outcome.from_json(seen.response)
                 raise IdempotencyKeyReused("This idempotency key was used for a different request.", ["idempotencyKey"])
             outcome = fn(tx)
-            idempotency.put(tx, scope=scope, key=key, operation=operation, request_hash=digest,
-                            response=outcome.to_json(), created_at=tx.now)
+            idempotency.answer(tx, scope=scope, key=key, response=outcome.to_json())
             return outcome
 
         return await self.db.write(run)

@@ -17,7 +17,7 @@ from ..domain.errors import (
     PremiumMemberNotReachable,
 )
 from ..domain.policy import InvitationStatus, Reason, Tier
-from ..store import connections, contacts, invitations
+from ..store import connections, contacts, invitations, members
 from ..store.protocol import Reader, Tx
 from ..store.rows import Invitation, Member
 from ..views import Outcome
@@ -49,6 +49,13 @@ def party_invitation(r: Reader, actor_id: int, invitation_id: int | None, role: 
     return row
 
 
+def locked_invitation(tx: Tx, actor_id: int, invitation_id: int | None, role: str) -> Invitation:
+    """party_invitation, read again once both parties are locked (its status may have moved meanwhile)."""
+    row = party_invitation(tx, actor_id, invitation_id, role)
+    members.lock(tx, row.inviter_id, row.invitee_id)
+    return party_invitation(tx, actor_id, invitation_id, role)
+
+
 def require_pending(row: Invitation) -> None:
     if row.status is not InvitationStatus.PENDING:
         raise InvitationNotPending(f"The invitation is {row.status.value.lower()}.", ["invitationId"])
@@ -62,6 +69,7 @@ class InvitationUseCases(UseCases):
         p = self.policy
 
         def run(tx: Tx) -> Outcome:
+            members.lock(tx, inviter_id, cmd.invitee_id)
             inviter = require_member(tx, inviter_id)
             invitee = require_member(tx, cmd.invitee_id, ["inviteeId"])
             text = rules.require_text(cmd.message, ["message"], p.message_max_length, required=False,
@@ -96,7 +104,7 @@ class InvitationUseCases(UseCases):
         status = cmd.status
 
         def run(tx: Tx) -> Outcome:
-            row = party_invitation(tx, member_id, cmd.invitation_id, _ROLE[status])
+            row = locked_invitation(tx, member_id, cmd.invitation_id, _ROLE[status])
             require_pending(row)
             invitations.answer(tx, id=row.id, status=status, responded_at=tx.now)
             entry_id = None
@@ -116,7 +124,7 @@ class InvitationUseCases(UseCases):
         member_id = actor.require_member()
 
         def run(tx: Tx) -> Outcome:
-            row = party_invitation(tx, member_id, cmd.invitation_id, "inviter")
+            row = locked_invitation(tx, member_id, cmd.invitation_id, "inviter")
             text = rules.require_text(cmd.message, ["message"], self.policy.follow_up_max_length,
                                       too_long=MessageTooLong)
             assert text is not None

@@ -47,6 +47,7 @@ class MemberUseCases(UseCases):
                 referrer = members.by_referral_code(tx, referral_code=code)
                 if referrer is None:
                     raise InvalidReferralCode("No member has this referral code.", ["referralCode"])
+                members.lock(tx, referrer.id)  # the referral grant writes to the referrer's credits
             member_id = members.insert(tx, email=email, name=name, referral_code=_new_referral_code(tx),
                                        referred_by=referrer.id if referrer else None, joined_at=tx.now)
             # A new member: the once-only limit cannot bite.
@@ -63,6 +64,7 @@ class MemberUseCases(UseCases):
         clean = profile.clean(update, self.policy)
 
         def run(tx: Tx) -> Outcome:
+            members.lock(tx, member_id)
             member = require_member(tx, member_id)
             before = profile.completion(member.headline, member.about, member.location, member.experience,
                                         member.education, member.skills, self.policy)

@@ -15,5 +15,10 @@ def set_test_time(tx: Tx, *, now: int) -> None:
     tx.run("test_clock_set", now=now)
 
 
+def sweep_turn(tx: Tx) -> None:
+    """Wait for this transaction's turn to sweep: one sweeper at a time, whichever process it runs in."""
+    tx.one("sweep_turn")
+
+
 def probe(tx: Tx, *, now: int) -> None:
     tx.run("readiness_probe", now=now)

@@ -11,9 +11,17 @@ def get(r: Reader, *, scope: str, key: str) -> StoredAnswer | None:
     return StoredAnswer(row["operation"], row["request_hash"], row["response"]) if row else None
 
 
-def put(tx: Tx, *, scope: str, key: str, operation: str, request_hash: str, response: str, created_at: int) -> None:
-    tx.run("idempotency_put", scope=scope, key=key, operation=operation, request_hash=request_hash,
-           response=response, created_at=created_at)
+def claim(tx: Tx, *, scope: str, key: str, operation: str, request_hash: str, created_at: int) -> bool:
+    """Claim the key before the work it guards; False when it was claimed before (by a committed write: a
+    claim another transaction holds makes this wait for that transaction's end)."""
+    return tx.run("idempotency_claim", scope=scope, key=key, operation=operation, request_hash=request_hash,
+                  created_at=created_at) == 1
+
+
+def answer(tx: Tx, *, scope: str, key: str, response: str) -> None:
+    """Store the first answer of a key this transaction claimed."""
+    if tx.run("idempotency_answer", scope=scope, key=key, response=response) != 1:
+        raise RuntimeError("answered an idempotency key this write did not claim")
 
 
 def prune(tx: Tx, *, before: int, limit: int) -> int:

@@ -64,9 +64,10 @@ def last_id(r: Reader) -> int:
     return int(row["last_id"]) if row else 0
 
 
-def changed_since(r: Reader, *, after_id: int) -> dict[int, int]:
-    """member -> their newest entry id, for members with entries newer than `after_id`. Slow: read_slow."""
-    return {int(row["member_id"]): int(row["last_id"]) for row in r.all("entries_changed_since", after_id=after_id)}
+def newest_of(r: Reader, *, member_ids: Sequence[int]) -> dict[int, int]:
+    """member -> their newest entry id (0 for none). Slow (one probe per member): read_slow."""
+    rows = r.all("entries_newest_of", member_ids=json.dumps(list(member_ids)))
+    return {int(row["member_id"]): int(row["last_id"]) for row in rows}
 
 
 def after(r: Reader, *, member_id: int, after_id: int, limit: int) -> list[Entry]:

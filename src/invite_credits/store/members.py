@@ -38,6 +38,12 @@ def insert(tx: Tx, *, email: str, name: str, referral_code: str, referred_by: in
                      joined_at=joined_at)
 
 
+def lock(tx: Tx, *ids: int | None) -> None:
+    """Hold the members a write touches until it commits (in id order; on SQLite the one writer already
+    does): every write to a member's credits, invitations or profile takes this first."""
+    tx.all("members_lock", ids=json.dumps(sorted({i for i in ids if i is not None})))
+
+
 def set_tier(tx: Tx, *, id: int, tier: Tier) -> None:
     tx.run("member_set_tier", id=id, tier=tier.value)
 

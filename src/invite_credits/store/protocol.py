@@ -35,11 +35,22 @@ class Tx(Reader, Protocol):
     def insert(self, query: str, /, **params: Any) -> int: ...
 
 
+class WriteObserver(Protocol):
+    """What a store reports about its writes, after the fact (metrics)."""
+
+    def committed(self, moved: Mapping[str, int]) -> None: ...
+    def write_lock_waited(self, seconds: float) -> None: ...
+    def write_queued(self, seconds: float) -> None: ...
+    def batch_committed(self, size: int) -> None: ...
+
+
 class Store(Protocol):
     """What the service needs: the service's time, bounded reads, slow reads off the event loop, and writes
     that each run in one transaction."""
 
     test_clock: bool
+    # True when entries become visible in id order (one writer); False when a lower id may commit later.
+    ids_in_commit_order: bool
 
     @property
     def reader(self) -> Reader: ...

@@ -17,10 +17,14 @@ _PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 _KINDS = {"select": "select", "with": "select", "insert": "insert", "update": "update", "delete": "delete"}
 
 
+DIALECTS = ("sqlite", "postgres")
+PARAMSTYLES = {"sqlite": "named", "postgres": "pyformat"}
+
+
 @dataclass(frozen=True)
 class Query:
     name: str
-    sql: str
+    sql: str  # in the driver's parameter style
     kind: str  # select, insert, update or delete
     slow: bool
     doc: str
@@ -38,8 +42,13 @@ def sql_files(folder: Traversable) -> list[Traversable]:
     return sorted((p for p in folder.iterdir() if p.name.endswith(".sql")), key=lambda p: p.name)
 
 
-def parse_queries(text: str, source: str) -> dict[str, Query]:
-    """Split one file into its named blocks."""
+def _pyformat(sql: str) -> str:
+    """`:name` parameters as psycopg's `%(name)s` (a literal % doubled; `::type` casts left alone)."""
+    return _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+def parse_queries(text: str, source: str, paramstyle: str = "named") -> dict[str, Query]:
+    """Split one file into its named blocks; `paramstyle` is the driver's ("named" :x or "pyformat" %(x)s)."""
     queries: dict[str, Query] = {}
     matches = list(_NAME.finditer(text))
     for i, match in enumerate(matches):
@@ -58,7 +67,7 @@ def parse_queries(text: str, source: str) -> dict[str, Query]:
         if kind is None:
             raise ValueError(f"{source}: query {name!r} is not a SELECT, INSERT, UPDATE or DELETE")
         queries[name] = Query(
-            name=name, sql=sql, kind=kind, slow=any(line.startswith("slow:") for line in doc_lines),
+            name=name, sql=sql if paramstyle == "named" else _pyformat(sql), kind=kind, slow=any(line.startswith("slow:") for line in doc_lines),
             doc=" ".join(line for line in doc_lines if not line.startswith("slow:")),
             params=frozenset(_PARAM.findall(sql)), source=source,
         )
@@ -70,7 +79,8 @@ def load_queries(dialect: str = "sqlite") -> dict[str, Query]:
     """Every named query of the dialect, by name; a name defined twice anywhere is an error."""
     queries: dict[str, Query] = {}
     for path in sql_files(sql_dir(dialect) / "queries"):
-        for name, query in parse_queries(path.read_text(encoding="utf-8"), path.name).items():
+        text = path.read_text(encoding="utf-8")
+        for name, query in parse_queries(text, path.name, PARAMSTYLES[dialect]).items():
             if name in queries:
                 raise ValueError(f"{path.name}: query {name!r} is defined in {queries[name].source} too")
             queries[name] = query

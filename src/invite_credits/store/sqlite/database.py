@@ -30,9 +30,9 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
-from ..protocol import Row
+from ..protocol import Row, WriteObserver
 from ..queries import Query, load_queries
 from .connection import _test_now, connect, start_clock
 from .migrations import migrate, migration_files, schema_version
@@ -98,15 +98,6 @@ class _Job(Generic[T]):
     queued_at: float = field(default_factory=time.perf_counter)
 
 
-class WriteObserver(Protocol):
-    """What the writer reports, after the fact (metrics)."""
-
-    def committed(self, moved: Mapping[str, int]) -> None: ...
-    def write_lock_waited(self, seconds: float) -> None: ...
-    def write_queued(self, seconds: float) -> None: ...
-    def batch_committed(self, size: int) -> None: ...
-
-
 @dataclass
 class WriterStats:
     batches: int = 0
@@ -117,6 +108,8 @@ class WriterStats:
 
 class Database:
     """The Store of store/protocol.py on one SQLite file."""
+
+    ids_in_commit_order = True  # one writer at a time, across processes too
 
     def __init__(
         self,

@@ -1,0 +1,8 @@
+-- name: contact_insert
+-- Ignored when the member imported this email before.
+INSERT INTO contacts (member_id, email, name, imported_at)
+VALUES (:member_id, :email, :name, :imported_at)
+    ON CONFLICT (member_id, email) DO NOTHING;
+
+-- name: contact_known
+SELECT 1 FROM contacts WHERE member_id = :member_id AND email = :email;

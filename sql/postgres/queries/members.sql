@@ -1,0 +1,28 @@
+-- name: member_insert
+INSERT INTO members (email, name, tier, referral_code, referred_by, joined_at)
+VALUES (:email, :name, 'FREE', :referral_code, :referred_by, :joined_at)
+RETURNING id;
+
+-- name: member_by_id
+SELECT * FROM members WHERE id = :id;
+
+-- name: member_by_email
+SELECT * FROM members WHERE email = :email;
+
+-- name: member_by_referral_code
+SELECT * FROM members WHERE referral_code = :referral_code;
+
+-- name: members_lock
+-- Lock the members a write touches, in id order (so two writes never wait for each other in a circle),
+-- until the transaction ends: every write to a member's credits, invitations or profile holds it.
+SELECT id FROM members WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text(:ids::jsonb))
+ ORDER BY id FOR UPDATE;
+
+-- name: member_set_tier
+UPDATE members SET tier = :tier WHERE id = :id;
+
+-- name: member_set_profile
+UPDATE members
+   SET name = :name, headline = :headline, about = :about, location = :location,
+       experience = :experience, education = :education, skills = :skills
+ WHERE id = :id;

@@ -1,0 +1,7 @@
+"""The store on PostgreSQL: any number of server processes on one database, each write one transaction that
+locks the members it touches; reads on the event loop's own connection."""
+
+from .connection import connect, prepare, redacted
+from .database import Database, PgTx
+
+__all__ = ["Database", "PgTx", "connect", "prepare", "redacted"]

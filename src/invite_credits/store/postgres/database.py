@@ -1,0 +1,246 @@
+"""The PostgreSQL store: every write is one transaction on a pooled connection, in a thread; reads run
+inline on the event loop's own connection.
+
+Concurrency across processes is the database's: a write locks the members it touches (`members_lock`,
+`SELECT ... FOR UPDATE` in id order) before it reads them, the ledger's chain is guarded by each member's
+head row (see sql/postgres/migrations), and a write that lost a race (serialization failure, deadlock, or a
+unique key another transaction took first) is run again from the start, when it sees the winner's commit
+and answers as it would have on SQLite (EMAIL_TAKEN, INVITATION_ALREADY_PENDING, the first answer of an
+idempotency key...).
+
+A read is one round trip to the server (tens of microseconds on one machine): less than handing it to a
+thread and back. Queries marked slow run on the pool's connections in threads instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from ..protocol import Row, StoreError, WriteObserver
+from ..queries import Query, load_queries
+from .connection import PgConnection, connect, migrate, migration_files, redacted, schema_version, start_clock, test_now
+
+T = TypeVar("T")
+log = logging.getLogger("invite_credits.store")
+
+# What a write retries: it lost a race, and running it again from the start sees the winner's commit.
+RETRYABLE = (errors.SerializationFailure, errors.DeadlockDetected, errors.UniqueViolation)
+MAX_ATTEMPTS = 8
+
+
+class PgStatements:
+    """Named queries on one connection: the Reader (and, in a transaction, the Tx) of store/protocol.py."""
+
+    def __init__(self, conn: PgConnection, queries: Mapping[str, Query]) -> None:
+        self.conn = conn
+        self._queries = queries
+
+    def one(self, query: str, /, **params: Any) -> Row | None:
+        row: Row | None = self.conn.execute(self._queries[query].sql, params).fetchone()
+        return row
+
+    def all(self, query: str, /, **params: Any) -> list[Row]:
+        return list(self.conn.execute(self._queries[query].sql, params).fetchall())
+
+
+class InlineReader(PgStatements):
+    """Bounded reads on the event loop's connection; reconnects once when the server dropped it (a restart,
+    a failover), so one broken connection costs one retry, not every later request."""
+
+    def __init__(self, url: str, queries: Mapping[str, Query]) -> None:
+        self.url = url
+        super().__init__(connect(url, application_name="invite-credits reader"), queries)
+
+    def one(self, query: str, /, **params: Any) -> Row | None:
+        return self._again(lambda: super(InlineReader, self).one(query, **params))
+
+    def all(self, query: str, /, **params: Any) -> list[Row]:
+        if self._queries[query].slow:
+            raise RuntimeError(f"{query} is marked slow: run it with Store.read_slow")
+        return self._again(lambda: super(InlineReader, self).all(query, **params))
+
+    def _again(self, read: Callable[[], T]) -> T:
+        try:
+            return read()
+        except psycopg.OperationalError:
+            if not self.conn.closed and not self.conn.broken:
+                raise
+            self.conn.close()
+            self.conn = connect(self.url, application_name="invite-credits reader")
+            return read()
+
+
+class PgTx(PgStatements):
+    """A write transaction's view: named queries, the transaction's time, and a tally of what it moved."""
+
+    def __init__(self, conn: PgConnection, queries: Mapping[str, Query], now: int) -> None:
+        super().__init__(conn, queries)
+        self.now = now
+        self.moved: Counter[str] = Counter()
+
+    def run(self, query: str, /, **params: Any) -> int:
+        """Execute a write; returns the count of rows it changed."""
+        return self.conn.execute(self._queries[query].sql, params).rowcount
+
+    def insert(self, query: str, /, **params: Any) -> int:
+        """Execute an INSERT ... RETURNING id of one row; returns its id."""
+        row = self.conn.execute(self._queries[query].sql, params).fetchone()
+        if row is None:
+            raise RuntimeError(f"{query} inserted no row")
+        return int(row["id"])
+
+
+class Database:
+    """The Store of store/protocol.py on a PostgreSQL database shared by any number of processes."""
+
+    ids_in_commit_order = False  # ids come from sequences: a lower id may commit after a higher one
+
+    def __init__(self, url: str, *, test_clock: bool = False, test_start: int | None = None, connections: int = 8,
+                 observer: WriteObserver | None = None) -> None:
+        self.url = url
+        self.queries = load_queries("postgres")
+        self.test_clock = test_clock
+        self._test_start = test_start
+        self._size = connections
+        self.observer = observer
+        self._pool: ConnectionPool[PgConnection] | None = None
+        self._threads: ThreadPoolExecutor | None = None
+        self._inline: InlineReader | None = None
+        self._last_now = 0
+        self._now_lock = threading.Lock()
+        self.retries: Counter[str] = Counter()
+
+    def __repr__(self) -> str:
+        return f"postgres.Database({redacted(self.url)!r})"
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def open(self) -> None:
+        conn = connect(self.url)
+        try:
+            migrate(conn)
+            start_clock(conn, self.queries, self.url, test_clock=self.test_clock, test_start=self._test_start)
+        finally:
+            conn.close()
+        self._pool = ConnectionPool(
+            self.url, min_size=1, max_size=self._size, open=False, name="invite-credits",
+            kwargs={"autocommit": True, "row_factory": dict_row, "application_name": "invite-credits"},
+        )
+        self._pool.open(wait=True, timeout=30)
+        self._threads = ThreadPoolExecutor(max_workers=self._size, thread_name_prefix="invite-credits-pg")
+        self._inline = InlineReader(self.url, self.queries)
+
+    async def close(self) -> None:
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+            self._threads = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+        if self._inline is not None:
+            self._inline.conn.close()
+            self._inline = None
+
+    async def __aenter__(self) -> Database:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- time ------------------------------------------------------------------------------------
+    def now(self) -> int:
+        """The service's time for a read: the stored test time (shared by every process), or real time."""
+        if not self.test_clock:
+            return int(time.time())
+        row = self.reader.one("test_clock_get")
+        if row is None:
+            raise RuntimeError("the test clock has no stored time")
+        return int(row["now"])
+
+    async def set_test_time(self, now: int) -> None:
+        if not self.test_clock:
+            raise RuntimeError("the test clock is off")
+        await self.write(lambda tx: tx.run("test_clock_set", now=now))
+
+    def _tx_now(self, conn: PgConnection) -> int:
+        if self.test_clock:
+            return test_now(conn, self.queries)
+        # This process's time never goes back; another machine's clock behind or ahead is met per member by
+        # the ledger (a member's entry is never dated before their last one).
+        with self._now_lock:
+            self._last_now = max(self._last_now, int(time.time()))
+            return self._last_now
+
+    # -- reads -----------------------------------------------------------------------------------
+    @property
+    def reader(self) -> InlineReader:
+        if self._inline is None:
+            raise RuntimeError("database is not open")
+        return self._inline
+
+    async def read_slow(self, fn: Callable[[PgStatements], T]) -> T:
+        """Run `fn` (reads marked slow too) on a pooled connection in a thread, off the event loop."""
+        return await self._in_thread(self._read, fn)
+
+    def _read(self, fn: Callable[[PgStatements], T]) -> T:
+        assert self._pool is not None
+        with self._pool.connection() as conn:
+            return fn(PgStatements(conn, self.queries))
+
+    async def readiness(self) -> tuple[int, int]:
+        """Write the readiness row (a standby that cannot take writes is not ready); (schema, this code's)."""
+
+        def probe(tx: PgTx) -> int:
+            tx.run("readiness_probe", now=tx.now)
+            return schema_version(tx.conn)
+
+        return await self.write(probe), len(migration_files())
+
+    # -- writes ----------------------------------------------------------------------------------
+    async def write(self, fn: Callable[[PgTx], T]) -> T:
+        """Run `fn` in one transaction; run it again from the start when it lost a race."""
+        return await self._in_thread(self._write, fn)
+
+    async def _in_thread(self, job: Callable[[Callable[[Any], T]], T], fn: Callable[[Any], T]) -> T:
+        if self._threads is None:
+            raise RuntimeError("database is not open")
+        return await asyncio.get_running_loop().run_in_executor(self._threads, job, fn)
+
+    def _write(self, fn: Callable[[PgTx], T]) -> T:
+        assert self._pool is not None
+        queued = time.perf_counter()
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with self._pool.connection() as conn:
+                    if attempt == 1 and self.observer is not None:
+                        self.observer.write_queued(time.perf_counter() - queued)
+                    with conn.transaction():
+                        tx = PgTx(conn, self.queries, self._tx_now(conn))
+                        value = fn(tx)
+            except RETRYABLE as exc:
+                self.retries[type(exc).__name__] += 1
+                if attempt == MAX_ATTEMPTS:
+                    log.error("a write lost %d races in a row; giving up: %s", attempt, exc)
+                    raise
+                time.sleep(random.uniform(0, 0.002 * attempt))  # let the winner finish; no lockstep retries
+                continue
+            except psycopg.OperationalError as exc:
+                raise StoreError(f"database {redacted(self.url)}: {str(exc).strip()}") from None
+            if self.observer is not None:
+                self.observer.committed(tx.moved)
+                self.observer.batch_committed(1)
+            return value
+        raise AssertionError("unreachable")
