@@ -69,9 +69,9 @@ def open_database(where: str | Path, **options: object) -> Database | postgres.D
     return Database(where, synchronous="NORMAL", readers=2, **options)  # type: ignore[arg-type]
 
 
-def location(db: object) -> str:
+def location(db: Database | postgres.Database) -> str:
     """Where a store's data is: its URL or its file."""
-    return str(getattr(db, "url", None) or getattr(db, "path"))
+    return db.url if isinstance(db, postgres.Database) else db.path
 
 
 @pytest.fixture

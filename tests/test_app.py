@@ -21,8 +21,10 @@ SECRET = "test-secret-that-is-long-enough-for-hs256"
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(db_path=tmp_path / "app.db", jwt_secret=SECRET, test_clock=True, synchronous="NORMAL",
+def settings(database: str) -> Settings:
+    """The app on each store: a SQLite file, or a fresh PostgreSQL database."""
+    where = {"db_url": database} if database.startswith("postgresql://") else {"db_path": Path(database)}
+    return Settings(**where, jwt_secret=SECRET, test_clock=True, synchronous="NORMAL",  # type: ignore[arg-type]
                     sweep_interval_seconds=3600)
 
 
@@ -99,7 +101,7 @@ def test_test_clock_across_expiry(api: Api, admin: str, settings: Settings) -> N
     back = api.data("mutation { advanceTestClock(input: {to: \"2000-01-01T00:00:00Z\"}) { now userErrors { code } } }",
                     token=admin)["advanceTestClock"]
     assert back == {"now": None, "userErrors": [{"code": "TEST_CLOCK_BACKWARDS"}]}
-    assert violations(settings.db_path) == []
+    assert violations(settings) == []
 
 
 def test_test_clock_is_off_by_default(tmp_path: Path) -> None:
@@ -413,6 +415,8 @@ def test_graphiql_falls_back_to_the_cdn(tmp_path: Path) -> None:
 
 
 def test_readyz_proves_a_write(settings: Settings) -> None:
+    if settings.postgres:
+        pytest.skip("SQLite's read-only switch; test_postgres.py has PostgreSQL's")
     app = create_app(settings)
     with TestClient(app) as client:
         assert client.get("/readyz").status_code == 200

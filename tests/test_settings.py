@@ -56,7 +56,6 @@ def test_every_documented_variable_sets_its_field() -> None:
     ({"INVITE_CREDITS_JWT_LEEWAY": "-1"}, "INVITE_CREDITS_JWT_LEEWAY"),
     ({"INVITE_CREDITS_SIGNUP": "sometimes"}, "INVITE_CREDITS_SIGNUP"),
     ({"INVITE_CREDITS_DB_CONNECTIONS": "0"}, "INVITE_CREDITS_DB_CONNECTIONS"),
-    ({"INVITE_CREDITS_DB": "postgresql://db/credits"}, "INVITE_CREDITS_JWT_SECRET"),
     ({"INVITE_CREDITS_DB": "mysql://db/credits"}, "postgresql://"),
 ])
 def test_a_bad_value_is_refused_naming_its_variable(env: dict[str, str], named: str) -> None:
@@ -71,3 +70,6 @@ def test_a_short_secret_is_allowed_only_with_the_test_clock() -> None:
 def test_a_postgresql_url_selects_postgresql() -> None:
     s = Settings.from_env({"INVITE_CREDITS_DB": "postgresql://app@db:5432/credits", "INVITE_CREDITS_JWT_SECRET": "s" * 40})
     assert (s.postgres, s.db_url) == (True, "postgresql://app@db:5432/credits")
+    s.require_shared_secret()
+    with pytest.raises(SettingsError, match="INVITE_CREDITS_JWT_SECRET must be set"):
+        Settings(db_url="postgresql://app@db:5432/credits").require_shared_secret()

@@ -33,6 +33,7 @@ def load_secret(settings: Settings) -> str:
     """The configured secret, or one generated on first use and kept beside the database (mode 0600)."""
     if settings.jwt_secret:
         return settings.jwt_secret
+    settings.require_shared_secret()
     path = secret_path(settings.db_path)
     if path.exists():
         return path.read_text(encoding="utf-8").strip()

@@ -43,6 +43,7 @@ def _serve(args: argparse.Namespace) -> int:
             raise SettingsError(f"--workers must be at least 1, not {args.workers}")
         settings = _settings(args, host=args.host, port=args.port)
         configure_logging(settings.log_level)
+        settings.require_shared_secret()
         prepare(settings)
         _check_trusted_documents(settings)
         settings = settings.with_(jwt_secret=auth.load_secret(settings))
@@ -94,6 +95,7 @@ def _token(args: argparse.Namespace) -> int:
             raise CommandError(f"not a member ID: {args.member_id!r}")
     if member_id is None and not args.admin:
         raise CommandError("give a MEMBER_ID, or --admin")
+    settings.require_shared_secret()
     if settings.jwt_secret is None:  # the secret is kept beside the database: it must be the server's
         require_existing(settings, writable=False)
     if member_id is not None:
@@ -152,6 +154,31 @@ def _backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _copy(args: argparse.Namespace) -> int:
+    from .check import find_violations
+    from .domain.policy import Policy
+    from .store.copy import Copied, copy_sqlite_to_postgres
+    from .store.databases import describe, integrity_problems, reader
+
+    target = Settings.from_env({}, db_url=args.to, db_path=Path(args.source))
+    if not target.postgres:
+        raise CommandError(f"--to takes a postgresql:// URL, not {args.to!r}")
+
+    def report(copied: Copied) -> None:
+        rate = copied.rows / copied.seconds if copied.seconds > 0 else 0.0
+        print(f"{copied.table:<18} {copied.rows:>10,} rows in {copied.seconds:6.1f} s ({rate:,.0f} rows/s)",
+              flush=True)
+
+    copied = copy_sqlite_to_postgres(Path(args.source), args.to, report=report)
+    print(f"copied {sum(c.rows for c in copied):,} rows from {args.source} to {describe(target)}; checking it")
+    with reader(target) as r:
+        problems = integrity_problems(target, r) + find_violations(r, Policy())
+    for problem in problems:
+        print(problem)
+    print(f"{len(problems)} violation(s) in {describe(target)}")
+    return 1 if problems else 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from .demo import print_tokens, seed
     from .store.databases import prepare
@@ -189,6 +216,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "expire": ("write every due expiry once and print what was written", _expire),
     "check": ("verify every invariant over the whole database; exit 1 on any violation", _check),
     "backup": ("copy the live database to a new file (SQLite online backup; pg_dump on PostgreSQL)", _backup),
+    "copy": ("copy a whole SQLite database into an empty PostgreSQL database, then check it", _copy),
     "export-schema": ("print or write the GraphQL schema (SDL)", _export_schema),
 }
 
@@ -202,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     parsers = {name: sub.add_parser(name, help=text, description=text) for name, (text, _) in COMMANDS.items()}
     for name, (_, run) in COMMANDS.items():
         parsers[name].set_defaults(run=run)
-        if name != "export-schema":
+        if name not in ("export-schema", "copy"):
             parsers[name].add_argument("--db", metavar="PATH|URL",
                                        help="SQLite database file, or a postgresql:// URL (default: "
                                             "$INVITE_CREDITS_DB or ./invite-credits.db)")
@@ -216,6 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     token = parsers["token"]
     token.add_argument("member_id", nargs="?", metavar="MEMBER_ID", help="the member's ID as the API returns it")
     token.add_argument("--admin", action="store_true", help="an admin token (acting as MEMBER_ID when given)")
+
+    copy = parsers["copy"]
+    copy.add_argument("--from", dest="source", required=True, metavar="PATH", help="the SQLite database file")
+    copy.add_argument("--to", required=True, metavar="URL", help="an empty PostgreSQL database (postgresql://...)")
 
     parsers["backup"].add_argument("path", metavar="PATH", help="the new file to write the copy to")
     parsers["export-schema"].add_argument("output", nargs="?", default="-", metavar="FILE",

@@ -82,6 +82,13 @@ class Settings:
     def postgres(self) -> bool:
         return self.db_url is not None
 
+    def require_shared_secret(self) -> None:
+        """On PostgreSQL the token secret comes from the environment: every process, on every machine, signs
+        and checks tokens with it (no file beside a database to generate it into)."""
+        if self.db_url is not None and not self.jwt_secret:
+            raise SettingsError("with a PostgreSQL database, INVITE_CREDITS_JWT_SECRET must be set: every server "
+                                "process signs and checks tokens with the same secret")
+
     @property
     def identity_provider(self) -> bool:
         return self.jwks_url is not None or self.jwt_public_key_file is not None
@@ -104,9 +111,6 @@ class Settings:
             raise SettingsError("INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER and _PER_PROCESS must be at least 1")
         if self.db_url is not None and not is_database_url(self.db_url):
             raise SettingsError(f"--db takes a file path or a postgresql:// URL, not {self.db_url!r}")
-        if self.db_url is not None and not self.jwt_secret:
-            raise SettingsError("with a PostgreSQL database, INVITE_CREDITS_JWT_SECRET must be set: every server "
-                                "process signs and checks tokens with the same secret")
         if self.db_connections < 1:
             raise SettingsError("INVITE_CREDITS_DB_CONNECTIONS must be at least 1")
         if self.read_connections < 1:
