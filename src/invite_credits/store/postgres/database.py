@@ -223,6 +223,7 @@ class Database:
         assert self._pool is not None
         queued = time.perf_counter()
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            committing = False
             try:
                 with self._pool.connection() as conn:
                     if attempt == 1 and self.observer is not None:
@@ -230,6 +231,7 @@ class Database:
                     with conn.transaction():
                         tx = PgTx(conn, self.queries, self._tx_now(conn))
                         value = fn(tx)
+                        committing = True
             except RETRYABLE as exc:
                 self.retries[type(exc).__name__] += 1
                 if attempt == MAX_ATTEMPTS:
@@ -238,7 +240,13 @@ class Database:
                 time.sleep(random.uniform(0, 0.002 * attempt))  # let the winner finish; no lockstep retries
                 continue
             except psycopg.OperationalError as exc:
-                raise StoreError(f"database {redacted(self.url)}: {str(exc).strip()}") from None
+                # A connection the server dropped (a restart, a failover, an idle timeout): before COMMIT nothing
+                # was kept, so the write runs again on a new connection. During COMMIT the outcome is unknown:
+                # the caller hears so, and a retry with the same idempotency key gets the first answer.
+                self.retries["connection"] += 1
+                if committing or attempt >= 3:
+                    raise StoreError(f"database {redacted(self.url)}: {str(exc).strip()}") from None
+                continue
             if self.observer is not None:
                 self.observer.committed(tx.moved)
                 self.observer.batch_committed(1)
