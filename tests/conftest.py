@@ -135,7 +135,7 @@ def free_port() -> int:
 @dataclass
 class LiveServer:
     url: str
-    db_path: Path
+    db_path: Path | str  # a SQLite file, or a postgresql:// URL
     process: subprocess.Popen[bytes]
 
     def stop(self) -> None:
@@ -148,7 +148,7 @@ class LiveServer:
                 self.process.wait()
 
 
-def start_server(db_path: Path, **env: str) -> LiveServer:
+def start_server(db_path: Path | str, **env: str) -> LiveServer:
     """Start `invite-credits serve` as users do, and wait until /healthz answers."""
     port = free_port()
     script = Path(sys.executable).with_name("invite-credits")

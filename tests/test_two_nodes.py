@@ -1,0 +1,131 @@
+"""Two server processes on one PostgreSQL database, as two nodes behind a load balancer: every SPEC invariant
+holds across them, and `check` finds nothing after each test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from invite_credits import auth
+
+from . import pg
+from .conftest import LIVE_SECRET, LiveServer, start_server, violations
+from .test_concurrency import SEND, SIGN_UP, VIEW, gql, sign_up
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+ACCEPT = "mutation($i: InvitationActionInput!) { acceptInvitation(input: $i) { userErrors { code } } }"
+WITHDRAW = "mutation($i: InvitationActionInput!) { withdrawInvitation(input: $i) { userErrors { code } } }"
+
+
+@pytest.fixture
+def nodes() -> Iterator[tuple[str, list[LiveServer]]]:
+    with pg.fresh_database() as url:
+        servers = [start_server(url, INVITE_CREDITS_TEST_CLOCK="1") for _ in range(2)]
+        try:
+            yield url, servers
+        finally:
+            for server in servers:
+                server.stop()
+
+
+def clients(servers: list[LiveServer]) -> list[httpx.AsyncClient]:
+    limits = httpx.Limits(max_connections=32)
+    return [httpx.AsyncClient(base_url=s.url, timeout=60, limits=limits) for s in servers]
+
+
+async def test_sends_from_one_member_split_over_two_nodes_never_overspend(
+        nodes: tuple[str, list[LiveServer]]) -> None:
+    url, servers = nodes
+    a, b = clients(servers)
+    async with a, b:
+        _, token = await sign_up(a, "sender@example.com")
+        invitees = await asyncio.gather(*(sign_up((a, b)[i % 2], f"to{i}@example.com") for i in range(40)))
+        results = await asyncio.gather(*(gql((a, b)[i % 2], SEND, {"i": {"inviteeId": member}}, token)
+                                         for i, (member, _) in enumerate(invitees)))
+        codes = sorted(str(r["sendInvitation"]["userErrors"][:1]) for r in results)
+        assert codes.count("[]") == 15 and codes.count("[{'code': 'INSUFFICIENT_CREDITS'}]") == 25
+        for client in (a, b):
+            assert (await gql(client, VIEW, token=token))["viewer"]["balance"]["available"] == 0
+    assert violations(url) == []
+
+
+async def test_one_idempotency_key_raced_on_both_nodes_has_one_effect(nodes: tuple[str, list[LiveServer]]) -> None:
+    url, servers = nodes
+    a, b = clients(servers)
+    async with a, b:
+        _, token = await sign_up(a, "sender@example.com")
+        bob, _ = await sign_up(b, "bob@example.com")
+        send = {"i": {"inviteeId": bob, "idempotencyKey": "once"}}
+        results = await asyncio.gather(*(gql((a, b)[i % 2], SEND, send, token) for i in range(20)))
+        assert len({str(r["sendInvitation"]) for r in results}) == 1, results
+        assert results[0]["sendInvitation"]["balance"]["available"] == 14
+    assert violations(url) == []
+
+
+async def test_accept_on_one_node_while_the_inviter_withdraws_on_the_other(
+        nodes: tuple[str, list[LiveServer]]) -> None:
+    url, servers = nodes
+    a, b = clients(servers)
+    async with a, b:
+        _, ann = await sign_up(a, "ann@example.com")
+        for i in range(8):
+            bob, bob_token = await sign_up(b, f"bob{i}@example.com")
+            sent = (await gql(a, SEND, {"i": {"inviteeId": bob}}, ann))["sendInvitation"]["invitation"]["id"]
+            accept, withdraw = await asyncio.gather(gql(a, ACCEPT, {"i": {"invitationId": sent}}, bob_token),
+                                                    gql(b, WITHDRAW, {"i": {"invitationId": sent}}, ann))
+            outcomes = sorted([str(accept["acceptInvitation"]["userErrors"]),
+                               str(withdraw["withdrawInvitation"]["userErrors"])])
+            assert outcomes == ["[]", "[{'code': 'INVITATION_NOT_PENDING'}]"]
+    assert violations(url) == []
+
+
+async def test_the_test_clock_moved_on_one_node_is_the_time_of_the_other(
+        nodes: tuple[str, list[LiveServer]]) -> None:
+    url, servers = nodes
+    a, b = clients(servers)
+    admin = auth.admin_token(LIVE_SECRET, 600)
+    async with a, b:
+        _, token = await sign_up(a, "ann@example.com")
+        moved = await gql(a, 'mutation { advanceTestClock(input: {to: "2031-01-01T00:00:00Z"}) { now } }', token=admin)
+        assert moved["advanceTestClock"]["now"] == "2031-01-01T00:00:00Z"
+        viewer = (await gql(b, "{ viewer { balance { available asOf } } }", token=token))["viewer"]
+        assert viewer["balance"] == {"available": 0, "asOf": "2031-01-01T00:00:00Z"}  # expired everywhere
+    assert violations(url) == []
+
+
+async def test_a_node_killed_under_load_loses_nothing_it_acknowledged(nodes: tuple[str, list[LiveServer]]) -> None:
+    url, servers = nodes
+    a, b = clients(servers)
+    acknowledged: list[str] = []
+    async with a, b:
+        senders = [await sign_up((a, b)[i % 2], f"s{i}@example.com") for i in range(8)]
+        invitees = [(await sign_up(b, f"t{i}@example.com"))[0] for i in range(12)]
+
+        async def send(client: httpx.AsyncClient, token: str, invitee: str) -> None:
+            try:
+                body: dict[str, Any] = (await client.post("/graphql", json={"query": SEND, "variables": {
+                    "i": {"inviteeId": invitee}}}, headers={"authorization": f"Bearer {token}"})).json()
+            except httpx.HTTPError:
+                return  # the killed node: no answer, so nothing was promised
+            payload = body["data"]["sendInvitation"]
+            if payload and not payload["userErrors"]:
+                acknowledged.append(payload["invitation"]["id"])
+
+        work = [send((a, b)[(i + j) % 2], token, invitee) for i, (_, token) in enumerate(senders)
+                for j, invitee in enumerate(invitees)]
+        tasks = [asyncio.create_task(w) for w in work]
+        await asyncio.sleep(0.3)
+        os.kill(servers[0].process.pid, signal.SIGKILL)
+        await asyncio.gather(*tasks)
+        assert acknowledged
+        query = "query($id: ID!) { node(id: $id) { ... on Invitation { id } } }"
+        admin = auth.admin_token(LIVE_SECRET, 600)
+        for invitation in acknowledged:
+            assert (await gql(b, query, {"id": invitation}, admin))["node"] == {"id": invitation}
+    assert violations(url) == []
