@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -29,9 +30,9 @@ from invite_credits.service import (
     SetMemberTier,
     SignUp,
 )
-from invite_credits.store.sqlite.database import Database
 
-from .conftest import ADMIN, T0, violations
+from . import pg
+from .conftest import ADMIN, T0, open_database, violations
 
 P = Policy()
 
@@ -65,7 +66,8 @@ class LedgerMachine(RuleBasedStateMachine):
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="model-"))
         self.loop = asyncio.new_event_loop()
-        self.db = Database(self.dir / "model.db", test_clock=True, test_start=T0, synchronous="OFF", readers=1)
+        self.where = self.open_database()
+        self.db = open_database(self.where, test_clock=True, test_start=T0)
         self.run(self.db.open())
         self.service = Service(self.db)
         self.members: list[ModelMember] = []
@@ -77,6 +79,10 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def run(self, coro: Any) -> Any:
         return self.loop.run_until_complete(coro)
+
+    def open_database(self) -> str:
+        """Where this example's data lives."""
+        return str(self.dir / "model.db")
 
     def teardown(self) -> None:
         self.run(self.db.close())
@@ -237,10 +243,34 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @invariant()
     def database_keeps_every_invariant(self) -> None:
-        assert violations(self.dir / "model.db") == []
+        assert violations(self.where) == []
+
+
+class PostgresLedgerMachine(LedgerMachine):
+    """The same workload and model on a fresh PostgreSQL database per example."""
+
+    def open_database(self) -> str:
+        self._database = pg.fresh_database()
+        return self._database.__enter__()
+
+    def teardown(self) -> None:
+        super().teardown()
+        self._database.__exit__(None, None, None)
 
 
 TestLedgerModel = LedgerMachine.TestCase
 TestLedgerModel.settings = settings(
     max_examples=40, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@pytest.fixture(autouse=True)
+def _postgres_present(request: pytest.FixtureRequest) -> None:
+    if request.cls is not None and request.cls.__name__ == "TestLedgerModelOnPostgres":
+        pg.require_server()
+
+
+TestLedgerModelOnPostgres = PostgresLedgerMachine.TestCase
+TestLedgerModelOnPostgres.settings = settings(
+    max_examples=25, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )

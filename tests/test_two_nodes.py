@@ -16,7 +16,7 @@ from invite_credits import auth
 
 from . import pg
 from .conftest import LIVE_SECRET, LiveServer, start_server, violations
-from .test_concurrency import SEND, SIGN_UP, VIEW, gql, sign_up
+from .test_concurrency import SEND, VIEW, gql, sign_up
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 ACCEPT = "mutation($i: InvitationActionInput!) { acceptInvitation(input: $i) { userErrors { code } } }"
