@@ -24,7 +24,7 @@ SECRET = "test-secret-that-is-long-enough-for-hs256"
 def settings(database: str) -> Settings:
     """The app on each store: a SQLite file, or a fresh PostgreSQL database."""
     where = {"db_url": database} if database.startswith("postgresql://") else {"db_path": Path(database)}
-    return Settings(**where, jwt_secret=SECRET, test_clock=True, synchronous="NORMAL",  # type: ignore[arg-type]
+    return Settings(**where, jwt_secret=SECRET, test_clock=True, synchronous="NORMAL",
                     sweep_interval_seconds=3600)
 
 

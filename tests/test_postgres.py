@@ -207,6 +207,28 @@ async def test_a_connection_the_server_dropped_costs_one_retry(services: list[Se
     assert bob and violations(url) == []
 
 
+def test_readyz_is_unavailable_on_a_read_only_database(url: str) -> None:
+    from starlette.testclient import TestClient
+
+    from invite_credits.app import create_app
+    from invite_credits.settings import Settings
+
+    name = url.rsplit("/", 1)[1]
+
+    def switch(read_only: str) -> None:  # as a standby would refuse writes after a failover
+        with psycopg.connect(pg.ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = {read_only}')
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+
+    settings = Settings(db_url=url, jwt_secret="a-secret-long-enough-for-hs256-tokens-0123")
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/readyz").json() == {"status": "ready", "schema": len(migration_files())}
+        switch("on")
+        assert client.get("/readyz").status_code == 503
+        switch("off")
+        assert client.get("/readyz").status_code == 200
+
+
 async def test_ten_processes_starting_at_once_migrate_once() -> None:
     with pg.fresh_database(migrated=False) as empty:
         command = [sys.executable, "-m", "invite_credits.cli", "migrate", "--db", empty]

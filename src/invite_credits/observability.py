@@ -42,8 +42,11 @@ class Metrics:
                                     "Time a write waited for the writer thread.", buckets=LATENCY_BUCKETS, registry=r)
         self.batch_size = Histogram("invite_credits_write_batch_size", "Writes committed together.",
                                     buckets=(1, 2, 4, 8, 16, 32, 64, 128), registry=r)
+        self.retries = Counter("invite_credits_write_retries", "Writes run again (PostgreSQL): lost a race "
+                               "(SerializationFailure, DeadlockDetected, UniqueViolation) or a dropped connection.",
+                               ["reason"], registry=r)
 
-    # The writer's observer (store.database.WriteObserver).
+    # The store's observer (store.protocol.WriteObserver).
     def committed(self, moved: Mapping[str, int]) -> None:
         for kind, amount in moved.items():
             if amount:
@@ -57,6 +60,9 @@ class Metrics:
 
     def batch_committed(self, size: int) -> None:
         self.batch_size.observe(size)
+
+    def retried(self, reason: str) -> None:
+        self.retries.labels(reason).inc()
 
 
 def outcome_of(errors: list[Any] | None, request_error: bool) -> str:

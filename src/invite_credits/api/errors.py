@@ -12,6 +12,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from ..domain.errors import InviteCreditsError
+from ..store.protocol import StoreError
 
 log = logging.getLogger("invite_credits.api")
 
@@ -67,6 +68,10 @@ def process_error(error: GraphQLError, request_id: str) -> GraphQLError:
         if not error.extensions or "code" not in error.extensions:
             return _with_code(error, error.message, {**(error.extensions or {}), "code": _request_error_code(error)})
         return error
+    if isinstance(original, StoreError):  # the database went away (a restart, a failover): worth a retry
+        log.error("database unavailable in %s (request %s): %s", ".".join(map(str, error.path)), request_id, original)
+        return _with_code(error, f"The database is unavailable; try again (request {request_id}).",
+                          {"code": "SERVICE_UNAVAILABLE", "requestId": request_id})
     log.error(
         "unexpected error in %s (request %s)", ".".join(map(str, error.path)), request_id,
         exc_info=(type(original), original, original.__traceback__),

@@ -233,7 +233,7 @@ class Database:
                         value = fn(tx)
                         committing = True
             except RETRYABLE as exc:
-                self.retries[type(exc).__name__] += 1
+                self._retried(type(exc).__name__)
                 if attempt == MAX_ATTEMPTS:
                     log.error("a write lost %d races in a row; giving up: %s", attempt, exc)
                     raise
@@ -243,12 +243,18 @@ class Database:
                 # A connection the server dropped (a restart, a failover, an idle timeout): before COMMIT nothing
                 # was kept, so the write runs again on a new connection. During COMMIT the outcome is unknown:
                 # the caller hears so, and a retry with the same idempotency key gets the first answer.
-                self.retries["connection"] += 1
+                self._retried("connection")
                 if committing or attempt >= 3:
                     raise StoreError(f"database {redacted(self.url)}: {str(exc).strip()}") from None
+                self._pool.check()  # a server restart drops every connection: let the pool replace them all
                 continue
             if self.observer is not None:
                 self.observer.committed(tx.moved)
                 self.observer.batch_committed(1)
             return value
         raise AssertionError("unreachable")
+
+    def _retried(self, reason: str) -> None:
+        self.retries[reason] += 1
+        if self.observer is not None:
+            self.observer.retried(reason)

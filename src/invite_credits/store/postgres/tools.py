@@ -9,7 +9,7 @@ import psycopg
 
 from ..protocol import Reader, StoreError
 from ..queries import load_queries
-from .connection import connect, migrate, redacted, schema_version
+from .connection import connect, migrate, migration_files, redacted, schema_version
 from .database import PgStatements
 
 
@@ -18,7 +18,7 @@ def url_reader(url: str, *, migrated: bool = False) -> Iterator[PgStatements]:
     """Named queries on the database, in one read-only transaction (one consistent snapshot for a check)."""
     conn = connect(url, application_name="invite-credits cli")
     try:
-        if migrated:
+        if migrated and schema_version(conn) < len(migration_files()):  # a standby is read as it is
             migrate(conn)
         elif schema_version(conn) == 0:
             raise StoreError(f"database {redacted(url)} holds no invite-credits schema: run `invite-credits "
