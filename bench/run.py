@@ -114,7 +114,7 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def start_server(cfg: Config, db: Path, *, test_clock: bool = False,
+def start_server(cfg: Config, db: Path | str, *, test_clock: bool = False,
                  workers: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
     """The product, started through the same CLI users run."""
     port = free_port()
@@ -390,6 +390,98 @@ def compare_workers(cfg: Config, results: Results) -> str:
     return "\n".join(lines) + "\n"
 
 
+def compare_stores(cfg: Config, results: Results, admin_url: str) -> str:
+    """The same seeded database on SQLite and on PostgreSQL (copied), 1 and 2 server processes each, alternating
+    in one run: balance reads and sends at 16 clients; then where one request's time goes, in-process."""
+    import psycopg
+
+    from invite_credits.store.copy import copy_sqlite_to_postgres
+
+    db = cfg.work / "stores.db"
+    seed_main(db, cfg.members, cfg.heavy)
+    name = f"ic_bench_{os.getpid()}"
+    base = admin_url.rpartition("/")[0]
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{base}/{name}"
+    try:
+        copy_sqlite_to_postgres(db, url, progress=False)
+        light = list(range(2, cfg.members + 1))
+        send_pairs = [(s, s + k) for s in light for k in range(1, 11) if s + k <= cfg.members]
+        data = cfg.work / "stores.txt"
+        write_lua_data(data, [auth.member_token(SECRET, m, 3600 * 6) for m in light[:2000]],
+                       [(auth.member_token(SECRET, s, 3600 * 6), ids.encode("Member", i)) for s, i in send_pairs])
+        stores: list[tuple[str, Path | str]] = [("SQLite", db), ("PostgreSQL", url)]
+        for _ in range(cfg.rounds):
+            for label, where in stores:
+                for workers in (1, 2):
+                    server, server_url = start_server(cfg, where, workers=workers)
+                    try:
+                        results.add(f"{label}{workers}_balance", wrk(cfg, server_url, data, "read", 16, BALANCE))
+                        results.add(f"{label}{workers}_send", wrk(cfg, server_url, data, "send", 16, ""))
+                    finally:
+                        stop(server)
+        profile = asyncio.run(_request_profile(db, url))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    m = results.median
+    lines = ["| store | processes | balance, 16 clients: req/s | p99 ms | sends, 16 clients: req/s | p99 ms |",
+             "|---|---|---|---|---|---|"]
+    for label, _ in stores:
+        for w in (1, 2):
+            bal, send = m(f"{label}{w}_balance"), m(f"{label}{w}_send")
+            lines.append(f"| {label} | {w} | {bal.rps:,.0f} | {bal.p99_ms:.1f} | {send.rps:,.0f} | {send.p99_ms:.1f} |")
+    lines += ["", "Where one request's time goes, in-process (the service call alone, no HTTP or GraphQL; "
+                  "microseconds per call, median of 5 x 2,000 reads / 5 x 200 sends):", "",
+              "| call | SQLite | PostgreSQL |", "|---|---|---|"]
+    for call, (lite, post) in profile.items():
+        lines.append(f"| {call} | {lite:.0f} us | {post:.0f} us |")
+    lines += ["", f"Data: {cfg.members:,} members (the bench seed, copied to PostgreSQL with `copy`); {cfg.rounds} "
+                  f"rounds of {cfg.seconds:g} s, alternating, medians; wrk -t{cfg.threads}; PostgreSQL 15 on the "
+                  "same 2 cores, default settings (fsync on, synchronous_commit on); SQLite synchronous="
+                  f"{cfg.synchronous}."]
+    return "\n".join(lines) + "\n"
+
+
+async def _request_profile(db: Path, url: str) -> dict[str, tuple[float, float]]:
+    """Median microseconds per service call on each store: a balance read and a send."""
+    from invite_credits import store as _store  # noqa: F401
+    from invite_credits.store.postgres import Database as PgDatabase
+    from invite_credits.store.sqlite.database import Database as LiteDatabase
+
+    timings: dict[str, list[float]] = {}
+    for label, store in (("SQLite", LiteDatabase(db, synchronous="FULL")), ("PostgreSQL", PgDatabase(url))):
+        await store.open()
+        service = Service(store)
+        try:
+            member = service.member(3)
+            assert member is not None
+            reads, sends = [], []
+            for round_ in range(5):
+                started = time.perf_counter()
+                for _ in range(2000):
+                    service.balance(member)
+                reads.append((time.perf_counter() - started) / 2000 * 1e6)
+                started = time.perf_counter()
+                for k in range(200):
+                    invitee = 1000 + round_ * 200 + k
+                    try:
+                        await service.send_invitation(Actor(member_id=5000 + k % 50), SendInvitation(invitee))
+                    except Exception:  # noqa: BLE001 - a refusal costs the same round trips; it is still timed
+                        pass
+                sends.append((time.perf_counter() - started) / 200 * 1e6)
+            timings[f"balance read ({label})"] = reads
+            timings[f"send, one client ({label})"] = sends
+        finally:
+            await store.close()
+    return {"balance read": (statistics.median(timings["balance read (SQLite)"]),
+                             statistics.median(timings["balance read (PostgreSQL)"])),
+            "sendInvitation, one at a time": (statistics.median(timings["send, one client (SQLite)"]),
+                                              statistics.median(timings["send, one client (PostgreSQL)"]))}
+
+
 def record_section(title: str, text: str) -> None:
     """Replace (or add) one `## title` section of RESULTS.md, keeping the rest."""
     path = BENCH / "RESULTS.md"
@@ -459,6 +551,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-sweep", action="store_true")
     parser.add_argument("--only-sweep", action="store_true", help="just the expiry sweep scenario")
     parser.add_argument("--compare-workers", action="store_true", help="only: 1 and 2 server processes, one run")
+    parser.add_argument("--compare-stores", metavar="ADMIN_URL", nargs="?", const="postgresql://postgres@127.0.0.1/postgres",
+                        help="only: SQLite and PostgreSQL (a database made through ADMIN_URL), 1 and 2 processes")
     parser.add_argument("--record", action="store_true", help="write bench/RESULTS.md")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -482,6 +576,15 @@ def main(argv: list[str] | None = None) -> int:
             print(text)
             if args.record:
                 record_section("Workers: one process and two, in one run", f"Command: `bench/run.py "
+                               f"{' '.join(argv if argv is not None else sys.argv[1:])}`\n\n{text}")
+            return 0
+        if args.compare_stores:
+            if not args.smoke:
+                cfg.members, cfg.heavy = 20_000, 200
+            text = compare_stores(cfg, results, args.compare_stores)
+            print(text)
+            if args.record:
+                record_section("SQLite and PostgreSQL, one and two processes, in one run", f"Command: `bench/run.py "
                                f"{' '.join(argv if argv is not None else sys.argv[1:])}`\n\n{text}")
             return 0
         if args.only_sweep:
