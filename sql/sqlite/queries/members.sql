@@ -12,8 +12,8 @@ SELECT * FROM members WHERE email = :email;
 SELECT * FROM members WHERE referral_code = :referral_code;
 
 -- name: members_lock
--- The members a write touches. SQLite's one writer already runs writes one at a time, so this only reads;
--- PostgreSQL's locks them (FOR UPDATE, in id order).
+-- PostgreSQL's takes row locks (FOR UPDATE, in id order). SQLite's one writer already runs writes one at a
+-- time, so store/members.lock never runs this here; it is kept so both dialects answer the same names.
 SELECT id FROM members WHERE id IN (SELECT value FROM json_each(:ids)) ORDER BY id;
 
 -- name: member_set_tier

@@ -28,9 +28,10 @@ class ExpiryUseCases(UseCases):
             clock.sweep_turn(tx)  # one sweeper at a time, in whichever process
             due = lots.due(tx, now=tx.now, limit=batch_lots)
             owners = {lot.member_id for lot in due}
-            members.lock(tx, *owners)
-            # Locked now: what the members' own writes expired meanwhile is gone from the second look.
-            fresh = [lot for lot in lots.due(tx, now=tx.now, limit=batch_lots) if lot.member_id in owners]
+            fresh = due
+            if members.lock(tx, *owners):
+                # Locked now: what the members' own writes expired meanwhile is gone from the second look.
+                fresh = [lot for lot in lots.due(tx, now=tx.now, limit=batch_lots) if lot.member_id in owners]
             moved, touched = ledger.expire(tx, fresh)
             return len(due), len(fresh), moved, touched
 

@@ -52,8 +52,9 @@ def party_invitation(r: Reader, actor_id: int, invitation_id: int | None, role: 
 def locked_invitation(tx: Tx, actor_id: int, invitation_id: int | None, role: str) -> Invitation:
     """party_invitation, read again once both parties are locked (its status may have moved meanwhile)."""
     row = party_invitation(tx, actor_id, invitation_id, role)
-    members.lock(tx, row.inviter_id, row.invitee_id)
-    return party_invitation(tx, actor_id, invitation_id, role)
+    if members.lock(tx, row.inviter_id, row.invitee_id):
+        return party_invitation(tx, actor_id, invitation_id, role)
+    return row
 
 
 def require_pending(row: Invitation) -> None:

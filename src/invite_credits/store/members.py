@@ -38,10 +38,14 @@ def insert(tx: Tx, *, email: str, name: str, referral_code: str, referred_by: in
                      joined_at=joined_at)
 
 
-def lock(tx: Tx, *ids: int | None) -> None:
-    """Hold the members a write touches until it commits (in id order; on SQLite the one writer already
-    does): every write to a member's credits, invitations or profile takes this first."""
+def lock(tx: Tx, *ids: int | None) -> bool:
+    """Hold the members a write touches until it commits, in id order: every write to a member's credits,
+    invitations or profile takes this first. False when the store runs writes one at a time (SQLite's one
+    writer): nothing to lock, and nothing read before could have changed."""
+    if tx.serial:
+        return False
     tx.all("members_lock", ids=json.dumps(sorted({i for i in ids if i is not None})))
+    return True
 
 
 def set_tier(tx: Tx, *, id: int, tier: Tier) -> None:

@@ -30,6 +30,9 @@ class Tx(Reader, Protocol):
 
     now: int
     moved: Counter[str]
+    # True when this store runs writes one at a time (SQLite's one writer): what a write reads cannot change
+    # under it, so it takes no locks. False (PostgreSQL): a write locks the members it touches.
+    serial: bool
 
     def run(self, query: str, /, **params: Any) -> int: ...
     def insert(self, query: str, /, **params: Any) -> int: ...

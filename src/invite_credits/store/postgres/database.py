@@ -39,6 +39,10 @@ log = logging.getLogger("invite_credits.store")
 # What a write retries: it lost a race, and running it again from the start sees the winner's commit.
 RETRYABLE = (errors.SerializationFailure, errors.DeadlockDetected, errors.UniqueViolation)
 MAX_ATTEMPTS = 8
+# Reads run on the event loop: a read that hangs (a lock, a server in trouble) would stall every request of the
+# process, so it is cut off. A write waits for a member's lock at most this long before it is reported.
+READER_OPTIONS = "-c statement_timeout=5000"
+WRITER_OPTIONS = "-c lock_timeout=10000"
 
 
 class PgStatements:
@@ -62,7 +66,7 @@ class InlineReader(PgStatements):
 
     def __init__(self, url: str, queries: Mapping[str, Query]) -> None:
         self.url = url
-        super().__init__(connect(url, application_name="invite-credits reader"), queries)
+        super().__init__(connect(url, application_name="invite-credits reader", options=READER_OPTIONS), queries)
 
     def one(self, query: str, /, **params: Any) -> Row | None:
         return self._again(lambda: super(InlineReader, self).one(query, **params))
@@ -79,7 +83,7 @@ class InlineReader(PgStatements):
             if not self.conn.closed and not self.conn.broken:
                 raise
             self.conn.close()
-            self.conn = connect(self.url, application_name="invite-credits reader")
+            self.conn = connect(self.url, application_name="invite-credits reader", options=READER_OPTIONS)
             return read()
 
 
@@ -90,6 +94,7 @@ class PgTx(PgStatements):
         super().__init__(conn, queries)
         self.now = now
         self.moved: Counter[str] = Counter()
+        self.serial = False
 
     def run(self, query: str, /, **params: Any) -> int:
         """Execute a write; returns the count of rows it changed."""
@@ -136,7 +141,8 @@ class Database:
             conn.close()
         self._pool = ConnectionPool(
             self.url, min_size=1, max_size=self._size, open=False, name="invite-credits",
-            kwargs={"autocommit": True, "row_factory": dict_row, "application_name": "invite-credits"},
+            kwargs={"autocommit": True, "row_factory": dict_row, "application_name": "invite-credits",
+                    "options": WRITER_OPTIONS},
         )
         self._pool.open(wait=True, timeout=30)
         self._threads = ThreadPoolExecutor(max_workers=self._size, thread_name_prefix="invite-credits-pg")

@@ -74,6 +74,7 @@ class SqliteTx(Statements):
         super().__init__(conn, queries)
         self.now = now
         self.moved: Counter[str] = Counter()  # reported only if this write commits
+        self.serial = True
 
     def run(self, query: str, /, **params: Any) -> int:
         """Execute a write; returns the count of rows it changed."""
