@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -60,6 +61,13 @@ def database(store_kind: str, tmp_path: Path) -> Iterator[str]:
             yield url
     else:
         yield str(tmp_path / "test.db")
+
+
+def settings_on(database: str, **values: Any) -> Settings:
+    """Settings for an app on the database fixture's path or URL."""
+    if database.startswith("postgresql://"):
+        return Settings(db_url=database, **values)
+    return Settings(db_path=Path(database), **values)
 
 
 def open_database(where: str | Path, **options: object) -> Database | postgres.Database:

@@ -14,7 +14,7 @@ from invite_credits import auth
 from invite_credits.app import create_app
 from invite_credits.settings import Settings
 
-from .conftest import violations
+from .conftest import settings_on, violations
 from .http import Api, codes
 
 SECRET = "test-secret-that-is-long-enough-for-hs256"
@@ -23,9 +23,7 @@ SECRET = "test-secret-that-is-long-enough-for-hs256"
 @pytest.fixture
 def settings(database: str) -> Settings:
     """The app on each store: a SQLite file, or a fresh PostgreSQL database."""
-    where = {"db_url": database} if database.startswith("postgresql://") else {"db_path": Path(database)}
-    return Settings(**where, jwt_secret=SECRET, test_clock=True, synchronous="NORMAL",
-                    sweep_interval_seconds=3600)
+    return settings_on(database, jwt_secret=SECRET, test_clock=True, synchronous="NORMAL", sweep_interval_seconds=3600)
 
 
 @pytest.fixture

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from invite_credits import auth
 from invite_credits.app import create_app
-from invite_credits.settings import Settings
 
+from .conftest import settings_on
 from .http import Api
 
 SECRET = "replay-secret-that-is-long-enough-for-hs256-tokens"
@@ -59,9 +58,9 @@ mutation($input: FollowCompanyInput!) {
 
 
 @pytest.fixture
-def api(tmp_path: Path) -> Iterator[Api]:
-    settings = Settings(db_path=tmp_path / "r.db", jwt_secret=SECRET, test_clock=True, synchronous="OFF",
-                        sweep_interval_seconds=3600)
+def api(database: str) -> Iterator[Api]:
+    """On each store: a replay must not depend on which database keeps the first answer."""
+    settings = settings_on(database, jwt_secret=SECRET, test_clock=True, synchronous="OFF", sweep_interval_seconds=3600)
     with TestClient(create_app(settings)) as client:
         yield Api(client)
 
