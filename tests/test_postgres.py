@@ -25,6 +25,7 @@ from invite_credits.store.queries import load_queries
 
 from . import pg
 from .conftest import ADMIN, T0, join, violations
+from .test_store import HOT_QUERIES
 
 pytestmark = pytest.mark.anyio
 POSTGRES_ONLY = {"check_heads"}  # PostgreSQL's chain guard has a row per member to check; SQLite's has none
@@ -261,8 +262,28 @@ def test_copy_moves_the_bench_seed_and_the_demo_and_checks_the_target(tmp_path: 
     assert re.search(r"ledger_entries\s+180,992 rows", copied.stdout) and "0 violation(s)" in copied.stdout
     again = _cli("copy", "--from", str(seeded), "--to", url)
     assert again.returncode == 2 and "already holds data" in again.stderr
-    with psycopg.connect(url) as conn:  # new rows continue after the copied ids
+    with psycopg.connect(url, autocommit=True) as conn:  # new rows continue after the copied ids
         assert conn.execute("SELECT nextval(pg_get_serial_sequence('ledger_entries', 'id'))").fetchone() == (180993,)
+        conn.execute("ANALYZE")
+        for name, table in HOT_QUERIES.items():
+            if table in ("members", "credit_lots", "ledger_entries"):  # the tables the seed fills
+                plan = _plan(conn, load_queries("postgres")[name].sql)
+                assert f"Seq Scan on {table}" not in plan, (name, plan)
+
+
+def _plan(conn: psycopg.Connection[Any], sql: str) -> str:
+    """The server's plan for a query, with a value of each parameter's inferred type."""
+    names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))
+    conn.execute(f"PREPARE hot AS {_numbered(sql)}".encode())
+    try:
+        row = conn.execute("SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = 'hot'").fetchone()
+        assert row is not None
+        values = ["'[1]'" if kind in ("jsonb", "json") or name.endswith(("_ids", "reasons")) else
+                  ("'x'" if kind == "text" else "1") for name, kind in zip(names, row[0], strict=True)]
+        args = f"({', '.join(values)})" if values else ""
+        return "\n".join(r[0] for r in conn.execute(f"EXPLAIN EXECUTE hot{args}".encode()))
+    finally:
+        conn.execute("DEALLOCATE hot")
 
 
 def test_copy_brings_every_row_of_every_table_as_it_was(tmp_path: Path, url: str) -> None:

@@ -41,14 +41,14 @@ SELECT due.member_id, due.expires_at, 'EXPIRED', -due.remaining, -due.remaining,
        due.id
   FROM credit_lots AS due
   JOIN member_heads AS h ON h.member_id = due.member_id
- WHERE due.id IN (SELECT value::bigint FROM jsonb_array_elements_text(:lot_ids::jsonb))
+ WHERE due.id = ANY(ARRAY(SELECT value::bigint FROM jsonb_array_elements_text(:lot_ids::jsonb)))
  ORDER BY due.member_id, due.expires_at, due.id
 RETURNING member_id, -amount AS credits;
 
 -- name: lots_write_off
 -- Mark the lots whose EXPIRED entries were just written.
 UPDATE credit_lots SET written_off = 1
- WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text(:lot_ids::jsonb)) AND written_off = 0;
+ WHERE id = ANY(ARRAY(SELECT value::bigint FROM jsonb_array_elements_text(:lot_ids::jsonb))) AND written_off = 0;
 
 -- name: balance
 -- Exact at :now whether or not expiry has been written yet.

@@ -15,7 +15,8 @@ SELECT * FROM members WHERE referral_code = :referral_code;
 -- name: members_lock
 -- Lock the members a write touches, in id order (so two writes never wait for each other in a circle),
 -- until the transaction ends: every write to a member's credits, invitations or profile holds it.
-SELECT id FROM members WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text(:ids::jsonb))
+-- (= ANY(ARRAY(...)): a primary-key probe per id; IN (SELECT ...) was planned as a scan of every member.)
+SELECT id FROM members WHERE id = ANY(ARRAY(SELECT value::bigint FROM jsonb_array_elements_text(:ids::jsonb)))
  ORDER BY id FOR UPDATE;
 
 -- name: member_set_tier
