@@ -42,8 +42,8 @@ class GraphQLView(GraphQL):
                                cache_size=s.document_cache_size, trusted=(trusted or {}).values())
         self.persisted = PersistedDocuments(cache_size=s.apq_cache_size, trusted=trusted)
         super().__init__(schema, **kwargs)
-        self.thin = thin_path.ThinPath(self) if s.thin_path else None
         self.app_state = app_state
+        self.thin = thin_path.ThinPath(self) if s.thin_path else None
         self._ide_html: str | None = None
 
     async def render_graphql_ide(self, request: Any) -> Response:

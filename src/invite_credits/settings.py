@@ -74,6 +74,8 @@ class Settings:
     trusted_documents: Path | None = None
     # POST (JSON) and GET queries on the thin request path (thin_path.py); off: all through Strawberry's view.
     thin_path: bool = True
+    # Query documents run from compiled plans (plans.py) on the thin path; off: graphql-core executes each one.
+    compiled_plans: bool = True
     # Live subscriptions (WebSocket): at most this many per member, and per server process.
     subscriptions_per_member: int = 10
     subscriptions_per_process: int = 1000
@@ -180,6 +182,7 @@ class Settings:
                 ("INVITE_CREDITS_APQ_CACHE_SIZE", "apq_cache_size", int, "a whole number"),
                 ("INVITE_CREDITS_DB_CONNECTIONS", "db_connections", int, "a whole number"),
                 ("INVITE_CREDITS_THIN_PATH", "thin_path", _boolean, "1 or 0"),
+                ("INVITE_CREDITS_COMPILED_PLANS", "compiled_plans", _boolean, "1 or 0"),
                 ("INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER", "subscriptions_per_member", int, "a whole number"),
                 ("INVITE_CREDITS_SUBSCRIPTIONS_PER_PROCESS", "subscriptions_per_process", int, "a whole number")):
             if key in env:
@@ -250,6 +253,7 @@ ENVIRONMENT = {
     "INVITE_CREDITS_SIGNUP": "signup_enabled",
     "INVITE_CREDITS_APQ_CACHE_SIZE": "apq_cache_size",
     "INVITE_CREDITS_THIN_PATH": "thin_path",
+    "INVITE_CREDITS_COMPILED_PLANS": "compiled_plans",
     "INVITE_CREDITS_TRUSTED_DOCUMENTS": "trusted_documents",
     "INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER": "subscriptions_per_member",
     "INVITE_CREDITS_SUBSCRIPTIONS_PER_PROCESS": "subscriptions_per_process",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from cross_web import HTTPException
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     GraphQLError,
     OperationDefinitionNode,
@@ -34,6 +35,7 @@ from strawberry.schema._graphql_core import execution_context_class_kwargs
 from .api.errors import is_request_error, process_error
 from .errors_http import GRAPHQL_RESPONSE
 from .observability import observe
+from .plans import Plans
 
 if TYPE_CHECKING:
     from .graphql_view import GraphQLView
@@ -59,6 +61,8 @@ class ThinPath:
         self.schema = view.schema._schema  # type: ignore[attr-defined]
         self.policy = view.schema.document_policy  # type: ignore[attr-defined]
         self.executor = execution_context_class_kwargs(view.schema.execution_context_class)  # type: ignore[attr-defined]
+        self.plans = Plans(self.schema, view.schema.execution_context_class,  # type: ignore[attr-defined]
+                           optimized_is_awaitable) if view.app_state.settings.compiled_plans else None
 
     async def respond(self, request: Request, media_type: str) -> Response | None:
         """The response, or None when the view must answer (a subscription over HTTP)."""
@@ -101,16 +105,26 @@ class ThinPath:
             if errors:
                 result = ExecutionResult(data=None, errors=errors)
             else:
-                executed = execute(self.schema, document, context_value=context, variable_values=variables,
-                                   operation_name=name, is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
-                                   **self.executor)
-                result = await executed if isawaitable(executed) else executed
+                result = await self._execute(query, document, operation, context, variables, name)
         if result.errors:
             result.errors[:] = [process_error(error, context.request_id) for error in result.errors]
             if is_request_error(result.data, result.errors):
                 context.mark_request_error()
         observe(context, self.schema, document, name, result.errors, time.perf_counter() - started)
         return self._response(result, media_type, context.request_error)
+
+    async def _execute(self, query: str, document: DocumentNode, operation: OperationDefinitionNode, context: Any,
+                       variables: dict[str, Any] | None, name: str | None) -> ExecutionResult:
+        """The document's compiled plan when it has one (plans.py), else graphql-core's `execute`."""
+        plans = self.plans.plan(query, document, operation, name) if self.plans is not None else None
+        if plans is not None:
+            planned = self.plans.execute(plans, document, context, variables, name)  # type: ignore[union-attr]
+            if planned is not None:
+                return planned
+        executed = execute(self.schema, document, context_value=context, variable_values=variables,
+                           operation_name=name, is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
+                           **self.executor)
+        return await executed if isawaitable(executed) else executed
 
     async def _request_data(self, request: Request) -> Any:
         if request.method == "POST":
