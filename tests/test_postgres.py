@@ -230,6 +230,32 @@ def test_readyz_is_unavailable_on_a_read_only_database(url: str) -> None:
         assert client.get("/readyz").status_code == 200
 
 
+def test_a_database_that_went_away_is_service_unavailable_not_a_stack_trace(url: str) -> None:
+    from starlette.testclient import TestClient
+
+    from invite_credits.app import create_app
+    from invite_credits.settings import Settings
+
+    settings = Settings(db_url=url, jwt_secret="a-secret-long-enough-for-hs256-tokens-0123")
+    with TestClient(create_app(settings)) as client:
+        payload = client.post("/graphql", json={"query": 'mutation { signUp(input: {email: "a@x.org", name: "A"}) '
+                                                         "{ member { id } token } }"}).json()["data"]["signUp"]
+        signed, member = payload["token"], payload["member"]["id"]
+        with psycopg.connect(pg.ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        cases = [("{ viewer { name } }", signed, 503), ('mutation { postDiscussion(input: {kind: POST, body: "x"}) '
+                                                        "{ post { id } } }", signed, 503),
+                 (f'{{ member(id: "{member}") {{ name }} }}', None, 200),  # anonymous: the field's own error
+                 ('mutation { signUp(input: {email: "b@x.org", name: "B"}) { token } }', None, 200)]
+        for query, token, status in cases:
+            headers = {"authorization": f"Bearer {token}"} if token else {}
+            response = client.post("/graphql", json={"query": query}, headers=headers)
+            assert response.status_code == status, response.text
+            assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["SERVICE_UNAVAILABLE"]
+            assert "Traceback" not in response.text and "psycopg" not in response.text
+        assert client.get("/readyz").status_code == 503
+
+
 async def test_ten_processes_starting_at_once_migrate_once() -> None:
     with pg.fresh_database(migrated=False) as empty:
         command = [sys.executable, "-m", "invite_credits.cli", "migrate", "--db", empty]

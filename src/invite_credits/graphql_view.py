@@ -22,7 +22,7 @@ from . import auth, graphiql, ids, thin_path
 from .api.context import Context
 from .api.schema import create_schema
 from .domain.access import Actor
-from .domain.errors import Denied
+from .domain.errors import Denied, Unavailable
 from .errors_http import GRAPHQL_RESPONSE, JSON, error_response, negotiate
 from .middleware import request_id
 from .persisted import PersistedDocuments, PersistedQueryError, load_manifest
@@ -67,6 +67,11 @@ class GraphQLView(GraphQL):
             log.error("token not verified: %s", unavailable, extra={"fields": {"request_id": rid}})
             await error_response(503, "The identity provider's keys cannot be fetched; try again shortly.", rid,
                                  media_type=media_type, headers={"retry-after": "5"})(scope, receive, send)
+            return
+        except Unavailable as unavailable:  # the token's member could not be looked up: the database is away
+            log.error("token not verified: %s", unavailable, extra={"fields": {"request_id": rid}})
+            await error_response(503, "The database is unavailable; try again shortly.", rid,
+                                 media_type=media_type, headers={"retry-after": "1"})(scope, receive, send)
             return
         except Denied as denied:
             self.app_state.metrics.tokens_refused.labels(denied.reason).inc()

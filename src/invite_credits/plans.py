@@ -19,7 +19,7 @@ answers as graphql-core, byte for byte, for every query of the suite and generat
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from inspect import isawaitable
 from typing import Any
@@ -90,9 +90,13 @@ class FieldPlan:
 
 
 class Compiler:
-    def __init__(self, schema: GraphQLSchema, document: DocumentNode) -> None:
+    """Plans for one document; `conditions`: the values of the variables its `@skip`/`@include` read."""
+
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode,
+                 conditions: Mapping[str, Any] | None = None) -> None:
         self.schema = schema
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.conditions = conditions or {}
 
     def operation(self, operation: OperationDefinitionNode) -> list[FieldPlan]:
         if operation.operation is not OperationType.QUERY or self.schema.query_type is None:
@@ -127,17 +131,23 @@ class Compiler:
                 if self._applies(fragment.type_condition.name.value, object_type):
                     self._collect(object_type, fragment.selection_set, grouped, visited)
 
-    @staticmethod
-    def _included(selection: Any) -> bool:
+    def _included(self, selection: Any) -> bool:
+        """graphql-core's should_include_node: skipped when `@skip(if:)` is true or `@include(if:)` false."""
         for directive in selection.directives or ():
             name = directive.name.value
             if name not in ("skip", "include"):
                 raise NotCompilable(f"@{name}")
             argument = next((a for a in directive.arguments if a.name.value == "if"), None)
-            literal = getattr(argument.value if argument else None, "value", None)
-            if not isinstance(literal, bool):
-                raise NotCompilable(f"@{name} on a variable")
-            if literal == (name == "skip"):
+            if argument is None:
+                raise NotCompilable(f"@{name} without if")
+            value = argument.value
+            if type(value).__name__ == "VariableNode":
+                condition = self.conditions.get(value.name.value)
+            elif type(value).__name__ == "BooleanValueNode":
+                condition = value.value
+            else:
+                raise NotCompilable(f"@{name}(if: {type(value).__name__})")
+            if (name == "skip" and condition is True) or (name == "include" and condition is False):
                 return False
         return True
 
@@ -326,8 +336,10 @@ _UNCOMPILABLE: list[FieldPlan] = []
 
 
 class Plans:
-    """Compiled plans by (query text, operation name), least recently used first out; documents a plan does
-    not cover are remembered too, so they are tried once."""
+    """Runs operations: from a compiled plan when the document has one, else on graphql-core, with the same
+    executor either way. Plans are kept by (query text, operation name, the values of the variables its
+    `@skip`/`@include` read), least recently used first out; a document a plan does not cover is remembered
+    too, so it is tried once."""
 
     def __init__(self, schema: GraphQLSchema, executor_class: type[Any], is_awaitable: Callable[[Any], bool],
                  size: int = 256) -> None:
@@ -335,31 +347,52 @@ class Plans:
         self.executor_class = executor_class
         self.is_awaitable = is_awaitable
         self.size = size
-        self._plans: OrderedDict[tuple[str, str | None], list[FieldPlan]] = OrderedDict()
+        self._plans: OrderedDict[tuple[Any, ...], list[FieldPlan]] = OrderedDict()
+        self._conditions: OrderedDict[tuple[str, str | None], tuple[str, ...]] = OrderedDict()
+        self.planned = 0  # operations answered from a plan (tests and the bench read it)
 
-    def plan(self, query: str, document: DocumentNode, operation: OperationDefinitionNode,
-             name: str | None) -> list[FieldPlan] | None:
-        key = (query, name)
-        plans = self._plans.get(key)
-        if plans is None:
-            try:
-                plans = Compiler(self.schema, document).operation(operation)
-            except NotCompilable:
-                plans = _UNCOMPILABLE
-            self._plans[key] = plans
-            if len(self._plans) > self.size:
-                self._plans.popitem(last=False)
-        else:
-            self._plans.move_to_end(key)
-        return None if plans is _UNCOMPILABLE else plans
-
-    def execute(self, plans: list[FieldPlan], document: DocumentNode, context: Any,
-                variables: Mapping[str, Any] | None, name: str | None) -> ExecutionResult | None:
-        """The result graphql-core's `execute` gives, or None when it must run the document itself."""
+    async def execute(self, query: str, document: DocumentNode, operation: OperationDefinitionNode,
+                      context: Any, variables: Mapping[str, Any] | None, name: str | None) -> ExecutionResult:
+        """What graphql-core's `execute` answers, byte for byte."""
         executor = self.executor_class.build(self.schema, document, None, context, variables, name,
                                              is_awaitable=self.is_awaitable)
         if isinstance(executor, list):  # variables that do not coerce
             return ExecutionResult(data=None, errors=executor)
+        if operation.operation is OperationType.QUERY:
+            plans = self._plan(query, document, operation, name, executor.variable_values.coerced)
+            if plans is not None:
+                result = self._run(executor, plans)
+                if result is not None:
+                    self.planned += 1
+                    return result
+        executed = executor.execute_operation()
+        return await executed if isawaitable(executed) else executed  # type: ignore[no-any-return]
+
+    def _plan(self, query: str, document: DocumentNode, operation: OperationDefinitionNode, name: str | None,
+              values: Mapping[str, Any]) -> list[FieldPlan] | None:
+        conditions = self._remember(self._conditions, (query, name), lambda: _condition_variables(document))
+        key = (query, name, *(values.get(v) for v in conditions))
+
+        def compile_() -> list[FieldPlan]:
+            try:
+                return Compiler(self.schema, document, {v: values.get(v) for v in conditions}).operation(operation)
+            except NotCompilable:
+                return _UNCOMPILABLE
+
+        plans = self._remember(self._plans, key, compile_)
+        return None if plans is _UNCOMPILABLE else plans
+
+    def _remember(self, cache: OrderedDict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = make()
+            if len(cache) > self.size:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(key)
+        return found
+
+    def _run(self, executor: Executor, plans: list[FieldPlan]) -> ExecutionResult | None:
         query_type = self.schema.query_type
         assert query_type is not None
         run = Run(executor)
@@ -374,14 +407,20 @@ class Plans:
         return ExecutionResult(data, run.errors or None)
 
 
-def selections(plans: Iterable[FieldPlan]) -> int:
-    """How many fields a plan produces per object, counted through (for tests and the bench)."""
-    total = 0
-    for plan in plans:
-        total += 1
-        shape: Shape | None = plan.shape
-        while shape is not None and shape.kind in ("non_null", "list"):
-            shape = shape.inner
-        if shape is not None and shape.fields:
-            total += selections(shape.fields)
-    return total
+def _condition_variables(document: DocumentNode) -> tuple[str, ...]:
+    """The variables any `@skip`/`@include` of the document reads, in a fixed order."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        for directive in getattr(node, "directives", None) or ():
+            if directive.name.value in ("skip", "include"):
+                for argument in directive.arguments:
+                    if type(argument.value).__name__ == "VariableNode":
+                        found.add(argument.value.name.value)
+        selection_set = getattr(node, "selection_set", None)
+        for child in selection_set.selections if selection_set is not None else ():
+            walk(child)
+
+    for definition in document.definitions:
+        walk(definition)
+    return tuple(sorted(found))

@@ -115,12 +115,9 @@ class ThinPath:
 
     async def _execute(self, query: str, document: DocumentNode, operation: OperationDefinitionNode, context: Any,
                        variables: dict[str, Any] | None, name: str | None) -> ExecutionResult:
-        """The document's compiled plan when it has one (plans.py), else graphql-core's `execute`."""
-        plans = self.plans.plan(query, document, operation, name) if self.plans is not None else None
-        if plans is not None:
-            planned = self.plans.execute(plans, document, context, variables, name)  # type: ignore[union-attr]
-            if planned is not None:
-                return planned
+        """From the document's compiled plan when it has one (plans.py), else graphql-core's `execute`."""
+        if self.plans is not None:
+            return await self.plans.execute(query, document, operation, context, variables, name)
         executed = execute(self.schema, document, context_value=context, variable_values=variables,
                            operation_name=name, is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
                            **self.executor)

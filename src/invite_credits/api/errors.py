@@ -11,8 +11,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
-from ..domain.errors import InviteCreditsError
-from ..store.protocol import StoreError
+from ..domain.errors import InviteCreditsError, Unavailable
 
 log = logging.getLogger("invite_credits.api")
 
@@ -68,7 +67,7 @@ def process_error(error: GraphQLError, request_id: str) -> GraphQLError:
         if not error.extensions or "code" not in error.extensions:
             return _with_code(error, error.message, {**(error.extensions or {}), "code": _request_error_code(error)})
         return error
-    if isinstance(original, StoreError):  # the database went away (a restart, a failover): worth a retry
+    if isinstance(original, Unavailable):  # the database went away (a restart, a failover): worth a retry
         log.error("database unavailable in %s (request %s): %s", ".".join(map(str, error.path)), request_id, original)
         return _with_code(error, f"The database is unavailable; try again (request {request_id}).",
                           {"code": "SERVICE_UNAVAILABLE", "requestId": request_id})

@@ -185,3 +185,8 @@ class Forbidden(Denied):
 
 class BadUserInput(Denied):
     code = "BAD_USER_INPUT"
+
+
+class Unavailable(Exception):
+    """Where the data lives cannot be reached now (a database restart or failover): worth a retry. Its message
+    is for the log, not for the client."""

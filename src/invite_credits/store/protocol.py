@@ -10,12 +10,18 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
+from ..domain.errors import Unavailable
+
 T = TypeVar("T")
 Row = Mapping[str, Any]
 
 
 class StoreError(Exception):
     """The database cannot be served as it is; the message says what to do, in one line."""
+
+
+class DatabaseUnavailable(StoreError, Unavailable):
+    """A running server lost its database for a moment; a client's retry may succeed."""
 
 
 class Reader(Protocol):

@@ -27,9 +27,9 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import errors
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ..protocol import Row, StoreError, WriteObserver
+from ..protocol import DatabaseUnavailable, Row, StoreError, WriteObserver
 from ..queries import Query, load_queries
 from .connection import PgConnection, connect, migrate, migration_files, redacted, schema_version, start_clock, test_now
 
@@ -43,6 +43,8 @@ MAX_ATTEMPTS = 8
 # process, so it is cut off. A write waits for a member's lock at most this long before it is reported.
 READER_OPTIONS = "-c statement_timeout=5000"
 WRITER_OPTIONS = "-c lock_timeout=10000"
+# A write waits this long for a pooled connection (all busy, or none can be made: the server is away).
+POOL_WAIT_SECONDS = 5.0
 
 
 class PgStatements:
@@ -79,12 +81,20 @@ class InlineReader(PgStatements):
     def _again(self, read: Callable[[], T]) -> T:
         try:
             return read()
-        except psycopg.OperationalError:
-            if not self.conn.closed and not self.conn.broken:
-                raise
-            self.conn.close()
+        except psycopg.OperationalError as exc:
+            if not self.conn.closed and not self.conn.broken:  # a read cut off by statement_timeout
+                raise DatabaseUnavailable(f"database {redacted(self.url)}: {_line(exc)}") from None
+        self.conn.close()
+        try:
             self.conn = connect(self.url, application_name="invite-credits reader", options=READER_OPTIONS)
             return read()
+        except (StoreError, psycopg.OperationalError) as exc:
+            raise DatabaseUnavailable(f"database {redacted(self.url)}: {_line(exc)}") from None
+
+
+def _line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 class PgTx(PgStatements):
@@ -140,7 +150,7 @@ class Database:
         finally:
             conn.close()
         self._pool = ConnectionPool(
-            self.url, min_size=1, max_size=self._size, open=False, name="invite-credits",
+            self.url, min_size=1, max_size=self._size, open=False, name="invite-credits", timeout=POOL_WAIT_SECONDS,
             kwargs={"autocommit": True, "row_factory": dict_row, "application_name": "invite-credits",
                     "options": WRITER_OPTIONS},
         )
@@ -245,13 +255,16 @@ class Database:
                     raise
                 time.sleep(random.uniform(0, 0.002 * attempt))  # let the winner finish; no lockstep retries
                 continue
+            except PoolTimeout as exc:  # no connection to be had: retrying would only wait again
+                self._retried("connection")
+                raise DatabaseUnavailable(f"database {redacted(self.url)}: {_line(exc)}") from None
             except psycopg.OperationalError as exc:
                 # A connection the server dropped (a restart, a failover, an idle timeout): before COMMIT nothing
                 # was kept, so the write runs again on a new connection. During COMMIT the outcome is unknown:
                 # the caller hears so, and a retry with the same idempotency key gets the first answer.
                 self._retried("connection")
                 if committing or attempt >= 3:
-                    raise StoreError(f"database {redacted(self.url)}: {str(exc).strip()}") from None
+                    raise DatabaseUnavailable(f"database {redacted(self.url)}: {_line(exc)}") from None
                 self._pool.check()  # a server restart drops every connection: let the pool replace them all
                 continue
             if self.observer is not None:
