@@ -114,13 +114,14 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def start_server(cfg: Config, db: Path | str, *, test_clock: bool = False,
-                 workers: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    """The product, started through the same CLI users run."""
+def start_server(cfg: Config, db: Path | str, *, test_clock: bool = False, workers: int | None = None,
+                 **settings: str) -> tuple[subprocess.Popen[bytes], str]:
+    """The product, started through the same CLI users run; `settings`: more INVITE_CREDITS_* variables."""
     port = free_port()
     script = Path(sys.executable).with_name("invite-credits")
     env = {**os.environ, "INVITE_CREDITS_JWT_SECRET": SECRET, "INVITE_CREDITS_SYNCHRONOUS": cfg.synchronous,
-           "INVITE_CREDITS_SWEEP_INTERVAL": "3600", "INVITE_CREDITS_LOG_LEVEL": "WARNING"}
+           "INVITE_CREDITS_SWEEP_INTERVAL": "3600", "INVITE_CREDITS_LOG_LEVEL": "WARNING",
+           **{f"INVITE_CREDITS_{k.upper()}": v for k, v in settings.items()}}
     if test_clock:
         env["INVITE_CREDITS_TEST_CLOCK"] = "1"
     process = subprocess.Popen([str(script), "serve", "--db", str(db), "--port", str(port),
@@ -131,10 +132,12 @@ def start_server(cfg: Config, db: Path | str, *, test_clock: bool = False,
     return process, url
 
 
-def start_floor(cfg: Config) -> tuple[subprocess.Popen[bytes], str]:
+def start_floor(cfg: Config, http: str = "auto", loop: str = "auto") -> tuple[subprocess.Popen[bytes], str]:
+    """The HTTP floor on the same uvicorn stack (parser and event loop) as the app it is compared with."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "uvicorn", "floor:app", "--port", str(port), "--log-level",
-                                "warning", "--no-access-log", "--workers", str(cfg.workers)],
+                                "warning", "--no-access-log", "--workers", str(cfg.workers), "--http", http,
+                                "--loop", loop],
                                cwd=BENCH, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -482,6 +485,139 @@ async def _request_profile(db: Path, url: str) -> dict[str, tuple[float, float]]
                                               statistics.median(timings["send, one client (PostgreSQL)"]))}
 
 
+STACKS = [("h11", "asyncio"), ("httptools", "asyncio"), ("h11", "uvloop"), ("httptools", "uvloop")]
+
+
+def compare_stacks(cfg: Config, results: Results) -> str:
+    """uvicorn's HTTP parsers and event loops, each with its own floor, alternating in one run: balance reads
+    and a 20-entry ledger page at 16 clients, and the floor (constant JSON) on the same stack."""
+    db = cfg.work / "stacks.db"
+    seed_main(db, cfg.members, cfg.heavy)
+    light = list(range(2, cfg.members + 1))
+    data = cfg.work / "stacks.txt"
+    write_lua_data(data, [auth.member_token(SECRET, m, 3600 * 6) for m in light[:2000]], [])
+    for _ in range(cfg.rounds):
+        for http, loop in STACKS:
+            floor, floor_url = start_floor(cfg, http, loop)
+            try:
+                results.add(f"{http}/{loop}_floor", wrk(cfg, floor_url, data, "read", 16, BALANCE))
+            finally:
+                stop(floor)
+            for plans in ("1", "0"):
+                server, url = start_server(cfg, db, http=http, loop=loop, compiled_plans=plans)
+                try:
+                    results.add(f"{http}/{loop}_balance_{plans}", wrk(cfg, url, data, "read", 16, BALANCE))
+                    results.add(f"{http}/{loop}_ledger_{plans}", wrk(cfg, url, data, "read", 16, LEDGER))
+                finally:
+                    stop(server)
+    m = results.median
+    lines = ["| parser / loop | floor req/s | balance req/s (x floor) | ledger(first: 20) req/s (x floor) "
+             "| without plans: balance (x floor) | ledger (x floor) |", "|---|---|---|---|---|---|"]
+    for http, loop in STACKS:
+        s = f"{http}/{loop}"
+        floor = m(f"{s}_floor").rps
+        cells = [f"{m(f'{s}_{q}_{p}').rps:,.0f} ({m(f'{s}_{q}_{p}').rps / floor:.2f}x)"
+                 for p in ("1", "0") for q in ("balance", "ledger")]
+        lines.append(f"| {s} | {floor:,.0f} | {' | '.join(cells)} |")
+    base = m("h11/asyncio_balance_1").rps
+    best = max(STACKS, key=lambda st: m(f"{st[0]}/{st[1]}_balance_1").rps)
+    lines += ["", f"Fastest for the app: {best[0]}/{best[1]}, balance {m(f'{best[0]}/{best[1]}_balance_1').rps / base:.2f}x "
+                  "h11/asyncio's.",
+              f"Data: {cfg.members:,} members; {cfg.rounds} rounds of {cfg.seconds:g} s, alternating, medians; "
+              f"one process each; wrk -t{cfg.threads} -c16 on the same 2 cores."]
+    return "\n".join(lines) + "\n"
+
+
+PEERS = BENCH / "peers"
+PEERS_VENV = BENCH / ".peers" / "venv"
+PEER_PACKAGES = ["ariadne==1.1.1", "uvicorn==0.38.0", "httptools", "uvloop", "PyJWT==2.10.1"]
+
+
+def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
+    """User + system CPU of a server process and its children so far, from /proc."""
+    pids = [process.pid]
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _peer_servers(db: Path) -> dict[str, list[str]]:
+    """The peers' commands (each with {port}), installing what they need the first time."""
+    servers: dict[str, list[str]] = {}
+    python = PEERS_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *PEER_PACKAGES], check=True)
+    servers["Ariadne (Python)"] = [str(python), "-m", "uvicorn", "ariadne_app:app", "--port", "{port}", "--http",
+                                   "httptools", "--loop", "uvloop", "--log-level", "warning", "--no-access-log"]
+    node = shutil.which("node")
+    if node and shutil.which("npm"):
+        if not (PEERS / "mercurius" / "node_modules").exists():
+            subprocess.run(["npm", "ci", "--prefix", str(PEERS / "mercurius"), "--no-audit", "--no-fund",
+                            "--loglevel=error"], check=True)
+        servers["Mercurius jit:1 (Node)"] = [node, str(PEERS / "mercurius" / "server.js"), "{port}", str(db), SECRET]
+    return servers
+
+
+def compare_peers(cfg: Config, results: Results) -> str:
+    """The app, the peers and the floor on the balance query, one process each, alternating in one run, with
+    each server's CPU per request."""
+    db = cfg.work / "peers.db"
+    seed_main(db, cfg.members, cfg.heavy)
+    data = cfg.work / "peers.txt"
+    write_lua_data(data, [auth.member_token(SECRET, m, 3600 * 6) for m in range(2, min(cfg.members, 2001) + 1)], [])
+    peers = _peer_servers(db)
+    env = {**os.environ, "BENCH_DB": str(db), "BENCH_SECRET": SECRET}
+    cpu: dict[str, list[float]] = {}
+    for _ in range(cfg.rounds):
+        runs: list[tuple[str, Any]] = [("floor (Starlette, constant JSON)", lambda: start_floor(cfg, "httptools", "uvloop")),
+                                       ("invite-credits", lambda: start_server(cfg, db))]
+        for name, command in peers.items():
+            def start(command: list[str] = command, name: str = name) -> tuple[subprocess.Popen[bytes], str]:
+                port = free_port()
+                process = subprocess.Popen([part.replace("{port}", str(port)) for part in command], cwd=PEERS, env=env,
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                url = f"http://127.0.0.1:{port}"
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    try:
+                        httpx.post(url + "/graphql", content=BALANCE, headers={"content-type": "application/json"},
+                                   timeout=1)
+                        return process, url
+                    except httpx.HTTPError:
+                        time.sleep(0.2)
+                raise RuntimeError(f"{name} did not come up")
+            runs.append((name, start))
+        for name, start_one in runs:
+            process, url = start_one()
+            try:
+                before = cpu_seconds(process)
+                sample = wrk(cfg, url, data, "read", 16, BALANCE)
+                results.add(name, sample)
+                cpu.setdefault(name, []).append((cpu_seconds(process) - before) / max(sample.rps * cfg.seconds, 1))
+            finally:
+                stop(process)
+    m = results.median
+    floor = m("floor (Starlette, constant JSON)").rps
+    lines = ["| server | balance req/s | x Python floor | p99 ms | server CPU per request |", "|---|---|---|---|---|"]
+    for name in cpu:
+        s = m(name)
+        lines.append(f"| {name} | {s.rps:,.0f} | {s.rps / floor:.2f}x | {s.p99_ms:.1f} | "
+                     f"{statistics.median(cpu[name]) * 1e6:.0f} us |")
+    lines += ["", f"Data: {cfg.members:,} members, the same SQLite file and balance SQL for every server; HS256 "
+                  f"verified per request; httptools + uvloop for the Python servers; {cfg.rounds} rounds of "
+                  f"{cfg.seconds:g} s, alternating, medians; wrk -t{cfg.threads} -c16 on the same 2 cores."]
+    return "\n".join(lines) + "\n"
+
+
 def record_section(title: str, text: str) -> None:
     """Replace (or add) one `## title` section of RESULTS.md, keeping the rest."""
     path = BENCH / "RESULTS.md"
@@ -553,6 +689,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare-workers", action="store_true", help="only: 1 and 2 server processes, one run")
     parser.add_argument("--compare-stores", metavar="ADMIN_URL", nargs="?", const="postgresql://postgres@127.0.0.1/postgres",
                         help="only: SQLite and PostgreSQL (a database made through ADMIN_URL), 1 and 2 processes")
+    parser.add_argument("--compare-stacks", action="store_true",
+                        help="only: h11/httptools x asyncio/uvloop, app and floor on each, one run")
+    parser.add_argument("--peers", action="store_true",
+                        help="only: the app, Ariadne and Mercurius (bench/peers) and the floor on one query, one run")
     parser.add_argument("--record", action="store_true", help="write bench/RESULTS.md")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -576,6 +716,24 @@ def main(argv: list[str] | None = None) -> int:
             print(text)
             if args.record:
                 record_section("Workers: one process and two, in one run", f"Command: `bench/run.py "
+                               f"{' '.join(argv if argv is not None else sys.argv[1:])}`\n\n{text}")
+            return 0
+        if args.peers:
+            if not args.smoke:
+                cfg.members, cfg.heavy = 20_000, 200
+            text = compare_peers(cfg, results)
+            print(text)
+            if args.record:
+                record_section("Peers: the balance query on Ariadne and Mercurius, in one run", f"Command: `bench/run.py "
+                               f"{' '.join(argv if argv is not None else sys.argv[1:])}`\n\n{text}")
+            return 0
+        if args.compare_stacks:
+            if not args.smoke:
+                cfg.members, cfg.heavy = 20_000, 200
+            text = compare_stacks(cfg, results)
+            print(text)
+            if args.record:
+                record_section("HTTP stacks: parser and event loop, each with its own floor", f"Command: `bench/run.py "
                                f"{' '.join(argv if argv is not None else sys.argv[1:])}`\n\n{text}")
             return 0
         if args.compare_stores:

@@ -24,6 +24,7 @@ def test_every_documented_variable_sets_its_field() -> None:
         "INVITE_CREDITS_LINK_BY_EMAIL": "1", "INVITE_CREDITS_SIGNUP": "0",
         "INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER": "3", "INVITE_CREDITS_SUBSCRIPTIONS_PER_PROCESS": "30",
         "INVITE_CREDITS_APQ_CACHE_SIZE": "7", "INVITE_CREDITS_THIN_PATH": "0", "INVITE_CREDITS_DB_CONNECTIONS": "4",
+        "INVITE_CREDITS_COMPILED_PLANS": "0", "INVITE_CREDITS_HTTP": "h11", "INVITE_CREDITS_LOOP": "asyncio",
     }
     assert set(env) == set(ENVIRONMENT) - {"INVITE_CREDITS_JWT_PUBLIC_KEY_FILE", "INVITE_CREDITS_TRUSTED_DOCUMENTS"}
     s = Settings.from_env(env)
@@ -39,6 +40,7 @@ def test_every_documented_variable_sets_its_field() -> None:
     assert (s.link_by_email, s.signup_enabled, s.identity_provider) == (True, False, True)
     assert (s.subscriptions_per_member, s.subscriptions_per_process, s.apq_cache_size, s.thin_path) == (3, 30, 7, False)
     assert (s.db_connections, s.db_url, s.postgres) == (4, None, False)
+    assert (s.compiled_plans, s.http, s.loop) == (False, "h11", "asyncio")
     assert Settings.from_env({}) == Settings()
 
 
@@ -56,6 +58,8 @@ def test_every_documented_variable_sets_its_field() -> None:
     ({"INVITE_CREDITS_JWT_LEEWAY": "-1"}, "INVITE_CREDITS_JWT_LEEWAY"),
     ({"INVITE_CREDITS_SIGNUP": "sometimes"}, "INVITE_CREDITS_SIGNUP"),
     ({"INVITE_CREDITS_DB_CONNECTIONS": "0"}, "INVITE_CREDITS_DB_CONNECTIONS"),
+    ({"INVITE_CREDITS_HTTP": "h2"}, "INVITE_CREDITS_HTTP"),
+    ({"INVITE_CREDITS_LOOP": "trio"}, "INVITE_CREDITS_LOOP"),
     ({"INVITE_CREDITS_DB": "mysql://db/credits"}, "postgresql://"),
 ])
 def test_a_bad_value_is_refused_naming_its_variable(env: dict[str, str], named: str) -> None:

@@ -68,7 +68,7 @@ def _serve_on(settings: Settings, sock: socket.socket) -> None:
 
     # log_config=None: uvicorn's own lines go through the root logger, as JSON like every other line.
     config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False, lifespan="on",
-                            log_config=None)
+                            log_config=None, http=settings.http, loop=settings.loop)
     uvicorn.Server(config).run(sockets=[sock])
 
 

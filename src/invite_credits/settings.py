@@ -15,6 +15,8 @@ SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+HTTP_PARSERS = ("auto", "h11", "httptools")
+EVENT_LOOPS = ("auto", "asyncio", "uvloop")
 JWT_SECRET_MIN_BYTES = 32
 # An identity provider's tokens: asymmetric algorithms only (an HMAC one with a public key is the
 # algorithm-confusion attack; `none` is no signature).
@@ -74,8 +76,12 @@ class Settings:
     trusted_documents: Path | None = None
     # POST (JSON) and GET queries on the thin request path (thin_path.py); off: all through Strawberry's view.
     thin_path: bool = True
-    # Query documents run from compiled plans (plans.py) on the thin path; off: graphql-core executes each one.
+    # Query documents run from compiled plans (plans/) on the thin path; off: graphql-core executes each one.
     compiled_plans: bool = True
+    # The HTTP stack under uvicorn: its HTTP/1.1 parser and event loop ("auto": httptools and uvloop when
+    # installed, as they are with the package; bench/RESULTS.md has the measurement that chose them).
+    http: str = "auto"
+    loop: str = "auto"
     # Live subscriptions (WebSocket): at most this many per member, and per server process.
     subscriptions_per_member: int = 10
     subscriptions_per_process: int = 1000
@@ -113,6 +119,10 @@ class Settings:
             raise SettingsError("INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER and _PER_PROCESS must be at least 1")
         if self.db_url is not None and not is_database_url(self.db_url):
             raise SettingsError(f"--db takes a file path or a postgresql:// URL, not {self.db_url!r}")
+        if self.http not in HTTP_PARSERS:
+            raise SettingsError(f"INVITE_CREDITS_HTTP must be one of {', '.join(HTTP_PARSERS)}, not {self.http!r}")
+        if self.loop not in EVENT_LOOPS:
+            raise SettingsError(f"INVITE_CREDITS_LOOP must be one of {', '.join(EVENT_LOOPS)}, not {self.loop!r}")
         if self.db_connections < 1:
             raise SettingsError("INVITE_CREDITS_DB_CONNECTIONS must be at least 1")
         if self.read_connections < 1:
@@ -156,6 +166,9 @@ class Settings:
             key = "INVITE_CREDITS_" + name.upper()
             if key in env:
                 values[name] = _parse(env, key, int, "a whole number")
+        for key, name in (("INVITE_CREDITS_HTTP", "http"), ("INVITE_CREDITS_LOOP", "loop")):
+            if key in env:
+                values[name] = env[key].strip().lower()
         if "INVITE_CREDITS_LOG_LEVEL" in env:
             values["log_level"] = env["INVITE_CREDITS_LOG_LEVEL"].strip().upper()
         for key, name in (("INVITE_CREDITS_JWKS_URL", "jwks_url"), ("INVITE_CREDITS_JWT_ISSUER", "jwt_issuer"),
@@ -254,6 +267,8 @@ ENVIRONMENT = {
     "INVITE_CREDITS_APQ_CACHE_SIZE": "apq_cache_size",
     "INVITE_CREDITS_THIN_PATH": "thin_path",
     "INVITE_CREDITS_COMPILED_PLANS": "compiled_plans",
+    "INVITE_CREDITS_HTTP": "http",
+    "INVITE_CREDITS_LOOP": "loop",
     "INVITE_CREDITS_TRUSTED_DOCUMENTS": "trusted_documents",
     "INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER": "subscriptions_per_member",
     "INVITE_CREDITS_SUBSCRIPTIONS_PER_PROCESS": "subscriptions_per_process",

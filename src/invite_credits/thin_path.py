@@ -115,7 +115,7 @@ class ThinPath:
 
     async def _execute(self, query: str, document: DocumentNode, operation: OperationDefinitionNode, context: Any,
                        variables: dict[str, Any] | None, name: str | None) -> ExecutionResult:
-        """From the document's compiled plan when it has one (plans.py), else graphql-core's `execute`."""
+        """From the document's compiled plan when it has one (plans/), else graphql-core's `execute`."""
         if self.plans is not None:
             return await self.plans.execute(query, document, operation, context, variables, name)
         executed = execute(self.schema, document, context_value=context, variable_values=variables,

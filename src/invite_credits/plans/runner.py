@@ -1,0 +1,152 @@
+"""Running a plan for one request: the resolvers called, the values completed by their shapes, errors located
+and nulls bubbled as graphql-core does."""
+
+from __future__ import annotations
+
+from inspect import isawaitable
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    GraphQLAbstractType,
+    GraphQLError,
+    GraphQLLeafType,
+    GraphQLObjectType,
+    Undefined,
+    is_non_null_type,
+    located_error,
+)
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Path, inspect, is_iterable
+
+from .compiler import FieldPlan, Shape
+
+Executor = Any  # graphql-core's Executor (Strawberry's class): builds resolve infos and coerces variables
+
+
+class NotSynchronous(Exception):
+    """A resolver returned an awaitable after all: graphql-core runs the document instead."""
+
+
+# -- running a plan -----------------------------------------------------------------------------------------
+class Run:
+    """One request's execution of a plan, with the executor graphql-core would have used."""
+
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+        self.errors: list[GraphQLError] = []
+
+    def object(self, object_type: GraphQLObjectType, plans: list[FieldPlan], source: Any,
+               path: Path | None) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for plan in plans:
+            data[plan.key] = self.field(plan, source, Path(path, plan.key, object_type.name))
+        return data
+
+    def field(self, plan: FieldPlan, source: Any, path: Path) -> Any:
+        info = None
+        try:
+            if plan.resolve is None:
+                result: Any = plan.parent.name
+            elif plan.basic:
+                result = plan.resolve(source, None)
+            else:
+                info = self._info(plan, path)
+                arguments = plan.arguments
+                if arguments is None:
+                    arguments = get_argument_values(plan.definition, plan.nodes[0], self.executor.variable_values,
+                                                    None, self.executor.hide_suggestions)
+                result = plan.resolve(source, info, **arguments)
+                if isawaitable(result):
+                    if hasattr(result, "close"):
+                        result.close()
+                    raise NotSynchronous
+            return self.complete(plan, plan.shape, info, path, result)
+        except NotSynchronous:
+            raise
+        except Exception as raw_error:
+            error = located_error(raw_error, plan.nodes, path.as_list())
+            if is_non_null_type(plan.definition.type):
+                raise error from None
+            self.errors.append(error)
+            return None
+
+    def _info(self, plan: FieldPlan, path: Path) -> Any:
+        return self.executor.build_resolve_info(plan.definition, plan.nodes, plan.parent, path)
+
+    def complete(self, plan: FieldPlan, shape: Shape, info: Any, path: Path, result: Any) -> Any:
+        if isinstance(result, Exception):
+            raise result
+        if shape.kind == "non_null":
+            assert shape.inner is not None
+            completed = self.complete(plan, shape.inner, info, path, result)
+            if completed is None:
+                raise TypeError(f"Cannot return null for non-nullable field {plan.parent}.{plan.nodes[0].name.value}.")
+            return completed
+        if result is None or result is Undefined:
+            return None
+        if shape.kind == "leaf":
+            leaf: GraphQLLeafType = shape.type  # type: ignore[assignment]
+            coerced = leaf.coerce_output_value(result)
+            if coerced is Undefined or coerced is None:
+                raise TypeError(f"Expected `{inspect(leaf)}.coerce_output_value({inspect(result)})` to return "
+                                f"non-nullable value, returned: {inspect(coerced)}")
+            return coerced
+        if shape.kind == "list":
+            return self._list(plan, shape, info, path, result)
+        if info is None:
+            info = self._info(plan, path)
+        object_type: GraphQLObjectType
+        fields: list[FieldPlan] | None
+        if shape.kind == "abstract":
+            abstract: GraphQLAbstractType = shape.type  # type: ignore[assignment]
+            resolve_type = abstract.resolve_type or self.executor.type_resolver
+            runtime = resolve_type(result, info, abstract)
+            if isawaitable(runtime):
+                raise NotSynchronous
+            object_type = self.executor.ensure_valid_runtime_type(runtime, abstract, _details(plan.nodes), info,
+                                                                  result)
+            fields = shape.by_type.get(object_type.name)
+        else:
+            object_type, fields = shape.type, shape.fields  # type: ignore[assignment]
+        if object_type.is_type_of:
+            is_type_of = object_type.is_type_of(result, info)
+            if isawaitable(is_type_of):
+                raise NotSynchronous
+            if not is_type_of:
+                raise GraphQLError(f"Expected value of type '{object_type}' but got: {inspect(result)}.", plan.nodes)
+        assert fields is not None
+        return self.object(object_type, fields, result, path)
+
+    def _list(self, plan: FieldPlan, shape: Shape, info: Any, path: Path, result: Any) -> list[Any]:
+        if not is_iterable(result):
+            raise GraphQLError(f"Expected Iterable, but did not find one for field "
+                               f"'{plan.parent}.{plan.nodes[0].name.value}'.")
+        item_shape = shape.inner
+        assert item_shape is not None
+        item_non_null = item_shape.kind == "non_null"
+        completed: list[Any] = []
+        for index, item in enumerate(result):
+            item_path = Path(path, index, None)
+            if isawaitable(item):
+                raise NotSynchronous
+            try:
+                completed.append(self.complete(plan, item_shape, info, item_path, item))
+            except NotSynchronous:
+                raise
+            except Exception as raw_error:
+                error = located_error(raw_error, plan.nodes, item_path.as_list())
+                if item_non_null:
+                    raise error from None
+                self.errors.append(error)
+                completed.append(None)
+        return completed
+
+
+def _details(nodes: list[FieldNode]) -> list[Any]:
+    """The executor's field details for an error's nodes (it reads `.node` of each)."""
+    from graphql.execution.collect_fields import FieldDetails
+
+    return [FieldDetails(node, None) for node in nodes]
+
+
