@@ -132,7 +132,7 @@ def start_server(cfg: Config, db: Path | str, *, test_clock: bool = False, worke
     return process, url
 
 
-def start_floor(cfg: Config, http: str = "auto", loop: str = "auto") -> tuple[subprocess.Popen[bytes], str]:
+def start_floor(cfg: Config, http: str = "auto", loop: str = "asyncio") -> tuple[subprocess.Popen[bytes], str]:
     """The HTTP floor on the same uvicorn stack (parser and event loop) as the app it is compared with."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "uvicorn", "floor:app", "--port", str(port), "--log-level",
@@ -557,7 +557,7 @@ def _peer_servers(db: Path) -> dict[str, list[str]]:
         subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", *PEER_PACKAGES], check=True)
     servers["Ariadne (Python)"] = [str(python), "-m", "uvicorn", "ariadne_app:app", "--port", "{port}", "--http",
-                                   "httptools", "--loop", "uvloop", "--log-level", "warning", "--no-access-log"]
+                                   "httptools", "--loop", "asyncio", "--log-level", "warning", "--no-access-log"]
     node = shutil.which("node")
     if node and shutil.which("npm"):
         if not (PEERS / "mercurius" / "node_modules").exists():
@@ -578,7 +578,7 @@ def compare_peers(cfg: Config, results: Results) -> str:
     env = {**os.environ, "BENCH_DB": str(db), "BENCH_SECRET": SECRET}
     cpu: dict[str, list[float]] = {}
     for _ in range(cfg.rounds):
-        runs: list[tuple[str, Any]] = [("floor (Starlette, constant JSON)", lambda: start_floor(cfg, "httptools", "uvloop")),
+        runs: list[tuple[str, Any]] = [("floor (Starlette, constant JSON)", lambda: start_floor(cfg, "httptools", "asyncio")),
                                        ("invite-credits", lambda: start_server(cfg, db))]
         for name, command in peers.items():
             def start(command: list[str] = command, name: str = name) -> tuple[subprocess.Popen[bytes], str]:
@@ -613,7 +613,7 @@ def compare_peers(cfg: Config, results: Results) -> str:
         lines.append(f"| {name} | {s.rps:,.0f} | {s.rps / floor:.2f}x | {s.p99_ms:.1f} | "
                      f"{statistics.median(cpu[name]) * 1e6:.0f} us |")
     lines += ["", f"Data: {cfg.members:,} members, the same SQLite file and balance SQL for every server; HS256 "
-                  f"verified per request; httptools + uvloop for the Python servers; {cfg.rounds} rounds of "
+                  f"verified per request; httptools + asyncio for the Python servers (as the app); {cfg.rounds} rounds of "
                   f"{cfg.seconds:g} s, alternating, medians; wrk -t{cfg.threads} -c16 on the same 2 cores."]
     return "\n".join(lines) + "\n"
 

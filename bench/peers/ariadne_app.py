@@ -1,7 +1,7 @@
 """A reference server for the bench: the balance query in Ariadne, on the same SQLite database and SQL as the
 product, with the same HS256 tokens verified per request, parse and validation cached as Ariadne allows.
 
-    uvicorn ariadne_app:app --http httptools --loop uvloop     (BENCH_DB and BENCH_SECRET in the environment)
+    uvicorn ariadne_app:app --http httptools --loop asyncio     (BENCH_DB and BENCH_SECRET in the environment)
 
 Not part of the product: bench/run.py --peers installs Ariadne in a venv of its own and runs this beside the
 app, so "ahead of the peers" is a number from one run.

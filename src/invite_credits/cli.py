@@ -44,6 +44,7 @@ def _serve(args: argparse.Namespace) -> int:
         settings = _settings(args, host=args.host, port=args.port)
         configure_logging(settings.log_level)
         settings.require_shared_secret()
+        _check_stack(settings)
         prepare(settings)
         _check_trusted_documents(settings)
         settings = settings.with_(jwt_secret=auth.load_secret(settings))
@@ -56,6 +57,16 @@ def _serve(args: argparse.Namespace) -> int:
         log.error(str(exc) if not isinstance(exc, OSError) else f"cannot start: {exc}")
         return 2
     return 0
+
+
+def _check_stack(settings: Settings) -> None:
+    """The chosen parser and loop are installed, or serve stops in one line."""
+    from importlib.util import find_spec
+
+    for choice, module, variable in ((settings.http, "httptools", "INVITE_CREDITS_HTTP"),
+                                     (settings.loop, "uvloop", "INVITE_CREDITS_LOOP")):
+        if choice == module and find_spec(module) is None:
+            raise SettingsError(f"{variable}={module} needs the {module} package (pip install {module})")
 
 
 def _check_trusted_documents(settings: Settings) -> None:

@@ -78,10 +78,10 @@ class Settings:
     thin_path: bool = True
     # Query documents run from compiled plans (plans/) on the thin path; off: graphql-core executes each one.
     compiled_plans: bool = True
-    # The HTTP stack under uvicorn: its HTTP/1.1 parser and event loop ("auto": httptools and uvloop when
-    # installed, as they are with the package; bench/RESULTS.md has the measurement that chose them).
+    # The HTTP stack under uvicorn: its HTTP/1.1 parser ("auto": httptools, installed with the package) and
+    # event loop (asyncio: uvloop left a 1 s p99 tail under load; bench/RESULTS.md "HTTP stacks").
     http: str = "auto"
-    loop: str = "auto"
+    loop: str = "asyncio"
     # Live subscriptions (WebSocket): at most this many per member, and per server process.
     subscriptions_per_member: int = 10
     subscriptions_per_process: int = 1000
