@@ -358,16 +358,23 @@ async def _sweep_alone(cfg: Config, db: Path) -> float:
         await database.close()
 
 
+def seeded(cfg: Config, name: str, *, sends: bool = False) -> tuple[Path, Path]:
+    """The comparison modes' database (the main seed) and wrk's data: tokens of up to 2,000 light members and,
+    with `sends`, invitation pairs among them."""
+    db = cfg.work / f"{name}.db"
+    seed_main(db, cfg.members, cfg.heavy)
+    light = list(range(2, cfg.members + 1))
+    pairs = [(s, s + k) for s in light for k in range(1, 11) if s + k <= cfg.members] if sends else []
+    data = cfg.work / f"{name}.txt"
+    write_lua_data(data, [auth.member_token(SECRET, m, 3600 * 6) for m in light[:2000]],
+                   [(auth.member_token(SECRET, s, 3600 * 6), ids.encode("Member", i)) for s, i in pairs])
+    return db, data
+
+
 def compare_workers(cfg: Config, results: Results) -> str:
     """One and two server processes on one database, alternating in one run: one client's latency (a stall
     per kept-alive response would show here), and balance reads and sends at 16 clients."""
-    db = cfg.work / "workers.db"
-    seed_main(db, cfg.members, cfg.heavy)
-    light = list(range(2, cfg.members + 1))
-    send_pairs = [(s, s + k) for s in light for k in range(1, 11) if s + k <= cfg.members]
-    data = cfg.work / "workers.txt"
-    write_lua_data(data, [auth.member_token(SECRET, m, 3600 * 6) for m in light[:2000]],
-                   [(auth.member_token(SECRET, s, 3600 * 6), ids.encode("Member", i)) for s, i in send_pairs])
+    db, data = seeded(cfg, "workers", sends=True)
     for _ in range(cfg.rounds):
         for workers in (1, 2):
             server, url = start_server(cfg, db, workers=workers)
@@ -400,8 +407,7 @@ def compare_stores(cfg: Config, results: Results, admin_url: str) -> str:
 
     from invite_credits.store.copy import copy_sqlite_to_postgres
 
-    db = cfg.work / "stores.db"
-    seed_main(db, cfg.members, cfg.heavy)
+    db, data = seeded(cfg, "stores", sends=True)
     name = f"ic_bench_{os.getpid()}"
     base = admin_url.rpartition("/")[0]
     with psycopg.connect(admin_url, autocommit=True) as admin:
@@ -410,11 +416,6 @@ def compare_stores(cfg: Config, results: Results, admin_url: str) -> str:
     url = f"{base}/{name}"
     try:
         copy_sqlite_to_postgres(db, url, progress=False)
-        light = list(range(2, cfg.members + 1))
-        send_pairs = [(s, s + k) for s in light for k in range(1, 11) if s + k <= cfg.members]
-        data = cfg.work / "stores.txt"
-        write_lua_data(data, [auth.member_token(SECRET, m, 3600 * 6) for m in light[:2000]],
-                       [(auth.member_token(SECRET, s, 3600 * 6), ids.encode("Member", i)) for s, i in send_pairs])
         stores: list[tuple[str, Path | str]] = [("SQLite", db), ("PostgreSQL", url)]
         for _ in range(cfg.rounds):
             for label, where in stores:
@@ -491,11 +492,7 @@ STACKS = [("h11", "asyncio"), ("httptools", "asyncio"), ("h11", "uvloop"), ("htt
 def compare_stacks(cfg: Config, results: Results) -> str:
     """uvicorn's HTTP parsers and event loops, each with its own floor, alternating in one run: balance reads
     and a 20-entry ledger page at 16 clients, and the floor (constant JSON) on the same stack."""
-    db = cfg.work / "stacks.db"
-    seed_main(db, cfg.members, cfg.heavy)
-    light = list(range(2, cfg.members + 1))
-    data = cfg.work / "stacks.txt"
-    write_lua_data(data, [auth.member_token(SECRET, m, 3600 * 6) for m in light[:2000]], [])
+    db, data = seeded(cfg, "stacks")
     for _ in range(cfg.rounds):
         for http, loop in STACKS:
             floor, floor_url = start_floor(cfg, http, loop)
@@ -570,10 +567,7 @@ def _peer_servers(db: Path) -> dict[str, list[str]]:
 def compare_peers(cfg: Config, results: Results) -> str:
     """The app, the peers and the floor on the balance query, one process each, alternating in one run, with
     each server's CPU per request."""
-    db = cfg.work / "peers.db"
-    seed_main(db, cfg.members, cfg.heavy)
-    data = cfg.work / "peers.txt"
-    write_lua_data(data, [auth.member_token(SECRET, m, 3600 * 6) for m in range(2, min(cfg.members, 2001) + 1)], [])
+    db, data = seeded(cfg, "peers")
     peers = _peer_servers(db)
     env = {**os.environ, "BENCH_DB": str(db), "BENCH_SECRET": SECRET}
     cpu: dict[str, list[float]] = {}
@@ -677,6 +671,17 @@ def report(cfg: Config, results: Results, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+# flag, RESULTS.md section, runner: the modes that measure one comparison in one run.
+COMPARISONS: list[tuple[str, str, Any]] = [
+    ("compare_workers", "Workers: one process and two, in one run", lambda cfg, r, _: compare_workers(cfg, r)),
+    ("peers", "Peers: the balance query on Ariadne and Mercurius, in one run", lambda cfg, r, _: compare_peers(cfg, r)),
+    ("compare_stacks", "HTTP stacks: parser and event loop, each with its own floor",
+     lambda cfg, r, _: compare_stacks(cfg, r)),
+    ("compare_stores", "SQLite and PostgreSQL, one and two processes, in one run",
+     lambda cfg, r, args: compare_stores(cfg, r, args.compare_stores)),
+]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny data, one short round: checks the harness")
@@ -709,40 +714,15 @@ def main(argv: list[str] | None = None) -> int:
                      workers=args.workers, synchronous=args.synchronous, work=work)
     results = Results()
     try:
-        if args.compare_workers:
-            if not args.smoke:
+        comparison = next(((title, run) for flag, title, run in COMPARISONS if getattr(args, flag)), None)
+        if comparison is not None:
+            title, run = comparison
+            if not args.smoke:  # the main seed at 20,000 members: a comparison alternates many servers
                 cfg.members, cfg.heavy, cfg.concurrency = 20_000, 200, [1, 16]
-            text = compare_workers(cfg, results)
+            text = run(cfg, results, args)
             print(text)
             if args.record:
-                record_section("Workers: one process and two, in one run", f"Command: `bench/run.py "
-                               f"{' '.join(argv if argv is not None else sys.argv[1:])}`\n\n{text}")
-            return 0
-        if args.peers:
-            if not args.smoke:
-                cfg.members, cfg.heavy = 20_000, 200
-            text = compare_peers(cfg, results)
-            print(text)
-            if args.record:
-                record_section("Peers: the balance query on Ariadne and Mercurius, in one run", f"Command: `bench/run.py "
-                               f"{' '.join(argv if argv is not None else sys.argv[1:])}`\n\n{text}")
-            return 0
-        if args.compare_stacks:
-            if not args.smoke:
-                cfg.members, cfg.heavy = 20_000, 200
-            text = compare_stacks(cfg, results)
-            print(text)
-            if args.record:
-                record_section("HTTP stacks: parser and event loop, each with its own floor", f"Command: `bench/run.py "
-                               f"{' '.join(argv if argv is not None else sys.argv[1:])}`\n\n{text}")
-            return 0
-        if args.compare_stores:
-            if not args.smoke:
-                cfg.members, cfg.heavy = 20_000, 200
-            text = compare_stores(cfg, results, args.compare_stores)
-            print(text)
-            if args.record:
-                record_section("SQLite and PostgreSQL, one and two processes, in one run", f"Command: `bench/run.py "
+                record_section(title, f"Command: `bench/run.py "
                                f"{' '.join(argv if argv is not None else sys.argv[1:])}`\n\n{text}")
             return 0
         if args.only_sweep:

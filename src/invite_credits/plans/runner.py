@@ -16,6 +16,7 @@ from graphql import (
     is_non_null_type,
     located_error,
 )
+from graphql.execution.collect_fields import FieldDetails
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, inspect, is_iterable
 
@@ -145,8 +146,6 @@ class Run:
 
 def _details(nodes: list[FieldNode]) -> list[Any]:
     """The executor's field details for an error's nodes (it reads `.node` of each)."""
-    from graphql.execution.collect_fields import FieldDetails
-
     return [FieldDetails(node, None) for node in nodes]
 
 

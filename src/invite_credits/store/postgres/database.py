@@ -136,7 +136,6 @@ class Database:
         self._inline: InlineReader | None = None
         self._last_now = 0
         self._now_lock = threading.Lock()
-        self.retries: Counter[str] = Counter()
 
     def __repr__(self) -> str:
         return f"postgres.Database({redacted(self.url)!r})"
@@ -274,6 +273,5 @@ class Database:
         raise AssertionError("unreachable")
 
     def _retried(self, reason: str) -> None:
-        self.retries[reason] += 1
         if self.observer is not None:
             self.observer.retried(reason)
