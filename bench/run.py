@@ -612,6 +612,14 @@ def compare_peers(cfg: Config, results: Results) -> str:
     return "\n".join(lines) + "\n"
 
 
+def record_head(text: str) -> None:
+    """Replace the full run at the top of RESULTS.md (before its first `## ` section), keeping the sections."""
+    path = BENCH / "RESULTS.md"
+    current = path.read_text() if path.exists() else ""
+    sections = current[current.index("\n## "):] if "\n## " in current else ""
+    path.write_text("# Benchmark results\n\n" + text.rstrip() + "\n" + sections)
+
+
 def record_section(title: str, text: str) -> None:
     """Replace (or add) one `## title` section of RESULTS.md, keeping the rest."""
     path = BENCH / "RESULTS.md"
@@ -737,7 +745,7 @@ def main(argv: list[str] | None = None) -> int:
     text = report(cfg, results, " ".join(["bench/run.py", *(argv if argv is not None else sys.argv[1:])]))
     print(text)
     if args.record:
-        (BENCH / "RESULTS.md").write_text("# Benchmark results\n\n" + text)
+        record_head(text)
     return 0
 
 
