@@ -240,6 +240,17 @@ def raw_sqlite_sends(cfg: Config, db: Path, pairs: list[tuple[int, int]]) -> flo
         conn.close()
 
 
+def minter(db: Path) -> Any:
+    """Member tokens for a seeded database: each names the member's session key, as the server checks."""
+    with sqlite3.connect(db) as conn:
+        keys = dict(conn.execute("SELECT id, session_key FROM members"))
+
+    def token(member: int) -> str:
+        return auth.member_token(SECRET, member, keys[member], 3600 * 6)
+
+    return token
+
+
 # -- the run ------------------------------------------------------------------------------------------------
 def main_benchmarks(cfg: Config, results: Results) -> None:
     db = cfg.work / "bench.db"
@@ -247,14 +258,14 @@ def main_benchmarks(cfg: Config, results: Results) -> None:
     seeded = seed_main(db, cfg.members, cfg.heavy)
     results.notes["seed"] = {**seeded, "seconds": round(time.perf_counter() - started, 1)}
     light = list(range(2, cfg.members + 1))
-    tokens = [auth.member_token(SECRET, m, 3600 * 6) for m in light[:2000]]
+    token = minter(db)
+    tokens = [token(m) for m in light[:2000]]
     # Senders 2.. each invite the next ten members: every pair is new and never reversed.
     send_pairs = [(s, s + k) for s in light for k in range(1, 11) if s + k <= cfg.members]
     cut = min(100_000, len(send_pairs) // 2)
     http_pairs, raw_pairs = send_pairs[:cut], send_pairs[cut:]
     data = cfg.work / "data.txt"
-    write_lua_data(data, tokens, [(auth.member_token(SECRET, s, 3600 * 6), ids.encode("Member", i))
-                                  for s, i in http_pairs])
+    write_lua_data(data, tokens, [(token(s), ids.encode("Member", i)) for s, i in http_pairs])
 
     floor, floor_url = start_floor(cfg)
     server, url = start_server(cfg, db)
@@ -293,7 +304,7 @@ def deep_reads(cfg: Config, results: Results, url: str) -> None:
                            (member, max(depth - 1, 0))).fetchone()
         cursor = ids.encode("LedgerEntryCursor", row[0]) if depth else ""
         data = cfg.work / f"deep-{label}.txt"
-        write_lua_data(data, [auth.member_token(SECRET, member, 3600 * 6)], [])
+        write_lua_data(data, [minter(cfg.work / "bench.db")(member)], [])
         results.add(f"deep_balance_{label}", wrk(cfg, url, data, "read", 16, BALANCE))
         body = LEDGER_AFTER % cursor if depth else LEDGER  # a member with 9 entries has only a first page
         results.add(f"deep_ledger_{label}", wrk(cfg, url, data, "read", 16, body))
@@ -311,7 +322,8 @@ def sweep_benchmark(cfg: Config, results: Results) -> None:
     server, url = start_server(cfg, db, test_clock=True)
     try:
         data = cfg.work / "sweep.txt"
-        write_lua_data(data, [auth.member_token(SECRET, m, 3600 * 6) for m in range(1, min(cfg.sweep_members, 2000) + 1)], [])
+        token = minter(db)
+        write_lua_data(data, [token(m) for m in range(1, min(cfg.sweep_members, 2000) + 1)], [])
         idle = wrk(cfg, url, data, "read", 16, BALANCE)
         admin = auth.admin_token(SECRET, 3600)
         to = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(info["expires_at"] + 60))
@@ -366,8 +378,8 @@ def seeded(cfg: Config, name: str, *, sends: bool = False) -> tuple[Path, Path]:
     light = list(range(2, cfg.members + 1))
     pairs = [(s, s + k) for s in light for k in range(1, 11) if s + k <= cfg.members] if sends else []
     data = cfg.work / f"{name}.txt"
-    write_lua_data(data, [auth.member_token(SECRET, m, 3600 * 6) for m in light[:2000]],
-                   [(auth.member_token(SECRET, s, 3600 * 6), ids.encode("Member", i)) for s, i in pairs])
+    token = minter(db)
+    write_lua_data(data, [token(m) for m in light[:2000]], [(token(s), ids.encode("Member", i)) for s, i in pairs])
     return db, data
 
 

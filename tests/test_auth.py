@@ -137,9 +137,32 @@ def test_roles_from_a_claim_or_a_scope(tmp_path: Path, provider: Jwks) -> None:
                   '{ userErrors { code } } }')
         key = provider.keys[0]
         for admin in (token(key, "ops-1", role="admin"), token(key, "ops-2", scope="openid credits:admin"),
-                      token(key, "ops-3", scp=["credits:admin"])):
+                      token(key, "ops-3", scp=["credits:admin"]), token(key, "ops-4", role=["user", "admin"])):
             assert api.data(adjust, token=admin)["adjustCredits"]["userErrors"] == []
-        assert codes(api.gql(adjust, token=token(key, member_id))) == ["FORBIDDEN"]
+        for member in (token(key, member_id), token(key, member_id, role=["member"]), token(key, member_id, role=[])):
+            assert codes(api.gql(adjust, token=member)) == ["FORBIDDEN"]  # a multivalued role without admin: member
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+def test_provider_token_times_must_be_numbers(api: Api, provider: Jwks, claim: str) -> None:
+    member_id, _ = api.sign_up("ann@example.com")
+    value = str(int(time.time()) + (600 if claim == "exp" else -10))
+    status, body = viewer(api, token(provider.keys[0], member_id, **{claim: value}))
+    assert status == 401 and codes(body) == ["UNAUTHENTICATED"], body
+
+
+def test_provider_tokens_issued_before_a_sign_out_are_refused(api: Api, provider: Jwks) -> None:
+    member_id, own = api.sign_up("ann@example.com")
+    key = provider.keys[0]
+    before, no_iat = token(key, member_id, iat=int(time.time()) - 60), token(key, member_id, iat=None)
+    assert viewer(api, before)[0] == viewer(api, no_iat)[0] == 200
+    out = api.data("mutation { signOutEverywhere(input: {}) { userErrors { code } } }", token=own)
+    assert out == {"signOutEverywhere": {"userErrors": []}}
+    for refused in (before, no_iat, own):
+        status, body = viewer(api, refused)
+        assert status == 401 and codes(body) == ["UNAUTHENTICATED"], body
+    after = token(key, member_id, iat=int(time.time()) + 2)
+    assert viewer(api, after)[0] == 200
 
 
 @pytest.mark.parametrize(("make", "reason"), [
@@ -268,5 +291,5 @@ def test_service_tokens_keep_working_and_signup_can_be_switched_off(tmp_path: Pa
 def test_a_service_token_for_a_member_that_does_not_exist_is_refused(api: Api) -> None:
     from invite_credits import auth
 
-    status, body = viewer(api, auth.member_token(SECRET, 4242, 600))
+    status, body = viewer(api, auth.member_token(SECRET, 4242, "0" * 32, 600))
     assert status == 401 and codes(body) == ["UNAUTHENTICATED"]

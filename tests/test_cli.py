@@ -149,6 +149,36 @@ def test_token_refuses_an_unknown_member(tmp_path: Path, capsys: pytest.CaptureF
     assert capsys.readouterr().out.startswith("ey")
 
 
+def test_token_mints_for_the_members_session_and_revoke_ends_it(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from starlette.testclient import TestClient
+
+    from invite_credits.app import create_app
+    from invite_credits.settings import Settings
+
+    from .http import Api
+
+    db = tmp_path / "c.db"
+    settings = Settings(db_path=db, jwt_secret=LIVE_SECRET, synchronous="OFF", sweep_interval_seconds=3600)
+    with TestClient(create_app(settings)) as client:
+        member_id, signed_up = Api(client).sign_up("cli@example.com", "Cli")
+    capsys.readouterr()
+    monkeypatch.setenv("INVITE_CREDITS_JWT_SECRET", LIVE_SECRET)
+    assert main(["token", member_id, "--db", str(db)]) == 0
+    minted = capsys.readouterr().out.strip()
+    assert main(["token", "--revoke", member_id, "--db", str(db)]) == 0
+    assert "signed out everywhere" in capsys.readouterr().out
+    assert main(["token", "--revoke", ids.encode("Member", 99), "--db", str(db)]) == 2
+    assert "no member" in capsys.readouterr().err
+    with TestClient(create_app(settings)) as client:
+        api = Api(client)
+        for refused in (signed_up, minted):
+            assert api.post("{ viewer { id } }", token=refused).status_code == 401
+        assert main(["token", member_id, "--db", str(db)]) == 0
+        fresh = capsys.readouterr().out.strip()
+        assert api.data("{ viewer { id } }", token=fresh) == {"viewer": {"id": member_id}}
+
+
 def test_an_admin_token_needs_the_database_whose_secret_it_uses(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "INVITE_CREDITS_JWT_SECRET"}
     result = subprocess.run([SCRIPT, "token", "--admin", "--db", str(tmp_path / "typo" / "c.db")], env=env,

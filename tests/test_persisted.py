@@ -89,7 +89,11 @@ def test_trusted_documents_only(tmp_path: Path, manifest_format: str) -> None:
                               headers={"accept": "application/graphql-response+json"})
         assert refused.status_code == 403 and codes(refused.json()) == ["PERSISTED_QUERY_NOT_IN_LIST"]
         unknown = client.post("/graphql", json={"documentId": "nope"})
-        assert codes(unknown.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
+        assert unknown.status_code == 403 and codes(unknown.json()) == ["PERSISTED_QUERY_NOT_IN_LIST"]
+        unlisted = "query Other { policy { balanceCap } }"
+        for extensions, query in ((persisted("f" * 64), None), (persisted(sha(unlisted)), unlisted)):
+            by_hash = client.post("/graphql", json={"query": query, "extensions": extensions})
+            assert by_hash.status_code == 403 and codes(by_hash.json()) == ["PERSISTED_QUERY_NOT_IN_LIST"]
         other = client.post("/graphql", json={"documentId": join_id, "query": POLICY})
         assert other.status_code == 400
 

@@ -16,6 +16,7 @@ def test_every_documented_variable_sets_its_field() -> None:
         "INVITE_CREDITS_READ_CONNECTIONS": "3", "INVITE_CREDITS_MAX_BODY_BYTES": "10",
         "INVITE_CREDITS_MAX_QUERY_DEPTH": "4", "INVITE_CREDITS_MAX_QUERY_TOKENS": "50",
         "INVITE_CREDITS_MAX_QUERY_ALIASES": "5", "INVITE_CREDITS_MAX_QUERY_COST": "60", "INVITE_CREDITS_LOG_LEVEL": "debug",
+        "INVITE_CREDITS_MAX_QUERY_FIELDS": "70",
         "INVITE_CREDITS_JWKS_URL": "https://idp.test/certs", "INVITE_CREDITS_JWT_ALGORITHMS": "ES256, RS256",
         "INVITE_CREDITS_JWT_ISSUER": "https://idp.test", "INVITE_CREDITS_JWT_AUDIENCE": "credits",
         "INVITE_CREDITS_JWT_LEEWAY": "5", "INVITE_CREDITS_JWKS_LIFETIME": "60", "INVITE_CREDITS_JWKS_REFRESH_FLOOR": "2",
@@ -30,8 +31,8 @@ def test_every_documented_variable_sets_its_field() -> None:
     s = Settings.from_env(env)
     assert (s.db_path, s.test_clock, s.synchronous, s.sweep_interval_seconds, s.read_connections) == (
         Path("/tmp/x.db"), True, "NORMAL", 2.5, 3)
-    assert (s.max_body_bytes, s.max_query_depth, s.max_query_tokens, s.max_query_aliases, s.max_query_cost) == (
-        10, 4, 50, 5, 60)
+    assert (s.max_body_bytes, s.max_query_depth, s.max_query_tokens, s.max_query_aliases, s.max_query_cost,
+            s.max_query_fields) == (10, 4, 50, 5, 60, 70)
     assert (s.log_level, s.jwks_url, s.jwt_algorithms, s.jwt_issuer, s.jwt_audience) == (
         "DEBUG", "https://idp.test/certs", ("ES256", "RS256"), "https://idp.test", "credits")
     assert (s.jwt_leeway_seconds, s.jwks_lifetime_seconds, s.jwks_refresh_floor_seconds) == (5, 60.0, 2.0)

@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -118,7 +119,8 @@ def create_app(settings: Settings) -> Starlette:
         return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     graphql = GraphQLView(state, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=True,
-                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+                          connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds))
     # Every method reaches the view, so a PUT is answered 405 in GraphQL's shape, not as plain text.
     app = Starlette(
         routes=[

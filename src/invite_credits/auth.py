@@ -3,6 +3,7 @@ provider signs (identity.py), mapped to a member or an admin."""
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import time
@@ -47,47 +48,74 @@ def load_secret(settings: Settings) -> str:
     return secret
 
 
-def mint(secret: str, *, subject: str, role: str, ttl_seconds: int) -> str:
+def mint(secret: str, *, subject: str, role: str, ttl_seconds: int, session: str | None = None) -> str:
     now = int(time.time())
-    return jwt.encode({"sub": subject, "role": role, "iat": now, "exp": now + ttl_seconds}, secret, algorithm="HS256")
+    claims: dict[str, Any] = {"sub": subject, "role": role, "iat": now, "exp": now + ttl_seconds}
+    if session is not None:
+        claims["sid"] = session
+    return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def member_token(secret: str, member_id: int, ttl_seconds: int) -> str:
-    return mint(secret, subject=ids.encode("Member", member_id), role="member", ttl_seconds=ttl_seconds)
+def member_token(secret: str, member_id: int, session: str, ttl_seconds: int) -> str:
+    """A member's token: it names the member and their current session key (`sid`)."""
+    return mint(secret, subject=ids.encode("Member", member_id), role="member", ttl_seconds=ttl_seconds,
+                session=session)
 
 
-def admin_token(secret: str, ttl_seconds: int, member_id: int | None = None) -> str:
+def admin_token(secret: str, ttl_seconds: int, member_id: int | None = None, session: str | None = None) -> str:
+    """An admin token: `sub` "admin", or a member acting as admin (then with that member's session key)."""
     subject = ids.encode("Member", member_id) if member_id is not None else ADMIN_SUBJECT
-    return mint(secret, subject=subject, role="admin", ttl_seconds=ttl_seconds)
+    return mint(secret, subject=subject, role="admin", ttl_seconds=ttl_seconds, session=session)
 
 
-def actor_from_token(secret: str, token: str) -> Actor:
-    """Verify a bearer token; raises UNAUTHENTICATED for a bad, expired or malformed one."""
-    actor, expires = _verified(secret, token)
-    if expires <= time.time():
+@dataclass(frozen=True)
+class Verified:
+    """A token whose signature and claims hold: who it names, the session it carries (ours) or when it was
+    issued (an identity provider's), and when it expires."""
+
+    actor: Actor
+    expires: float
+    session: str | None = None
+    issued_at: float | None = None
+
+
+def verified_token(secret: str, token: str) -> Verified:
+    """Verify one of our own bearer tokens; raises UNAUTHENTICATED for a bad, expired or malformed one."""
+    verified = _verified(secret, token)
+    if verified.expires <= time.time():
         raise Unauthenticated("The token has expired.", "expired")
-    return actor
+    return verified
+
+
+def times_are_numbers(claims: dict[str, Any]) -> bool:
+    """`exp`, `nbf` and `iat` are NumericDate values (RFC 7519): finite numbers, never strings or booleans."""
+    return all(isinstance(claims[name], int | float) and not isinstance(claims[name], bool)
+               and math.isfinite(claims[name]) for name in ("exp", "nbf", "iat") if name in claims)
 
 
 @lru_cache(maxsize=4096)
-def _verified(secret: str, token: str) -> tuple[Actor, float]:
+def _verified(secret: str, token: str) -> Verified:
     """Signature and claims checked once per token (clients send the same one many times); expiry every time."""
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("The token has expired.", "expired") from None
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError, TypeError, OverflowError):
         raise Unauthenticated("The token is not valid.", "invalid") from None
-    role, subject = claims.get("role"), claims.get("sub")
-    if role not in ("member", "admin") or not isinstance(subject, str):
+    role, subject, session = claims.get("role"), claims.get("sub"), claims.get("sid")
+    if role not in ("member", "admin") or not isinstance(subject, str) or not times_are_numbers(claims):
         raise Unauthenticated("The token is not valid.", "claims")
     member_id = ids.member_id(subject)
     expires = float(claims["exp"])
+    if member_id is not None and not isinstance(session, str):
+        # Tokens from before sessions (or made by hand) name a member without a session: they could name
+        # another member after a restore, so they are refused.
+        raise Unauthenticated("The token carries no session; sign in again.", "claims")
     if role == "member":
         if member_id is None:
             raise Unauthenticated("The token names no member.", "claims")
-        return Actor(member_id=member_id), expires
-    return Actor(member_id=member_id, is_admin=True), expires
+        return Verified(Actor(member_id=member_id), expires, session)
+    return Verified(Actor(member_id=member_id, is_admin=True), expires, session if member_id is not None else None)
 
 
 def bearer_token(authorization: str) -> str:
@@ -95,14 +123,6 @@ def bearer_token(authorization: str) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("Send the token as 'Authorization: Bearer <token>'.", "header")
     return token.strip()
-
-
-def actor_from_header(secret: str, authorization: str | None) -> Actor:
-    """The caller of a service-signed token (HS256 only)."""
-    return actor_from_token(secret, bearer_token(authorization)) if authorization else Actor()
-
-
-KNOWN_MEMBERS_MAX = 100_000
 
 
 class ProviderUnavailable(Exception):
@@ -129,7 +149,6 @@ class Authenticator:
     def __init__(self, secret: str, settings: Settings, service: Service) -> None:
         self.secret = secret
         self.service = service
-        self._known: set[int] = set()
         self.mapping = ClaimsMapping(settings.jwt_member_claim, settings.jwt_role_claim, settings.jwt_admin_role,
                                      settings.jwt_admin_scope, settings.link_by_email)
         self.provider = Provider(ProviderSettings(
@@ -144,39 +163,55 @@ class Authenticator:
             return Actor()
         token = bearer_token(authorization)
         if self.provider is None:  # the embedded default: every token is the service's own (verified, cached)
-            actor = actor_from_token(self.secret, token)
+            verified = verified_token(self.secret, token)
         else:
             try:
                 header = jwt.get_unverified_header(token)
             except jwt.PyJWTError:
                 raise Unauthenticated("The token is not valid.", "invalid") from None
             if header.get("alg") == "HS256":
-                actor = actor_from_token(self.secret, token)
+                verified = verified_token(self.secret, token)
             else:
-                actor = await self._provider_actor(self.provider, token, header)
-        if actor.member_id is not None and actor.member_id not in self._known:
-            if self.service.member(actor.member_id) is None:
-                raise Unauthenticated("The token's member does not exist.", "no_member")
-            # Members are never deleted (the database refuses it): one that exists always will.
-            if len(self._known) >= KNOWN_MEMBERS_MAX:
-                self._known.clear()
-            self._known.add(actor.member_id)
-        return actor
+                verified = await self._provider_actor(self.provider, token, header)
+        if verified.actor.member_id is not None:
+            self._check_session(verified.actor.member_id, verified)
+        return verified.actor
 
-    async def _provider_actor(self, provider: Provider, token: str, header: dict[str, Any]) -> Actor:
+    def _check_session(self, member_id: int, token: Verified) -> None:
+        """The member exists and the token belongs to their current session: ours carry its key; an identity
+        provider's must be issued after the member last signed out everywhere. Read on every request, so a
+        sign-out on any server process holds at once everywhere."""
+        session = self.service.session(member_id)
+        if session is None:
+            raise Unauthenticated("The token's member does not exist.", "no_member")
+        if token.session is not None:  # ours: every one that names a member carries a session
+            if token.session != session.key:
+                raise Unauthenticated("The token was signed out (signOutEverywhere); sign in again.", "revoked")
+            return
+        if session.revoked_at is not None and (token.issued_at is None or token.issued_at <= session.revoked_at):
+            raise Unauthenticated("The token was issued before the member signed out everywhere; sign in again.",
+                                  "revoked")
+
+    async def _provider_actor(self, provider: Provider, token: str, header: dict[str, Any]) -> Verified:
         try:
             claims = await provider.claims(token, header)
         except TokenRefused as refused:
             raise Unauthenticated(_REFUSALS.get(refused.reason, "The token is not valid."), refused.reason) from None
         except KeysUnavailable as exc:
             raise ProviderUnavailable(str(exc)) from None
+        if not times_are_numbers(claims):
+            raise Unauthenticated("The token is not valid.", "claims")
         m = self.mapping
         subject = claims.get(m.member_claim)
         if not isinstance(subject, str) or not subject:
             raise Unauthenticated(f"The token has no {m.member_claim!r} claim.", "claims")
         scopes = claims.get("scope", claims.get("scp", ""))
         scopes = scopes.split() if isinstance(scopes, str) else scopes if isinstance(scopes, list) else []
-        is_admin = claims.get(m.role_claim) == m.admin_role or (m.admin_scope is not None and m.admin_scope in scopes)
+        role = claims.get(m.role_claim)
+        # A multivalued role (a list, as Keycloak's and Auth0's mappers emit it) is admin when it holds the admin
+        # role; anything else in it leaves a member.
+        roles = role if isinstance(role, list) else [role]
+        is_admin = m.admin_role in roles or (m.admin_scope is not None and m.admin_scope in scopes)
         iss = claims.get("iss")
         issuer = iss if isinstance(iss, str) else ""
         member_id = ids.member_id(subject)
@@ -187,7 +222,9 @@ class Authenticator:
             member_id = await self.service.link_identity(issuer, subject, email)
         if member_id is None and not is_admin:
             raise Unauthenticated("This sign-in is not linked to a member of this service.", "unknown_subject")
-        return Actor(member_id=member_id, is_admin=is_admin)
+        issued_at = claims.get("iat")
+        return Verified(Actor(member_id=member_id, is_admin=is_admin), float(claims["exp"]),
+                        issued_at=float(issued_at) if issued_at is not None else None)
 
 
 _REFUSALS = {

@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -105,21 +106,55 @@ def _token(args: argparse.Namespace) -> int:
         if member_id is None:
             raise CommandError(f"not a member ID: {args.member_id!r}")
     if member_id is None and not args.admin:
-        raise CommandError("give a MEMBER_ID, or --admin")
+        raise CommandError("give a MEMBER_ID, or --admin" + (" (--revoke names the member to sign out)"
+                                                             if args.revoke else ""))
+    if args.revoke:
+        if args.admin:
+            raise CommandError("--revoke signs a member out; it mints no token (leave out --admin)")
+        assert member_id is not None
+        return _revoke(settings, member_id)
     settings.require_shared_secret()
     if settings.jwt_secret is None:  # the secret is kept beside the database: it must be the server's
         require_existing(settings, writable=False)
+    session = None
     if member_id is not None:
-        with reader(settings) as r:
-            found = members.by_id(r, id=member_id)
+        with reader(settings, migrated=True) as r:
+            found = members.session(r, id=member_id)
         if found is None:
             raise CommandError(f"no member {args.member_id} in {describe(settings)}")
+        session = found.key
     secret = auth.load_secret(settings)
     if args.admin:
-        print(auth.admin_token(secret, settings.admin_token_ttl_seconds, member_id))
+        print(auth.admin_token(secret, settings.admin_token_ttl_seconds, member_id, session))
     else:
-        assert member_id is not None
-        print(auth.member_token(secret, member_id, settings.member_token_ttl_seconds))
+        assert member_id is not None and session is not None
+        print(auth.member_token(secret, member_id, session, settings.member_token_ttl_seconds))
+    return 0
+
+
+def _revoke(settings: Settings, member_id: int) -> int:
+    """token --revoke: sign the member out everywhere, as signOutEverywhere does."""
+    from .app import open_service
+    from .domain.access import Actor
+    from .domain.errors import Refusal
+    from .service import SignOut
+    from .store.databases import describe, require_existing
+
+    require_existing(settings)
+
+    async def run() -> int:
+        service = await open_service(settings)
+        try:
+            return await service.sign_out_everywhere(Actor(is_admin=True), SignOut(member_id, named=True))
+        finally:
+            await service.db.close()
+
+    try:
+        revoked_at = asyncio.run(run())
+    except Refusal:
+        raise CommandError(f"no member {ids.encode('Member', member_id)} in {describe(settings)}") from None
+    when = datetime.fromtimestamp(revoked_at, UTC).isoformat().replace("+00:00", "Z")
+    print(f"{ids.encode('Member', member_id)} signed out everywhere at {when}: every token issued before is refused")
     return 0
 
 
@@ -255,6 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     token = parsers["token"]
     token.add_argument("member_id", nargs="?", metavar="MEMBER_ID", help="the member's ID as the API returns it")
     token.add_argument("--admin", action="store_true", help="an admin token (acting as MEMBER_ID when given)")
+    token.add_argument("--revoke", action="store_true",
+                       help="sign MEMBER_ID out everywhere instead: every token issued before is refused")
 
     copy = parsers["copy"]
     copy.add_argument("--from", dest="source", required=True, metavar="PATH", help="the SQLite database file")

@@ -26,7 +26,7 @@ from .service import (
 )
 from .settings import Settings
 from .store import members as member_rows
-from .store.databases import describe, open_store
+from .store.databases import describe, open_store, reader
 
 ADMIN = Actor(is_admin=True)
 DAY = 86400
@@ -115,8 +115,12 @@ def print_tokens(settings: Settings, members: list[DemoMember]) -> None:
     where = describe(settings) if settings.postgres else settings.db_path
     print(f"Demo data in {where}. Start the server with `invite-credits serve --db {where}`,")
     print("open http://127.0.0.1:8000/graphql and paste one of these into GraphiQL's Headers tab:\n")
+    with reader(settings) as r:
+        sessions = {m.id: member_rows.session(r, id=m.id) for m in members}
     for m in members:
-        token = auth.member_token(secret, m.id, settings.member_token_ttl_seconds)
+        session = sessions[m.id]
+        assert session is not None  # the demo just made them
+        token = auth.member_token(secret, m.id, session.key, settings.member_token_ttl_seconds)
         print(f"# {m.name} <{m.email}>, {m.tier.value}, id {ids.encode('Member', m.id)}")
         print(f'{{"Authorization": "Bearer {token}"}}\n')
     print("# Admin")

@@ -9,19 +9,39 @@ JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 # The code a request refused at the HTTP level carries, by status.
-HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
+HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 406: "NOT_ACCEPTABLE",
               413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 500: "INTERNAL_SERVER_ERROR",
               503: "SERVICE_UNAVAILABLE"}
 
 
 def negotiate(accept: str | None) -> str:
-    """The GraphQL-over-HTTP media type when the client lists it before (or instead of) plain JSON."""
+    """The media type of the answer, by the client's `Accept` (RFC 9110 q-values; GraphQL over HTTP): the listed
+    type of higher weight, an exact type before a wildcard, the one listed first on a tie; plain JSON when the
+    client accepts neither."""
     if not accept:
         return JSON
-    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    if GRAPHQL_RESPONSE in types and (JSON not in types or types.index(GRAPHQL_RESPONSE) < types.index(JSON)):
-        return GRAPHQL_RESPONSE
-    return JSON
+    weights: dict[str, tuple[float, int]] = {}  # media range -> (q, position)
+    for position, part in enumerate(accept.split(",")):
+        media, *parameters = part.split(";")
+        q = 1.0
+        for parameter in parameters:
+            key, _, value = parameter.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+        weights.setdefault(media.strip().lower(), (q, position))
+
+    def weight(media_type: str) -> tuple[float, int, int]:
+        for exact, media_range in enumerate((media_type, "application/*", "*/*")):
+            if media_range in weights:
+                q, position = weights[media_range]
+                return q, -exact, -position
+        return 0.0, 0, 0
+
+    best = max((JSON, GRAPHQL_RESPONSE), key=weight)  # a bare wildcard keeps plain JSON, as before
+    return best if weight(best)[0] > 0 else JSON
 
 
 def error_response(status: int, message: str, request_id: str, *, code: str | None = None,

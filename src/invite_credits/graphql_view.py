@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -17,6 +18,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
 from . import auth, graphiql, ids, thin_path
 from .api.context import Context
@@ -33,12 +35,68 @@ if TYPE_CHECKING:
 log = logging.getLogger("invite_credits.http")
 
 
+_SUBSCRIBE_FIELDS = (("query", str), ("variables", dict), ("operationName", str), ("extensions", dict),
+                     ("documentId", str))
+
+
+def frame_problem(message: Any) -> str | None:
+    """Why a graphql-transport-ws message is malformed (the socket closes 4400 with it), or None."""
+    if not isinstance(message, dict):
+        return "A message must be a JSON object."
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        return "A message needs a string `type`."
+    if kind in ("subscribe", "complete") and not (isinstance(message.get("id"), str) and message["id"]):
+        return f"A {kind} message needs a non-empty string `id`."
+    payload = message.get("payload")
+    if kind == "connection_init" and payload is not None and not isinstance(payload, dict):
+        return "connection_init's payload must be an object."
+    if kind == "subscribe":
+        if not isinstance(payload, dict):
+            return "A subscribe message needs an object `payload`."
+        for key, expected in _SUBSCRIBE_FIELDS:
+            if payload.get(key) is not None and not isinstance(payload[key], expected):
+                return f"subscribe's `{key}` must be {'a string' if expected is str else 'an object'} or null."
+    return None
+
+
+class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws with the service's policy: a malformed message closes the socket (4400) with its
+    reason and no traceback; a subscribe's document goes through the same persisted/trusted documents policy as
+    HTTP (refused: an `error` message with the code; the socket stays open)."""
+
+    async def handle_message(self, message: Any) -> None:
+        problem = frame_problem(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        if message["type"] == "connection_init" and message.get("payload") is None:
+            message = {**message, "payload": {}}
+        if message["type"] == "subscribe" and self.connection_acknowledged:
+            payload = message["payload"]
+            view = cast(GraphQLView, self.view)
+            try:
+                query = view.persisted.resolve(payload.get("query"), payload.get("extensions"),
+                                                    payload.get("documentId"))
+            except PersistedQueryError as refused:
+                await self.send_message({"id": message["id"], "type": "error", "payload": [
+                    {"message": refused.message, "extensions": {"code": refused.code}}]})
+                return
+            if query is None:
+                await self.handle_invalid_message("A subscribe message needs `query` (or a persisted document's id).")
+                return
+            message = {**message, "payload": {**payload, "query": query}}
+        await super().handle_message(message)
+
+
 class GraphQLView(GraphQL):
+    # Strawberry types the attribute with its own type parameters; TransportWS is that handler with ours.
+    graphql_transport_ws_handler_class = TransportWS  # type: ignore[assignment]
     def __init__(self, app_state: AppState, **kwargs: Any) -> None:
         s = app_state.settings
         trusted = load_manifest(s.trusted_documents) if s.trusted_documents else None
         schema = create_schema(max_depth=s.max_query_depth, max_tokens=s.max_query_tokens,
-                               max_aliases=s.max_query_aliases, max_cost=s.max_query_cost,
+                               max_aliases=s.max_query_aliases, max_cost=s.max_query_cost, max_fields=s.max_query_fields,
                                cache_size=s.document_cache_size, trusted=(trusted or {}).values())
         self.persisted = PersistedDocuments(cache_size=s.apq_cache_size, trusted=trusted)
         super().__init__(schema, **kwargs)
@@ -83,7 +141,9 @@ class GraphQLView(GraphQL):
             response = await self._respond(request, scope, media_type)
         except HTTPException as refused:
             status = 415 if refused.reason == "Unsupported content type" else refused.status_code
-            response = error_response(status, refused.reason, rid, media_type=media_type)
+            # Every 405 says what is allowed: a mutation by GET may be sent by POST; other methods, GET or POST.
+            allow = {"allow": "POST" if request.method == "GET" else "GET, POST"} if status == 405 else None
+            response = error_response(status, refused.reason, rid, media_type=media_type, headers=allow)
         except PersistedQueryError as refused:
             # Apollo's clients read PERSISTED_QUERY_NOT_FOUND from a 200 under application/json.
             status = 200 if refused.status == 404 and media_type == JSON else refused.status
@@ -111,11 +171,24 @@ class GraphQLView(GraphQL):
             if isinstance(parsed, GraphQLRequestData):
                 parsed.query = self.persisted.resolve(parsed.query, parsed.extensions,
                                                       request.query_params.get("documentId"))
+                self._one_operation(parsed.query, parsed.operation_name, request.method)
             return parsed
         data = self.parse_json(await request.get_body())
         query, variables, name, extensions = self.request_fields(data)
         query = self.persisted.resolve(query, extensions, data.get("documentId"))
+        self._one_operation(query, name, request.method)
         return GraphQLRequestData(query=query, variables=variables, operation_name=name, extensions=extensions)
+
+    def _one_operation(self, query: str | None, name: str | None, method: str) -> None:
+        """As the thin path: a document of several operations runs only the one `operationName` names; by GET,
+        only a query runs."""
+        if query is None:
+            return
+        try:
+            document = self.schema.document_policy.parse(query)  # type: ignore[attr-defined]
+        except GraphQLError:
+            return  # reported by the view as the request's parse error
+        thin_path.selected_operation(document, name, method)
 
     @staticmethod
     def request_fields(data: Any) -> tuple[str | None, dict[str, Any] | None, str | None, dict[str, Any] | None]:

@@ -100,8 +100,9 @@ class PersistedDocuments:
         assert self.trusted is not None
         if key is not None:
             document = self.trusted.get(key)
-            if document is None:
-                raise PersistedQueryError("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound", 404)
+            if document is None:  # not "not found": a client must not retry by sending the text
+                raise PersistedQueryError("PERSISTED_QUERY_NOT_IN_LIST",
+                                          "This server runs only its trusted documents, and this id is not one.", 403)
             if query is not None and query != document:
                 raise PersistedQueryError("BAD_REQUEST", "The query is not the trusted document of this id.", 400)
             return document

@@ -53,6 +53,8 @@ class Settings:
     max_query_tokens: int = 5000
     max_query_aliases: int = 30
     max_query_cost: int = 5000
+    # Fields a document selects once its fragments are expanded (a fragment that spreads another twice doubles).
+    max_query_fields: int = 2000
     document_cache_size: int = 256
     log_level: str = "INFO"
     # Behind an identity provider (docs/operations.md): its keys, what its tokens must say, and how they map.
@@ -85,6 +87,8 @@ class Settings:
     # Live subscriptions (WebSocket): at most this many per member, and per server process.
     subscriptions_per_member: int = 10
     subscriptions_per_process: int = 1000
+    # A WebSocket that sends no connection_init within this many seconds is closed (4408).
+    ws_init_timeout_seconds: float = 10.0
 
     @property
     def postgres(self) -> bool:
@@ -127,7 +131,8 @@ class Settings:
             raise SettingsError("INVITE_CREDITS_DB_CONNECTIONS must be at least 1")
         if self.read_connections < 1:
             raise SettingsError("INVITE_CREDITS_READ_CONNECTIONS must be at least 1")
-        for name in ("max_body_bytes", "max_query_depth", "max_query_tokens", "max_query_aliases", "max_query_cost"):
+        for name in ("max_body_bytes", "max_query_depth", "max_query_tokens", "max_query_aliases", "max_query_cost",
+                     "max_query_fields"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"INVITE_CREDITS_{name.upper()} must be at least 1")
         unknown = [a for a in self.jwt_algorithms if a not in ASYMMETRIC_ALGORITHMS]
@@ -162,7 +167,8 @@ class Settings:
             values["sweep_interval_seconds"] = _parse(env, "INVITE_CREDITS_SWEEP_INTERVAL", float, "a number of seconds")
         if "INVITE_CREDITS_READ_CONNECTIONS" in env:
             values["read_connections"] = _parse(env, "INVITE_CREDITS_READ_CONNECTIONS", int, "a whole number")
-        for name in ("max_body_bytes", "max_query_depth", "max_query_tokens", "max_query_aliases", "max_query_cost"):
+        for name in ("max_body_bytes", "max_query_depth", "max_query_tokens", "max_query_aliases", "max_query_cost",
+                     "max_query_fields"):
             key = "INVITE_CREDITS_" + name.upper()
             if key in env:
                 values[name] = _parse(env, key, int, "a whole number")
@@ -249,6 +255,7 @@ ENVIRONMENT = {
     "INVITE_CREDITS_MAX_QUERY_TOKENS": "max_query_tokens",
     "INVITE_CREDITS_MAX_QUERY_ALIASES": "max_query_aliases",
     "INVITE_CREDITS_MAX_QUERY_COST": "max_query_cost",
+    "INVITE_CREDITS_MAX_QUERY_FIELDS": "max_query_fields",
     "INVITE_CREDITS_LOG_LEVEL": "log_level",
     "INVITE_CREDITS_JWKS_URL": "jwks_url",
     "INVITE_CREDITS_JWT_PUBLIC_KEY_FILE": "jwt_public_key_file",

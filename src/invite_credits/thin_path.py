@@ -11,7 +11,6 @@ Strawberry's view, as before. The answers are the same byte for byte (tests/test
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable
 from inspect import isawaitable
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +32,7 @@ from strawberry.execution import optimized_is_awaitable
 from strawberry.schema._graphql_core import execution_context_class_kwargs
 
 from .api.errors import is_request_error, process_error
+from .api.limits import coerced_variables
 from .errors_http import GRAPHQL_RESPONSE
 from .observability import observe
 from .plans import Plans
@@ -43,6 +43,22 @@ if TYPE_CHECKING:
 RULES = tuple(specified_rules)
 _OPERATION_WORDS = {OperationType.QUERY: "queries", OperationType.MUTATION: "mutations",
                     OperationType.SUBSCRIPTION: "subscriptions"}
+
+
+def selected_operation(document: DocumentNode, name: str | None, method: str) -> OperationDefinitionNode:
+    """The operation a request runs: the one named, or the document's only one (GraphQL's GetOperation); else a
+    request error (400). By GET only a query runs (405: send it by POST)."""
+    operation = get_operation_ast(document, name)
+    if operation is not None:
+        if method == "GET" and operation.operation is OperationType.MUTATION:
+            raise HTTPException(405, f"{_OPERATION_WORDS[operation.operation]} are not allowed when using GET: "
+                                     "send them by POST")
+        return operation
+    if name is not None:
+        raise HTTPException(400, f'Unknown operation named "{name}".')
+    if any(isinstance(d, OperationDefinitionNode) for d in document.definitions):
+        raise HTTPException(400, "The document has several operations: say which to run in `operationName`.")
+    raise HTTPException(400, "The document has no operation to run.")
 
 
 def handles(request: Request) -> bool:
@@ -85,22 +101,15 @@ class ThinPath:
         if document is None:
             result = ExecutionResult(data=None, errors=errors)
         else:
-            operation = get_operation_ast(document, name)
-            if operation is None and name is None:
-                # As Strawberry does: without an operation name, the document's first operation runs.
-                operation = next((d for d in document.definitions if isinstance(d, OperationDefinitionNode)), None)
-                name = operation.name.value if operation is not None and operation.name else None
-            if operation is None:
-                raise HTTPException(400, "Can't get GraphQL operation type" if name is None
-                                    else f'Unknown operation named "{name}".')
+            operation = selected_operation(document, name, request.method)
             if operation.operation is OperationType.SUBSCRIPTION:
                 return None
-            if request.method == "GET" and operation.operation is not OperationType.QUERY:
-                raise HTTPException(400, f"{_OPERATION_WORDS[operation.operation]} are not allowed when using GET")
             if not pinned:
                 errors = self.policy.validate(self.schema, document, RULES)
             if not errors:
-                too_costly = self.policy.cost_error(document, variables, name)
+                coerced = coerced_variables(self.schema, operation, variables)
+                # Variables that do not coerce are refused by execution itself, with its own errors.
+                too_costly = self.policy.cost_error(document, operation, coerced) if isinstance(coerced, dict) else None
                 errors = [too_costly] if too_costly else []
             if errors:
                 result = ExecutionResult(data=None, errors=errors)
@@ -166,4 +175,4 @@ def replay_body(body: bytes) -> Any:
     return receive
 
 
-__all__ = ["ThinPath", "handles", "replay_body", "Awaitable"]
+__all__ = ["ThinPath", "handles", "replay_body", "selected_operation"]

@@ -24,3 +24,12 @@ UPDATE members
    SET name = :name, headline = :headline, about = :about, location = :location,
        experience = :experience, education = :education, skills = :skills
  WHERE id = :id;
+
+-- name: member_session
+-- What a token is checked against on every request: the member's session key and when they last signed out.
+SELECT session_key, sessions_revoked_at FROM members WHERE id = :id;
+
+-- name: member_sign_out
+-- signOutEverywhere: a new random session key (every token of the old one is refused) and the time, for tokens
+-- that carry no key (an identity provider's).
+UPDATE members SET session_key = lower(hex(randomblob(16))), sessions_revoked_at = :revoked_at WHERE id = :id;

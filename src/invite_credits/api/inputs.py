@@ -7,10 +7,39 @@ from typing import Any
 import strawberry
 
 from .. import ids
+from ..domain.errors import InvalidInput
 from ..domain.policy import DiscussionKind, InvitationStatus
+from ..domain.rules import has_control_characters
 from ..service import commands
 from .scalars import DateTime
 from .values import TierEnum
+
+# Inputs that may span lines (tab, LF and CR allowed); no other text the API takes may hold a control character.
+_MULTILINE = frozenset({"about", "body", "message", "note"})
+
+
+def control_characters(value: object, path: tuple[str, ...] = (), *, multiline: bool = False) -> list[InvalidInput]:
+    """One INVALID_INPUT per text in a mutation's input (walked whole: lists, nested inputs) that holds a control
+    character, naming its field (`["contacts", "3", "email"]`)."""
+    if isinstance(value, str):
+        if has_control_characters(value, multiline=multiline):
+            allowed = " (tabs and line breaks are allowed here)" if multiline else ""
+            return [InvalidInput(f"Text may not contain control characters{allowed}.", path)]
+        return []
+    if isinstance(value, list):
+        return [refusal for i, item in enumerate(value) for refusal in control_characters(item, (*path, str(i)))]
+    definition = getattr(value, "__strawberry_definition__", None)
+    if definition is None:
+        return []
+    found: list[InvalidInput] = []
+    for field in definition.fields:
+        if field.type is strawberry.ID or getattr(field.type, "of_type", None) is strawberry.ID:
+            continue  # any text as an ID names nothing: NOT_FOUND, from the use case
+        head, *rest = field.python_name.split("_")
+        found += control_characters(getattr(value, field.python_name), (*path, head + "".join(map(str.title, rest))),
+                                    multiline=field.python_name in _MULTILINE)
+    return found
+
 
 _KEY = strawberry.field(default=None, description="Repeat it to retry safely: the first answer comes back.")
 
@@ -174,3 +203,13 @@ class AdvanceTestClockInput:
         return int(self.to)
 
 
+
+
+@strawberry.input(description="Whose sessions to end: yourself when memberId is left out (an admin may name anyone).")
+class SignOutEverywhereInput:
+    member_id: strawberry.ID | None = strawberry.field(default=None, description="The member; you by default.")
+
+    def to_command(self) -> commands.SignOut:
+        if self.member_id is None:
+            return commands.SignOut()
+        return commands.SignOut(member_id=ids.member_id(self.member_id), named=True)

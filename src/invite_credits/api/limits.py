@@ -1,14 +1,25 @@
-"""Query cost: the nodes a document may return, from the `first` of every connection it asks for.
+"""Document limits, each computed in time linear in the document.
 
-As GitHub and Shopify do: a connection costs its page size times the page
-sizes of the connections around it; the document's cost is the sum. It is
-computed once the document is valid, with the request's variables, so an
-expensive query is refused before any resolver runs.
+A fragment's measures are worked out once and multiplied by the times it is spread, so a document of a few
+hundred bytes whose fragments spread each other twice (2^20 fields once expanded) is priced in microseconds
+and refused, never expanded.
+
+- fields: the fields a document selects once its fragments are expanded (QUERY_TOO_COMPLEX);
+- depth: fields with a selection set nested in one another, introspection fields left out, as Strawberry's
+  depth limiter counts them (GRAPHQL_VALIDATION_FAILED);
+- aliases: aliases, fragments expanded (GRAPHQL_VALIDATION_FAILED);
+- cost: the nodes its connections may return, as GitHub and Shopify price them: a connection costs its page
+  size times the page sizes of the connections around it, summed over the operation that runs. It is priced
+  with the request's variables after coercion (defaults included), so a variable runs as what it costs
+  (QUERY_TOO_COMPLEX). A `first` outside 0..100 is BAD_USER_INPUT before anything is priced.
+
+Every refusal names its limit and value, in the message and in `extensions` (`limit`, `max`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -24,105 +35,175 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
+    get_operation_ast,
     parse,
     specified_rules,
 )
+from graphql.execution.values import get_variable_values
+from graphql.validation.validate import ValidationAbortedError, validate
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as alias_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
-from strawberry.schema.schema import validate_document
 
 from .connections import DEFAULT_PAGE_SIZE
 
 CONNECTION_FIELDS = frozenset(
     {"ledger", "creditLots", "invitationsSent", "invitationsReceived", "connections", "companies"}
 )
+VALIDATION_ERRORS_MAX = 100
+# Counts saturate here: past any limit, the exact size of a bomb does not matter.
+_SATURATED = 10**15
 
 
-def _page_size(field: FieldNode, variables: Mapping[str, Any]) -> int:
-    """The `first` a connection field asks for: its literal or variable, else the default page size."""
-    for argument in field.arguments or ():
-        if argument.name.value != "first":
-            continue
-        value = argument.value
-        if isinstance(value, IntValueNode):
-            return int(value.value)
-        if isinstance(value, VariableNode):
-            given = variables.get(value.name.value)
-            return given if isinstance(given, int) and not isinstance(given, bool) else DEFAULT_PAGE_SIZE
-        return DEFAULT_PAGE_SIZE
-    return DEFAULT_PAGE_SIZE
+def _cap(value: int) -> int:
+    return value if value < _SATURATED else _SATURATED
 
 
-def page_size_error(document: DocumentNode, variables: Mapping[str, Any] | None, page_size_max: int) -> GraphQLError | None:
-    """BAD_USER_INPUT for a `first` outside 0..page_size_max anywhere in the document, before its cost is priced
-    (a page of a million is a bad argument, not an expensive query)."""
-    variables = variables or {}
-    stack = [d.selection_set for d in document.definitions
-             if isinstance(d, OperationDefinitionNode | FragmentDefinitionNode)]
-    while stack:
-        selection_set = stack.pop()
-        for selection in selection_set.selections if selection_set else ():
-            if isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
-                stack.append(selection.selection_set)
-            if isinstance(selection, FieldNode) and selection.name.value in CONNECTION_FIELDS:
-                first = _page_size(selection, variables)
-                if not 0 <= first <= page_size_max:
-                    return GraphQLError(f"first must be between 0 and {page_size_max}.", nodes=[selection],
-                                        extensions={"code": "BAD_USER_INPUT"})
-    return None
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """What a selection set weighs: fields and aliases (fragments expanded), depth, and cost per unit of the
+    page sizes around it."""
+
+    fields: int = 0
+    aliases: int = 0
+    depth: int = 0
+    cost: int = 0
 
 
-def document_cost(
-    document: DocumentNode, variables: Mapping[str, Any] | None = None, operation_name: str | None = None
-) -> int:
-    variables = variables or {}
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
+PageSize = Callable[[FieldNode], int]
 
-    def fields(selection_set: SelectionSetNode | None, seen: frozenset[str]) -> Iterator[tuple[FieldNode, frozenset[str]]]:
+
+def _one_page(field: FieldNode) -> int:
+    return 1
+
+
+class _Measurer:
+    """One walk of a document with a memo per fragment; fragments are measured in dependency order, so the
+    walk never recurses along a chain of spreads."""
+
+    def __init__(self, document: DocumentNode, page_size: PageSize) -> None:
+        self.page_size = page_size
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.memo: dict[str, Measure] = {}
+        for name in self._dependency_order():
+            self.memo[name] = self.selection_set(self.fragments[name].selection_set)
+
+    def _dependency_order(self) -> list[str]:
+        """Fragments, each after the fragments it spreads; a cycle (a validation error) is cut where found."""
+        order: list[str] = []
+        state: dict[str, bool] = {}  # False: in progress, True: done
+        for root in self.fragments:
+            if root in state:
+                continue
+            stack: list[tuple[str, Iterator[str]]] = [(root, self._spreads(root))]
+            state[root] = False
+            while stack:
+                name, children = stack[-1]
+                child = next(children, None)
+                if child is None:
+                    stack.pop()
+                    state[name] = True
+                    order.append(name)
+                elif child in self.fragments and child not in state:
+                    state[child] = False
+                    stack.append((child, self._spreads(child)))
+        return order
+
+    def _spreads(self, name: str) -> Iterator[str]:
+        stack = [self.fragments[name].selection_set]
+        while stack:
+            for selection in stack.pop().selections:
+                if isinstance(selection, FragmentSpreadNode):
+                    yield selection.name.value
+                elif isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set is not None:
+                    stack.append(selection.selection_set)
+
+    def selection_set(self, selection_set: SelectionSetNode | None) -> Measure:
+        fields = aliases = depth = cost = 0
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
-                yield selection, seen
+                inner = self.selection_set(selection.selection_set)
+                fields += 1 + inner.fields
+                aliases += (selection.alias is not None) + inner.aliases
+                if selection.selection_set is not None and not selection.name.value.startswith("__"):
+                    depth = max(depth, 1 + inner.depth)
+                if selection.name.value in CONNECTION_FIELDS:
+                    first = max(self.page_size(selection), 0)
+                    cost += first + max(first, 1) * inner.cost
+                else:
+                    cost += inner.cost
             elif isinstance(selection, InlineFragmentNode):
-                yield from fields(selection.selection_set, seen)
+                inner = self.selection_set(selection.selection_set)
+                fields, aliases, cost = fields + inner.fields, aliases + inner.aliases, cost + inner.cost
+                depth = max(depth, inner.depth)
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                if name in fragments and name not in seen:  # a cycle is a validation error, not a cost
-                    yield from fields(fragments[name].selection_set, seen | {name})
+                inner = self.memo.get(selection.name.value, Measure())  # unknown or cyclic: validation says so
+                fields, aliases, cost = fields + inner.fields, aliases + inner.aliases, cost + inner.cost
+                depth = max(depth, inner.depth)
+        return Measure(_cap(fields), _cap(aliases), depth, _cap(cost))
 
-    def cost(selection_set: SelectionSetNode | None, multiplier: int, seen: frozenset[str]) -> int:
-        total = 0
-        for field, inner_seen in fields(selection_set, seen):
-            if field.name.value in CONNECTION_FIELDS:
-                nodes = multiplier * max(_page_size(field, variables), 0)
-                total += nodes
-                total += cost(field.selection_set, max(nodes, 1), inner_seen)
-            else:
-                total += cost(field.selection_set, multiplier, inner_seen)
-        return total
 
-    return max((cost(op.selection_set, 1, frozenset()) for op in operations), default=0)
+def measure(document: DocumentNode, operation: OperationDefinitionNode | None = None,
+            page_size: PageSize = _one_page) -> Measure:
+    """The document's measure: of `operation`, or the largest of each over every operation."""
+    measurer = _Measurer(document, page_size)
+    operations = [operation] if operation is not None else [
+        d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    parts = [measurer.selection_set(op.selection_set) for op in operations]
+    return Measure(*(max((getattr(p, name) for p in parts), default=0)
+                     for name in ("fields", "aliases", "depth", "cost")))
+
+
+def page_sizes(variables: Mapping[str, Any]) -> PageSize:
+    """The `first` of a connection field: its literal or its (coerced) variable; absent or null: the default."""
+
+    def page_size(field: FieldNode) -> int:
+        for argument in field.arguments or ():
+            if argument.name.value != "first":
+                continue
+            value = argument.value
+            if isinstance(value, IntValueNode):
+                return int(value.value)
+            if isinstance(value, VariableNode):
+                given = variables.get(value.name.value)
+                return given if isinstance(given, int) and not isinstance(given, bool) else DEFAULT_PAGE_SIZE
+        return DEFAULT_PAGE_SIZE
+
+    return page_size
+
+
+def document_cost(document: DocumentNode, variables: Mapping[str, Any] | None = None,
+                  operation_name: str | None = None) -> int:
+    """The cost of the operation that runs (or the costliest one) with these (coerced) variables."""
+    operation = get_operation_ast(document, operation_name) if operation_name is not None else None
+    return measure(document, operation, page_sizes(variables or {})).cost
+
+
+def _refusal(message: str, code: str, limit: str, maximum: int, **extra: Any) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code, "limit": limit, "max": maximum, **extra})
 
 
 class DocumentPolicy:
-    """One schema's document handling: bounded caches of parsed and validated documents, and the limits.
+    """One schema's document handling: bounded caches of parsed and checked documents, and the limits.
 
-    The limit rules (depth, aliases) are built once, so a cached validation stays valid; parsing honours
-    the token limit; a valid document is then priced, and refused over `max_cost`.
+    `check` runs the linear limits first, then graphql-core's validation (bounded by its own budgets, whose
+    refusals are reworded to name them); `cost_error` prices the operation that runs with its coerced variables.
     """
 
     def __init__(self, *, max_tokens: int, max_depth: int, max_aliases: int, max_cost: int, cache_size: int,
-                 page_size_max: int = 100) -> None:
+                 max_fields: int = 2000, page_size_max: int = 100) -> None:
         self.max_tokens = max_tokens
+        self.max_depth = max_depth
+        self.max_aliases = max_aliases
+        self.max_fields = max_fields
         self.max_cost = max_cost
         self.page_size_max = page_size_max
-        self.rules = (depth_rule(max_depth, None), alias_rule(max_aliases))
         self.parse = lru_cache(maxsize=cache_size)(self._parse)
         self.validate = lru_cache(maxsize=cache_size)(self._validate)
         self.pinned: dict[str, DocumentNode] = {}
+
+    @property
+    def trusted_only(self) -> bool:
+        """A manifest of trusted documents was given: nothing else runs."""
+        return bool(self.pinned)
 
     def pin(self, schema: GraphQLSchema, query: str) -> None:
         """Parse and validate a trusted document now, once; requests for it skip both. Raises ValueError when it
@@ -140,24 +221,73 @@ class DocumentPolicy:
         return parse(query, max_tokens=self.max_tokens)
 
     def _validate(self, schema: GraphQLSchema, document: DocumentNode, rules: tuple[Any, ...]) -> list[GraphQLError]:
-        return list(validate_document(schema, document, (*rules, *self.rules)))
+        too_large = self.shape_error(document)
+        if too_large is not None:
+            return [too_large]
+        errors = validate(schema, document, rules, max_errors=VALIDATION_ERRORS_MAX)
+        return [self._reworded(error) if isinstance(error, ValidationAbortedError) else error for error in errors]
 
-    def cost_error(self, document: DocumentNode, variables: Mapping[str, Any] | None,
-                   operation_name: str | None) -> GraphQLError | None:
-        bad_page = page_size_error(document, variables, self.page_size_max)
-        if bad_page is not None:
-            return bad_page
-        cost = document_cost(document, variables, operation_name)
+    def shape_error(self, document: DocumentNode) -> GraphQLError | None:
+        """The first limit the document's shape breaks, fields first (a fragment bomb is too complex, whatever
+        else it breaks), then depth, then aliases."""
+        shape = measure(document)
+        if shape.fields > self.max_fields:
+            return _refusal(f"The document selects {shape.fields} fields once its fragments are expanded, over the "
+                            f"limit of {self.max_fields}.", "QUERY_TOO_COMPLEX", "fields", self.max_fields)
+        if shape.depth > self.max_depth:
+            return _refusal(f"The document nests {shape.depth} levels deep, over the limit of {self.max_depth}.",
+                            "GRAPHQL_VALIDATION_FAILED", "depth", self.max_depth)
+        if shape.aliases > self.max_aliases:
+            return _refusal(f"The document uses {shape.aliases} aliases, over the limit of {self.max_aliases}.",
+                            "GRAPHQL_VALIDATION_FAILED", "aliases", self.max_aliases)
+        return None
+
+    @staticmethod
+    def _reworded(error: ValidationAbortedError) -> GraphQLError:
+        if error.message.startswith("Too many validation errors"):
+            return _refusal(f"Validation stopped at {VALIDATION_ERRORS_MAX} errors (the limit); the errors before "
+                            "this one are listed.", "GRAPHQL_VALIDATION_FAILED", "validationErrors",
+                            VALIDATION_ERRORS_MAX)
+        # graphql-core's work budgets: comparing fields that may merge (500,000), and walking shared fragments
+        # (50,000); either is spent only by a document far larger than a client sends.
+        return _refusal("The document is too complex to validate: it spent the validator's budget of work (field "
+                        "comparisons or fragment spreads). Select fewer repeated fields or fragments.",
+                        "QUERY_TOO_COMPLEX", "validationWork", 500_000)
+
+    def cost_error(self, document: DocumentNode, operation: OperationDefinitionNode,
+                   variables: Mapping[str, Any]) -> GraphQLError | None:
+        """BAD_USER_INPUT for a `first` outside 0..page_size_max (a page of a million is a bad argument, not an
+        expensive query), else QUERY_TOO_COMPLEX over `max_cost`; `variables` are the coerced ones."""
+        sizes = page_sizes(variables)
+        bad: list[FieldNode] = []
+
+        def checked(field: FieldNode) -> int:
+            first = sizes(field)
+            if not 0 <= first <= self.page_size_max:
+                bad.append(field)
+            return first
+
+        cost = measure(document, operation, checked).cost
+        if bad:
+            return GraphQLError(f"first must be between 0 and {self.page_size_max}.", nodes=bad[:1],
+                                extensions={"code": "BAD_USER_INPUT"})
         if cost <= self.max_cost:
             return None
-        return GraphQLError(
-            f"Query cost {cost} is over the limit of {self.max_cost} nodes: ask for smaller pages.",
-            extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "maxCost": self.max_cost},
-        )
+        return _refusal(f"Query cost {cost} is over the limit of {self.max_cost} nodes: ask for smaller pages.",
+                        "QUERY_TOO_COMPLEX", "cost", self.max_cost, cost=cost, maxCost=self.max_cost)
+
+
+def coerced_variables(schema: GraphQLSchema, operation: OperationDefinitionNode,
+                      variables: Mapping[str, Any] | None) -> dict[str, Any] | list[GraphQLError]:
+    """The operation's variables as they will run (types coerced, defaults filled), or the coercion's errors."""
+    coerced = get_variable_values(schema, operation.variable_definitions or (), dict(variables or {}),
+                                  max_errors=VALIDATION_ERRORS_MAX)
+    return coerced if isinstance(coerced, list) else dict(coerced.coerced)
 
 
 class Documents(SchemaExtension):
-    """Parse and validate through the policy's caches; refuse a document over the cost limit."""
+    """Strawberry's hooks for the same policy (the WebSocket transport and what the thin path leaves to the view):
+    parse and validate through the policy's caches; refuse what the cost limit refuses."""
 
     def __init__(self, policy: DocumentPolicy) -> None:
         self.policy = policy
@@ -180,12 +310,20 @@ class Documents(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
-        if ctx.graphql_document is not None:
-            pinned = ctx.query is not None and self.policy.pinned.get(ctx.query) is ctx.graphql_document
-            errors = [] if pinned else self.policy.validate(ctx.schema._schema, ctx.graphql_document,
-                                                             tuple(ctx.validation_rules))
-            if not errors:
-                too_costly = self.policy.cost_error(ctx.graphql_document, ctx.variables, ctx.operation_name)
+        document = ctx.graphql_document
+        if document is not None:
+            pinned = ctx.query is not None and self.policy.pinned.get(ctx.query) is document
+            if not pinned and self.policy.trusted_only:  # every transport resolves documents first; this is the backstop
+                ctx.pre_execution_errors = [GraphQLError(
+                    "This server runs only its trusted documents.", extensions={"code": "PERSISTED_QUERY_NOT_IN_LIST"})]
+                yield
+                return
+            errors = [] if pinned else self.policy.validate(ctx.schema._schema, document, tuple(ctx.validation_rules))
+            operation = get_operation_ast(document, ctx.operation_name)
+            if not errors and operation is not None:
+                coerced = coerced_variables(ctx.schema._schema, operation, ctx.variables)
+                # Variables that do not coerce are refused by execution itself, with its own errors.
+                too_costly = self.policy.cost_error(document, operation, coerced) if isinstance(coerced, dict) else None
                 errors = [too_costly] if too_costly else []
             ctx.pre_execution_errors = errors
         yield

@@ -18,6 +18,7 @@ from .inputs import (
     PostDiscussionInput,
     SendInvitationInput,
     SetMemberTierInput,
+    SignOutEverywhereInput,
     SignUpInput,
     UnfollowCompanyInput,
     UpdateProfileInput,
@@ -32,10 +33,12 @@ from .payloads import (
     PostDiscussionPayload,
     SendInvitationPayload,
     SetMemberTierPayload,
+    SignOutEverywherePayload,
     SignUpPayload,
     UnfollowCompanyPayload,
     UpdateProfilePayload,
     attempt,
+    signed_out,
 )
 
 
@@ -46,7 +49,7 @@ class Mutation:
         if not info.context.signup_enabled:
             raise Forbidden("Sign-up is switched off: members join through the identity provider.")
         ctx = info.context
-        result = await attempt(SignUpPayload, ctx.service.sign_up(ctx.actor, input.to_command(), input.idempotency_key))
+        result = await attempt(SignUpPayload, ctx.service.sign_up(ctx.actor, input.to_command(), input.idempotency_key), input)
         if result.outcome is not None and result.outcome.member_id is not None:
             ctx.also_readable.add(result.outcome.member_id)
         return result
@@ -55,37 +58,37 @@ class Mutation:
     async def update_profile(self, info: Info, input: UpdateProfileInput) -> UpdateProfilePayload:
         ctx = info.context
         return await attempt(UpdateProfilePayload, ctx.service.update_profile(ctx.actor, input.to_command(),
-                                                                              input.idempotency_key))
+                                                                              input.idempotency_key), input)
 
     @strawberry.mutation(description="Import up to 1,000 contacts; each new one earns a credit, 500 for life.")
     async def import_contacts(self, info: Info, input: ImportContactsInput) -> ImportContactsPayload:
         ctx = info.context
         return await attempt(ImportContactsPayload, ctx.service.import_contacts(ctx.actor, input.to_command(),
-                                                                                input.idempotency_key))
+                                                                                input.idempotency_key), input)
 
     @strawberry.mutation(description="Follow a company; the first follow of each company earns a credit, 50 for life.")
     async def follow_company(self, info: Info, input: FollowCompanyInput) -> FollowCompanyPayload:
         ctx = info.context
         return await attempt(FollowCompanyPayload, ctx.service.follow_company(ctx.actor, input.to_command(),
-                                                                              input.idempotency_key))
+                                                                              input.idempotency_key), input)
 
     @strawberry.mutation(description="Stop following a company.")
     async def unfollow_company(self, info: Info, input: UnfollowCompanyInput) -> UnfollowCompanyPayload:
         ctx = info.context
         return await attempt(UnfollowCompanyPayload, ctx.service.unfollow_company(ctx.actor, input.to_command(),
-                                                                                  input.idempotency_key))
+                                                                                  input.idempotency_key), input)
 
     @strawberry.mutation(description="Post, comment or publish an article; each earns a credit, 10 a month.")
     async def post_discussion(self, info: Info, input: PostDiscussionInput) -> PostDiscussionPayload:
         ctx = info.context
         return await attempt(PostDiscussionPayload, ctx.service.post_discussion(ctx.actor, input.to_command(),
-                                                                                input.idempotency_key))
+                                                                                input.idempotency_key), input)
 
     @strawberry.mutation(description="Invite a member to connect: 1 credit (free for recruiters).")
     async def send_invitation(self, info: Info, input: SendInvitationInput) -> SendInvitationPayload:
         ctx = info.context
         return await attempt(SendInvitationPayload, ctx.service.send_invitation(ctx.actor, input.to_command(),
-                                                                                input.idempotency_key))
+                                                                                input.idempotency_key), input)
 
     @strawberry.mutation(description="Accept an invitation sent to you: you connect and earn a credit.")
     async def accept_invitation(self, info: Info, input: InvitationActionInput) -> InvitationPayload:
@@ -103,33 +106,39 @@ class Mutation:
     async def follow_up_invitation(self, info: Info, input: FollowUpInvitationInput) -> InvitationPayload:
         ctx = info.context
         return await attempt(InvitationPayload, ctx.service.follow_up_invitation(ctx.actor, input.to_command(),
-                                                                                 input.idempotency_key))
+                                                                                 input.idempotency_key), input)
 
     @strawberry.mutation(description="Admin only.")
     async def set_member_tier(self, info: Info, input: SetMemberTierInput) -> SetMemberTierPayload:
         ctx = info.context
         return await attempt(SetMemberTierPayload, ctx.service.set_member_tier(ctx.actor, input.to_command(),
-                                                                               input.idempotency_key))
+                                                                               input.idempotency_key), input)
 
     @strawberry.mutation(description="Admin only.")
     async def adjust_credits(self, info: Info, input: AdjustCreditsInput) -> AdjustCreditsPayload:
         ctx = info.context
         return await attempt(AdjustCreditsPayload, ctx.service.adjust_credits(ctx.actor, input.to_command(),
-                                                                              input.idempotency_key))
+                                                                              input.idempotency_key), input)
 
     @strawberry.mutation(description="Admin only.")
     async def create_company(self, info: Info, input: CreateCompanyInput) -> CreateCompanyPayload:
         ctx = info.context
         return await attempt(CreateCompanyPayload, ctx.service.create_company(ctx.actor, input.to_command(),
-                                                                              input.idempotency_key))
+                                                                              input.idempotency_key), input)
 
     @strawberry.mutation(description="Admin only, and only when the test clock is switched on.")
     async def advance_test_clock(self, info: Info, input: AdvanceTestClockInput) -> AdvanceTestClockPayload:
         ctx = info.context
-        return await attempt(AdvanceTestClockPayload, ctx.service.advance_test_clock(ctx.actor, input.to_command()))
+        return await attempt(AdvanceTestClockPayload, ctx.service.advance_test_clock(ctx.actor, input.to_command()), input)
+
+    @strawberry.mutation(description="End every session of a member (yourself, or anyone for an admin): every token "
+                                     "issued before is refused from now on, on every server process.")
+    async def sign_out_everywhere(self, info: Info, input: SignOutEverywhereInput) -> SignOutEverywherePayload:
+        ctx = info.context
+        return await signed_out(ctx.service.sign_out_everywhere(ctx.actor, input.to_command()), input)
 
 
 async def _answer(info: Info, input: InvitationActionInput, status: InvitationStatus) -> InvitationPayload:
     ctx = info.context
     return await attempt(InvitationPayload, ctx.service.answer_invitation(ctx.actor, input.to_command(status),
-                                                                          input.idempotency_key))
+                                                                          input.idempotency_key), input)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Coroutine
 from typing import Any, Protocol, TypeVar
 
 import strawberry
@@ -11,6 +11,7 @@ from .. import auth
 from ..domain.errors import Refusal
 from ..views import Outcome, Snapshot
 from .context import Info
+from .inputs import control_characters
 from .scalars import DateTime
 from .types import Company, DiscussionPost, Invitation, LedgerEntry, Member
 from .values import Balance, Profile, UserError
@@ -69,7 +70,10 @@ def _token(root: _Outcome, info: Info) -> str | None:
     if root.outcome is None or root.outcome.member_id is None:
         return None
     ctx = info.context
-    return auth.member_token(ctx.token_secret, root.outcome.member_id, ctx.member_token_ttl_seconds)
+    session = ctx.service.session(root.outcome.member_id)
+    if session is None:
+        return None
+    return auth.member_token(ctx.token_secret, root.outcome.member_id, session.key, ctx.member_token_ttl_seconds)
 
 
 def _imported(root: _Outcome) -> int:
@@ -173,6 +177,25 @@ class AdvanceTestClockPayload(_Outcome):
     user_errors: list[UserError] = _user_errors
 
 
+@strawberry.type(description="When every session of the member ended: tokens issued before are refused.")
+class SignOutEverywherePayload:
+    revoked_at: DateTime | None = strawberry.field(description="When the sessions ended (real time, which tokens' "
+                                                                "issue times are compared with).")
+    user_errors: list[UserError] = _user_errors
+
+
+async def signed_out(action: Coroutine[Any, Any, int], input: object) -> SignOutEverywherePayload:
+    unprintable = control_characters(input)
+    if unprintable:
+        action.close()
+        return SignOutEverywherePayload(revoked_at=None, user_errors=[e for r in unprintable for e in user_errors(r)])
+    try:
+        revoked_at = await action
+    except Refusal as refusal:
+        return SignOutEverywherePayload(revoked_at=None, user_errors=user_errors(refusal))
+    return SignOutEverywherePayload(revoked_at=DateTime(revoked_at), user_errors=[])
+
+
 class _Payload(Protocol):
     def __init__(self, *, outcome: Outcome | None, user_errors: list[UserError]) -> None: ...
 
@@ -187,8 +210,13 @@ def user_errors(refusal: Refusal) -> list[UserError]:
             for r in refusal.all()]
 
 
-async def attempt(payload: type[P], action: Awaitable[Outcome]) -> P:
-    """Run a use case; a refusal becomes the payload's userErrors."""
+async def attempt(payload: type[P], action: Coroutine[Any, Any, Outcome], input: object = None) -> P:
+    """Run a use case; a refusal becomes the payload's userErrors. Text with control characters anywhere in `input`
+    is refused first, before the use case (and so any store) sees it."""
+    unprintable = control_characters(input)
+    if unprintable:
+        action.close()  # never started
+        return payload(outcome=None, user_errors=[e for r in unprintable for e in user_errors(r)])
     try:
         outcome = await action
     except Refusal as refusal:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from .. import ids
-from ..domain.errors import Unauthenticated
+from ..domain.errors import BadUserInput, Unauthenticated
+from ..domain.rules import has_control_characters
 from .connections import check_first, company_after, company_cursor, connection
 from .context import Info
 from .types import (
@@ -117,6 +118,8 @@ class Query:
         self, info: Info, search: str | None = None, first: int | None = 20, after: str | None = None
     ) -> CompanyConnection:
         service = info.context.service
+        if search is not None and has_control_characters(search):
+            raise BadUserInput("search may not contain control characters.")
         page = await service.companies(search, check_first(first, service), company_after(after))
         return connection(CompanyConnection, CompanyEdge, page.items, page.has_next, after,
                           cursor_of=lambda c: company_cursor(c.name, c.id), node_of=Company.of)

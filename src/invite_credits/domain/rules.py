@@ -98,15 +98,28 @@ def plan_spend(lots: Sequence[Lot], amount: int, *, partial: bool = False) -> li
     return draws
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+# WHATWG HTML's "valid email address" (the rule browsers apply to <input type=email>), with one restriction: the
+# domain has at least two labels (a@localhost is valid HTML, but no member is reached there).
+_EMAIL_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_EMAIL_LABEL}(?:\.{_EMAIL_LABEL})+")
+# Control characters (C0, DEL, C1) no text the API takes may hold; multi-line text may hold tab, LF and CR.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def has_control_characters(text: str, *, multiline: bool = False) -> bool:
+    return (_CONTROL_MULTILINE if multiline else _CONTROL).search(text) is not None
 
 
 def normalize_email(raw: str) -> str:
-    return raw.strip().casefold()
+    """Trimmed and lower-cased. Only ASCII is lower-cased: the grammar is ASCII, and lower-casing other letters could
+    turn a refused address into another member's (the Kelvin sign K lower-cases to k)."""
+    trimmed = raw.strip()
+    return trimmed.lower() if trimmed.isascii() else trimmed
 
 
 def valid_email(email: str, policy: Policy) -> bool:
-    return len(email) <= policy.email_max_length and _EMAIL.match(email) is not None
+    return len(email) <= policy.email_max_length and _EMAIL.fullmatch(email) is not None
 
 
 def require_email(email: str, policy: Policy, field: Sequence[str], message: str = "Enter a valid email address.") -> str:
@@ -142,12 +155,9 @@ def require_text(
         return None
     if len(text) > max_length:
         raise too_long(f"{field[-1]} is longer than {max_length} characters.", field)
-    if _CONTROL.search(text):
+    if has_control_characters(text, multiline=True):  # the API refuses line breaks too where text is one line
         raise InvalidInput(f"{field[-1]} contains a control character.", field)
     return text
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 PROFILE_SECTIONS = 6

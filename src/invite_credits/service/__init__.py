@@ -20,6 +20,7 @@ from .commands import (
     ProfileUpdate,
     SendInvitation,
     SetMemberTier,
+    SignOut,
     SignUp,
 )
 from .earning import EarningUseCases
@@ -35,4 +36,4 @@ class Service(MemberUseCases, EarningUseCases, InvitationUseCases, AdminUseCases
 
 __all__ = ["AdjustCredits", "AnswerInvitation", "Contact", "CreateCompany", "Education", "FollowUpInvitation",
            "ImportContacts", "Position", "PostDiscussion", "ProfileUpdate", "SendInvitation", "Service",
-           "SetMemberTier", "SignUp", "SweepReport"]
+           "SetMemberTier", "SignOut", "SignUp", "SweepReport"]

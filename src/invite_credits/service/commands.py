@@ -70,3 +70,12 @@ class AdjustCredits:
 class CreateCompany:
     name: str
     slug: str
+
+
+@dataclass(frozen=True)
+class SignOut:
+    """signOutEverywhere: `member_id` None signs the caller out; `named` says an ID was given (one that names
+    nothing is NOT_FOUND, never the caller)."""
+
+    member_id: int | None = None
+    named: bool = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Sequence
 
 from ..domain import profile, rules
@@ -11,10 +12,10 @@ from ..domain.errors import EmailTaken, FieldChecks, InvalidReferralCode, NotFou
 from ..domain.policy import Reason
 from ..store import identities, members
 from ..store.protocol import Reader, Tx
-from ..store.rows import Member
+from ..store.rows import Member, Session
 from ..views import Outcome
 from . import ledger
-from .commands import ProfileUpdate, SignUp
+from .commands import ProfileUpdate, SignOut, SignUp
 from .idempotency import UseCases
 from .snapshots import outcome
 
@@ -84,6 +85,32 @@ class MemberUseCases(UseCases):
         """The member's profile completion, 0 to 100."""
         return profile.completion(member.headline, member.about, member.location, member.experience,
                                   member.education, member.skills, self.policy)
+
+    # -- sessions ----------------------------------------------------------------------------------------
+    def session(self, member_id: int) -> Session | None:
+        """The session a member's tokens must name; None when no such member exists."""
+        return members.session(self.db.reader, id=member_id)
+
+    async def sign_out_everywhere(self, actor: Actor, cmd: SignOut) -> int:
+        """A new session for the member (the caller, or any member for an admin): every token issued before is
+        refused from now on. Returns when, in real seconds (what tokens' `iat` is compared with)."""
+        if not cmd.named:
+            target = actor.require_member()
+        else:
+            if cmd.member_id is None or not actor.can_read(cmd.member_id):
+                actor.require_admin()
+            if cmd.member_id is None:
+                raise NotFound("No such member.", ["memberId"])
+            target = cmd.member_id
+        revoked_at = int(time.time())
+
+        def run(tx: Tx) -> int:
+            require_member(tx, target, ["memberId"])
+            members.lock(tx, target)
+            members.sign_out(tx, id=target, revoked_at=revoked_at)
+            return revoked_at
+
+        return await self.db.write(run)
 
     # -- identities from an identity provider -----------------------------------------------------------
     def member_for_identity(self, issuer: str, subject: str) -> int | None:

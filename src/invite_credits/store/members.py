@@ -7,7 +7,7 @@ from typing import Any
 
 from ..domain.policy import Tier
 from .protocol import Reader, Row, Tx
-from .rows import Member
+from .rows import Member, Session
 
 
 def _member(row: Row | None) -> Member | None:
@@ -56,3 +56,13 @@ def set_profile(tx: Tx, *, id: int, name: str, headline: str | None, about: str 
                 experience: list[Any], education: list[Any], skills: list[str]) -> None:
     tx.run("member_set_profile", id=id, name=name, headline=headline, about=about, location=location,
            experience=json.dumps(experience), education=json.dumps(education), skills=json.dumps(skills))
+
+
+def session(r: Reader, *, id: int) -> Session | None:
+    row = r.one("member_session", id=id)
+    return Session(key=row["session_key"], revoked_at=row["sessions_revoked_at"]) if row else None
+
+
+def sign_out(tx: Tx, *, id: int, revoked_at: int) -> None:
+    """A new session key, drawn by the database: every token of the old one is refused from now on."""
+    tx.run("member_sign_out", id=id, revoked_at=revoked_at)

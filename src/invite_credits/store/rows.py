@@ -24,6 +24,15 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Session:
+    """What a member's tokens are checked against: the key they must carry, and when the member last signed out
+    everywhere (real time, seconds)."""
+
+    key: str
+    revoked_at: int | None
+
+
+@dataclass(frozen=True)
 class Lot:
     id: int
     member_id: int
