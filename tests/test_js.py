@@ -116,3 +116,43 @@ def test_schema_lint() -> None:
     result = subprocess.run([str(linter), "-c", str(root), str(root / "schema.graphql")], capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_browsers_on_other_origins_need_a_listed_origin(tmp_path: Path) -> None:
+    """INVITE_CREDITS_CORS_ORIGINS in Chromium: a page served from another port calls the API with fetch and gets
+    data when its origin is listed, a CORS failure when it is not."""
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from .conftest import start_server
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must install chromium (see .ci/run)")
+        pytest.skip("chromium missing")
+    node = _node()
+    (tmp_path / "index.html").write_text("<!doctype html><title>app</title><p>an app on another origin</p>")
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    pages = [ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(tmp_path))) for _ in range(2)]
+    for page in pages:
+        threading.Thread(target=page.serve_forever, daemon=True).start()
+    listed, other = (f"http://127.0.0.1:{page.server_address[1]}" for page in pages)
+    server = start_server(tmp_path / "cors.db", INVITE_CREDITS_CORS_ORIGINS=f"https://app.example.com,{listed}")
+    try:
+        result = subprocess.run([node, "--test", "--test-force-exit", "cors.test.mjs"], cwd=JS, capture_output=True,
+                                text=True, timeout=180, env={**os.environ, "API_URL": server.url + "/graphql",
+                                                             "PAGE_URL": listed + "/", "OTHER_PAGE_URL": other + "/",
+                                                             "CHROMIUM": chromium})
+    finally:
+        server.stop()
+        for page in pages:
+            page.shutdown()
+            page.server_close()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "# fail 0" in result.stdout

@@ -26,6 +26,12 @@ def test_every_documented_variable_sets_its_field() -> None:
         "INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER": "3", "INVITE_CREDITS_SUBSCRIPTIONS_PER_PROCESS": "30",
         "INVITE_CREDITS_APQ_CACHE_SIZE": "7", "INVITE_CREDITS_THIN_PATH": "0", "INVITE_CREDITS_DB_CONNECTIONS": "4",
         "INVITE_CREDITS_COMPILED_PLANS": "0", "INVITE_CREDITS_HTTP": "h11", "INVITE_CREDITS_LOOP": "asyncio",
+        "INVITE_CREDITS_MEMBER_TOKEN_TTL": "3600", "INVITE_CREDITS_ADMIN_TOKEN_TTL": "600",
+        "INVITE_CREDITS_GRAPHIQL": "0", "INVITE_CREDITS_INTROSPECTION": "0",
+        "INVITE_CREDITS_CORS_ORIGINS": "https://app.example.com, http://localhost:5173",
+        "INVITE_CREDITS_MEMBER_MUTATIONS_PER_MINUTE": "7", "INVITE_CREDITS_SIGNUPS_PER_HOUR": "0",
+        "INVITE_CREDITS_ANONYMOUS_REQUESTS_PER_MINUTE": "9", "INVITE_CREDITS_REDIS_URL": "redis://127.0.0.1:6379/0",
+        "INVITE_CREDITS_FORWARDED_ALLOW_IPS": "10.0.0.1",
     }
     assert set(env) == set(ENVIRONMENT) - {"INVITE_CREDITS_JWT_PUBLIC_KEY_FILE", "INVITE_CREDITS_TRUSTED_DOCUMENTS"}
     s = Settings.from_env(env)
@@ -42,6 +48,10 @@ def test_every_documented_variable_sets_its_field() -> None:
     assert (s.subscriptions_per_member, s.subscriptions_per_process, s.apq_cache_size, s.thin_path) == (3, 30, 7, False)
     assert (s.db_connections, s.db_url, s.postgres) == (4, None, False)
     assert (s.compiled_plans, s.http, s.loop) == (False, "h11", "asyncio")
+    assert (s.member_token_ttl_seconds, s.admin_token_ttl_seconds, s.graphiql, s.introspection) == (3600, 600, False, False)
+    assert s.cors_origins == ("https://app.example.com", "http://localhost:5173")
+    assert (s.member_mutations_per_minute, s.signups_per_hour, s.anonymous_requests_per_minute) == (7, 0, 9)
+    assert (s.redis_url, s.forwarded_allow_ips) == ("redis://127.0.0.1:6379/0", "10.0.0.1")
     assert Settings.from_env({}) == Settings()
 
 
@@ -62,6 +72,18 @@ def test_every_documented_variable_sets_its_field() -> None:
     ({"INVITE_CREDITS_HTTP": "h2"}, "INVITE_CREDITS_HTTP"),
     ({"INVITE_CREDITS_LOOP": "trio"}, "INVITE_CREDITS_LOOP"),
     ({"INVITE_CREDITS_DB": "mysql://db/credits"}, "postgresql://"),
+    # Absurd values have documented bounds.
+    ({"INVITE_CREDITS_SWEEP_INTERVAL": "inf"}, "INVITE_CREDITS_SWEEP_INTERVAL"),
+    ({"INVITE_CREDITS_SWEEP_INTERVAL": "nan"}, "INVITE_CREDITS_SWEEP_INTERVAL"),
+    ({"INVITE_CREDITS_READ_CONNECTIONS": "1000000000"}, "INVITE_CREDITS_READ_CONNECTIONS"),
+    ({"INVITE_CREDITS_MEMBER_TOKEN_TTL": "0"}, "INVITE_CREDITS_MEMBER_TOKEN_TTL"),
+    ({"INVITE_CREDITS_ADMIN_TOKEN_TTL": "99999999999"}, "INVITE_CREDITS_ADMIN_TOKEN_TTL"),
+    ({"INVITE_CREDITS_MAX_BODY_BYTES": "1e9"}, "INVITE_CREDITS_MAX_BODY_BYTES"),
+    ({"INVITE_CREDITS_SIGNUPS_PER_HOUR": "-1"}, "INVITE_CREDITS_SIGNUPS_PER_HOUR"),
+    ({"INVITE_CREDITS_CORS_ORIGINS": "*"}, "INVITE_CREDITS_CORS_ORIGINS"),
+    ({"INVITE_CREDITS_CORS_ORIGINS": "https://app.example.com/path"}, "INVITE_CREDITS_CORS_ORIGINS"),
+    ({"INVITE_CREDITS_REDIS_URL": "localhost:6379"}, "INVITE_CREDITS_REDIS_URL"),
+    ({"INVITE_CREDITS_GRAPHIQL": "maybe"}, "INVITE_CREDITS_GRAPHIQL"),
 ])
 def test_a_bad_value_is_refused_naming_its_variable(env: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named):

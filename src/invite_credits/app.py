@@ -23,7 +23,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from . import auth, graphiql
 from .graphql_view import GraphQLView
 from .live import LiveFeed
-from .middleware import BodySizeLimit, RequestIds
+from .middleware import BodySizeLimit, Cors, RequestIds
 from .observability import Metrics
 from .service import Service
 from .settings import Settings
@@ -118,7 +118,9 @@ def create_app(settings: Settings) -> Starlette:
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    graphql = GraphQLView(state, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=True,
+    # Under trusted documents the playground is not served: it could run nothing but the manifest's documents.
+    playground = settings.graphiql and settings.trusted_documents is None
+    graphql = GraphQLView(state, graphql_ide="graphiql" if playground else None, allow_queries_via_get=True,
                           subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
                           connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds))
     # Every method reaches the view, so a PUT is answered 405 in GraphQL's shape, not as plain text.
@@ -131,7 +133,8 @@ def create_app(settings: Settings) -> Starlette:
             Route("/metrics", metrics, methods=["GET"]),
             Mount(graphiql.MOUNT, StaticFiles(directory=graphiql.assets_dir(), check_dir=False)),
         ],
-        middleware=[Middleware(RequestIds), Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[*([Middleware(Cors, origins=settings.cors_origins)] if settings.cors_origins else []),
+                    Middleware(RequestIds), Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
         lifespan=lifespan,
     )
     app.state.app_state = state

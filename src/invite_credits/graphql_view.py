@@ -97,6 +97,7 @@ class GraphQLView(GraphQL):
         trusted = load_manifest(s.trusted_documents) if s.trusted_documents else None
         schema = create_schema(max_depth=s.max_query_depth, max_tokens=s.max_query_tokens,
                                max_aliases=s.max_query_aliases, max_cost=s.max_query_cost, max_fields=s.max_query_fields,
+                               introspection=s.introspection,
                                cache_size=s.document_cache_size, trusted=(trusted or {}).values())
         self.persisted = PersistedDocuments(cache_size=s.apq_cache_size, trusted=trusted)
         super().__init__(schema, **kwargs)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import uuid
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors_http import error_response
@@ -111,3 +113,25 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return replay
+
+
+class Cors(CORSMiddleware):
+    """Starlette's CORS with an exact allowlist (INVITE_CREDITS_CORS_ORIGINS): the methods and headers the API
+    uses, never `*`, no credentials (tokens travel in `Authorization`, not cookies). A preflight from an origin
+    not listed gets 403 and no CORS header at all."""
+
+    def __init__(self, app: ASGIApp, origins: tuple[str, ...]) -> None:
+        super().__init__(app, allow_origins=list(origins), allow_methods=["GET", "POST"],
+                         allow_headers=["authorization", "content-type", "accept", "x-request-id"],
+                         expose_headers=["x-request-id", "retry-after"], max_age=600)
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        if not self.is_allowed_origin(request_headers["origin"]):
+            return PlainTextResponse("This origin may not call the API (INVITE_CREDITS_CORS_ORIGINS).", status_code=403)
+        return super().preflight_response(request_headers)
+
+    async def simple_response(self, scope: Scope, receive: Receive, send: Send, request_headers: Headers) -> None:
+        if not self.is_allowed_origin(request_headers["origin"]):
+            await self.app(scope, receive, send)  # no CORS header: the browser keeps the answer from the page
+            return
+        await super().simple_response(scope, receive, send, request_headers)

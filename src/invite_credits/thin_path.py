@@ -107,6 +107,9 @@ class ThinPath:
             if not pinned:
                 errors = self.policy.validate(self.schema, document, RULES)
             if not errors:
+                closed = self.policy.introspection_error(document, context.actor.is_admin)
+                errors = [closed] if closed else []
+            if not errors:
                 coerced = coerced_variables(self.schema, operation, variables)
                 # Variables that do not coerce are refused by execution itself, with its own errors.
                 too_costly = self.policy.cost_error(document, operation, coerced) if isinstance(coerced, dict) else None

@@ -189,16 +189,26 @@ class DocumentPolicy:
     """
 
     def __init__(self, *, max_tokens: int, max_depth: int, max_aliases: int, max_cost: int, cache_size: int,
-                 max_fields: int = 2000, page_size_max: int = 100) -> None:
+                 max_fields: int = 2000, page_size_max: int = 100, introspection: bool = True) -> None:
         self.max_tokens = max_tokens
         self.max_depth = max_depth
         self.max_aliases = max_aliases
         self.max_fields = max_fields
         self.max_cost = max_cost
         self.page_size_max = page_size_max
+        self.introspection = introspection
+        self._introspects = lru_cache(maxsize=cache_size)(_introspects)
         self.parse = lru_cache(maxsize=cache_size)(self._parse)
         self.validate = lru_cache(maxsize=cache_size)(self._validate)
         self.pinned: dict[str, DocumentNode] = {}
+
+    def introspection_error(self, document: DocumentNode, is_admin: bool) -> GraphQLError | None:
+        """With introspection switched off, a document that asks for `__schema` or `__type` runs for admins only
+        (`__typename` stays open: clients' caches need it)."""
+        if self.introspection or is_admin or not self._introspects(document):
+            return None
+        return GraphQLError("Introspection is switched off on this server (INVITE_CREDITS_INTROSPECTION=0); an "
+                            "admin token may still introspect.", extensions={"code": "GRAPHQL_VALIDATION_FAILED"})
 
     @property
     def trusted_only(self) -> bool:
@@ -277,6 +287,19 @@ class DocumentPolicy:
                         "QUERY_TOO_COMPLEX", "cost", self.max_cost, cost=cost, maxCost=self.max_cost)
 
 
+def _introspects(document: DocumentNode) -> bool:
+    """Whether any selection of the document (fragments included) is `__schema` or `__type`."""
+    stack = [d.selection_set for d in document.definitions
+             if isinstance(d, OperationDefinitionNode | FragmentDefinitionNode)]
+    while stack:
+        for selection in stack.pop().selections:
+            if isinstance(selection, FieldNode) and selection.name.value in ("__schema", "__type"):
+                return True
+            if isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set is not None:
+                stack.append(selection.selection_set)
+    return False
+
+
 def coerced_variables(schema: GraphQLSchema, operation: OperationDefinitionNode,
                       variables: Mapping[str, Any] | None) -> dict[str, Any] | list[GraphQLError]:
     """The operation's variables as they will run (types coerced, defaults filled), or the coercion's errors."""
@@ -320,6 +343,10 @@ class Documents(SchemaExtension):
                 return
             errors = [] if pinned else self.policy.validate(ctx.schema._schema, document, tuple(ctx.validation_rules))
             operation = get_operation_ast(document, ctx.operation_name)
+            if not errors:
+                actor = getattr(ctx.context, "actor", None)
+                closed = self.policy.introspection_error(document, bool(getattr(actor, "is_admin", False)))
+                errors = [closed] if closed else []
             if not errors and operation is not None:
                 coerced = coerced_variables(ctx.schema._schema, operation, ctx.variables)
                 # Variables that do not coerce are refused by execution itself, with its own errors.

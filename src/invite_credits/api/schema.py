@@ -27,11 +27,12 @@ class Schema(strawberry.Schema):
 
 def create_schema(
     *, max_depth: int = 12, max_tokens: int = 5000, max_aliases: int = 30, max_cost: int = 5000,
-    max_fields: int = 2000, cache_size: int = 256, trusted: Iterable[str] = (),
+    max_fields: int = 2000, cache_size: int = 256, trusted: Iterable[str] = (), introspection: bool = True,
 ) -> strawberry.Schema:
     """The schema with its limits: tokens, fields, depth, aliases and cost, and bounded parse/validation caches."""
     documents = DocumentPolicy(max_tokens=max_tokens, max_depth=max_depth, max_aliases=max_aliases,
-                               max_cost=max_cost, max_fields=max_fields, cache_size=cache_size)
+                               max_cost=max_cost, max_fields=max_fields, cache_size=cache_size,
+                               introspection=introspection)
     schema = Schema(
         query=Query,
         mutation=Mutation,
