@@ -36,7 +36,9 @@ def start(db: Path) -> tuple[subprocess.Popen[bytes], str]:
     script = Path(sys.executable).with_name("invite-credits")
     process = subprocess.Popen([str(script), "serve", "--db", str(db), "--port", str(port)],
                                env={**os.environ, "INVITE_CREDITS_JWT_SECRET": SECRET, "INVITE_CREDITS_TEST_CLOCK": "1",
-                                    "INVITE_CREDITS_SYNCHRONOUS": "OFF", "INVITE_CREDITS_LOG_LEVEL": "CRITICAL"},
+                                    "INVITE_CREDITS_SYNCHRONOUS": "OFF", "INVITE_CREDITS_LOG_LEVEL": "CRITICAL",
+                                    "INVITE_CREDITS_MEMBER_MUTATIONS_PER_MINUTE": "0", "INVITE_CREDITS_SIGNUPS_PER_HOUR": "0",
+                                    "INVITE_CREDITS_ANONYMOUS_REQUESTS_PER_MINUTE": "0"},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

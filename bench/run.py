@@ -121,6 +121,9 @@ def start_server(cfg: Config, db: Path | str, *, test_clock: bool = False, worke
     script = Path(sys.executable).with_name("invite-credits")
     env = {**os.environ, "INVITE_CREDITS_JWT_SECRET": SECRET, "INVITE_CREDITS_SYNCHRONOUS": cfg.synchronous,
            "INVITE_CREDITS_SWEEP_INTERVAL": "3600", "INVITE_CREDITS_LOG_LEVEL": "WARNING",
+           # Load generators are the scripts rate limits exist to slow: they are off for the measurements.
+           "INVITE_CREDITS_MEMBER_MUTATIONS_PER_MINUTE": "0", "INVITE_CREDITS_SIGNUPS_PER_HOUR": "0",
+           "INVITE_CREDITS_ANONYMOUS_REQUESTS_PER_MINUTE": "0",
            **{f"INVITE_CREDITS_{k.upper()}": v for k, v in settings.items()}}
     if test_clock:
         env["INVITE_CREDITS_TEST_CLOCK"] = "1"

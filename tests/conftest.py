@@ -156,14 +156,20 @@ class LiveServer:
                 self.process.wait()
 
 
+# Suites are the scripts rate limits slow down: live servers run without them unless a test sets one.
+NO_RATE_LIMITS = {"INVITE_CREDITS_MEMBER_MUTATIONS_PER_MINUTE": "0", "INVITE_CREDITS_SIGNUPS_PER_HOUR": "0",
+                  "INVITE_CREDITS_ANONYMOUS_REQUESTS_PER_MINUTE": "0"}
+
+
 def start_server(db_path: Path | str, **env: str) -> LiveServer:
-    """Start `invite-credits serve` as users do, and wait until /healthz answers."""
+    """Start `invite-credits serve` as users do (rate limits off unless `env` sets them), and wait until /healthz
+    answers."""
     port = free_port()
     script = Path(sys.executable).with_name("invite-credits")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "invite_credits.cli"]
     process = subprocess.Popen(
         [*command, "serve", "--db", str(db_path), "--port", str(port)],
-        env={**os.environ, "INVITE_CREDITS_JWT_SECRET": LIVE_SECRET, **env},
+        env={**os.environ, "INVITE_CREDITS_JWT_SECRET": LIVE_SECRET, **NO_RATE_LIMITS, **env},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"

@@ -188,9 +188,111 @@ def test_an_admin_token_needs_the_database_whose_secret_it_uses(tmp_path: Path) 
 
 
 def test_help_lists_every_command_and_version_prints() -> None:
-    result = run(["--help"])
+    result = run(["--help"], env={"COLUMNS": "200"})
     assert result.returncode == 0
     for name, (text, _) in COMMANDS.items():
         assert f"  {name}" in result.stdout and text in result.stdout, name
     version = run(["--version"])
     assert version.returncode == 0 and version.stdout.startswith("invite-credits ")
+
+
+# -- the traps an operator met (issue 22) ------------------------------------------------------------------------
+def test_help_lists_each_command_once_and_serve_names_its_variables() -> None:
+    import re
+
+    top = run(["--help"], env={"COLUMNS": "200"}).stdout
+    for name in COMMANDS:
+        assert len(re.findall(rf"^ +{name}\b", top, flags=re.M)) == 1, (name, top)
+    serve = run(["serve", "--help"]).stdout
+    for variable in ("INVITE_CREDITS_DB", "INVITE_CREDITS_JWT_SECRET", "INVITE_CREDITS_CORS_ORIGINS",
+                     "INVITE_CREDITS_GRAPHIQL", "docs/operations.md"):
+        assert variable in serve, variable
+
+
+def test_token_takes_the_api_id_only_and_says_when_it_expires(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    assert run(["demo", "--db", str(db)]).returncode == 0
+    raw = run(["token", "1", "--db", str(db)])
+    assert raw.returncode == 2 and "not a member ID" in raw.stderr and "Traceback" not in raw.stderr
+    minted = run(["token", ids.encode("Member", 1), "--db", str(db)],
+                 env={"INVITE_CREDITS_MEMBER_TOKEN_TTL": "7200"})
+    assert minted.returncode == 0 and minted.stdout.count("\n") == 1 and minted.stdout.startswith("ey")
+    assert "expires" in minted.stderr and "2 h 0 min" in minted.stderr and "MEMBER_TOKEN_TTL" in minted.stderr
+    admin = run(["token", "--admin", "--db", str(db)])
+    assert "in 1 days" in admin.stderr and "ADMIN_TOKEN_TTL" in admin.stderr
+
+
+def test_demo_after_the_test_clock_names_itself_and_fresh_starts_over(tmp_path: Path) -> None:
+    db = tmp_path / "clock.db"
+    assert run(["migrate", "--db", str(db)]).returncode == 0
+    sqlite3.connect(db).execute("INSERT OR REPLACE INTO test_clock (id, now) VALUES (1, 4102444800)").connection.commit()
+    refused = run(["demo", "--db", str(db)])
+    assert refused.returncode == 2 and refused.stderr.startswith("invite-credits demo:"), refused.stderr
+    assert "demo --fresh" in refused.stderr and "Traceback" not in refused.stderr
+    fresh = run(["demo", "--fresh", "--db", str(db)])
+    assert fresh.returncode == 0 and "Ann" in fresh.stdout and "expires" in fresh.stdout, fresh.stderr
+    again = run(["demo", "--fresh", "--db", str(db)])  # twice in a row, as a person would
+    assert again.returncode == 0
+    not_sqlite = tmp_path / "notes.db"
+    not_sqlite.write_text("my notes")
+    kept = run(["demo", "--fresh", "--db", str(not_sqlite)])  # --fresh removes a SQLite file, nothing else
+    assert kept.returncode == 2 and not_sqlite.read_text() == "my notes"
+
+
+def test_demo_into_a_closed_pipe_and_schema_into_a_missing_directory(tmp_path: Path) -> None:
+    db = tmp_path / "p.db"
+    piped = subprocess.run(f"{SCRIPT} demo --db {db} | head -1", shell=True, capture_output=True, text=True,
+                           timeout=60, env={**os.environ, "INVITE_CREDITS_JWT_SECRET": LIVE_SECRET})
+    assert "Traceback" not in piped.stderr and piped.stdout.count("\n") == 1, piped.stderr
+    missing = run(["export-schema", str(tmp_path / "nodir" / "s.graphql")])
+    assert missing.returncode == 2 and "cannot write" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_copy_names_its_own_flags(tmp_path: Path) -> None:
+    for source, words in ((tmp_path / "missing.db", "does not exist"), (Path(__file__), "not a SQLite database")):
+        result = run(["copy", "--from", str(source), "--to", "postgresql://nobody@127.0.0.1:1/none"])
+        assert result.returncode == 2 and words in result.stderr and "--from" in result.stderr
+        assert "--db" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_check_never_writes_and_refuses_what_is_not_a_database(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    result = run(["check", "--db", str(empty)])
+    assert result.returncode == 2 and "empty" in result.stderr and "Traceback" not in result.stderr
+    assert empty.stat().st_size == 0  # nothing was written into it
+    blank = tmp_path / "blank.db"
+    sqlite_file(blank)
+    result = run(["check", "--db", str(blank)])
+    assert result.returncode == 2 and "no invite-credits schema" in result.stderr
+    good = tmp_path / "good.db"
+    assert run(["migrate", "--db", str(good)]).returncode == 0
+    before = good.stat().st_mtime_ns
+    assert run(["check", "--db", str(good)]).returncode == 0
+    assert good.stat().st_mtime_ns == before
+
+
+def test_a_backup_killed_early_leaves_nothing_at_the_target(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    db = tmp_path / "big.db"
+    assert run(["migrate", "--db", str(db)]).returncode == 0
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE ballast (x BLOB)")
+    conn.executemany("INSERT INTO ballast VALUES (randomblob(100000))", [()] * 3000)  # ~300 MB
+    conn.commit()
+    conn.close()
+    target = tmp_path / "copy.db"
+    process = subprocess.Popen([SCRIPT, "backup", str(target), "--db", str(db)],
+                               env={**os.environ, "INVITE_CREDITS_JWT_SECRET": LIVE_SECRET},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    partial = tmp_path / "copy.db.partial"
+    while not partial.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not target.exists()  # a half-written copy never sits where a restore would look
+    assert run(["backup", str(target), "--db", str(db)]).returncode == 0  # the next backup writes it whole
+    assert target.exists() and not partial.exists()

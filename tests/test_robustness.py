@@ -74,6 +74,7 @@ def test_company_cursors_round_trip(name: str, key: int) -> None:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, str, str]]:
     db = Path(tmp_path_factory.mktemp("robust")) / "r.db"
     app = create_app(Settings(db_path=db, jwt_secret=SECRET, test_clock=True, synchronous="OFF",
+                              member_mutations_per_minute=0, anonymous_requests_per_minute=0, signups_per_hour=0,
                               sweep_interval_seconds=3600))
     with TestClient(app) as client:
         api = Api(client)

@@ -25,6 +25,7 @@ from .graphql_view import GraphQLView
 from .live import LiveFeed
 from .middleware import BodySizeLimit, Cors, RequestIds
 from .observability import Metrics
+from .ratelimits import RateLimiter
 from .service import Service
 from .settings import Settings
 from .store.databases import describe, open_store
@@ -58,6 +59,7 @@ class AppState:
     settings: Settings
     secret: str
     metrics: Metrics
+    limiter: RateLimiter
     _service: Service | None = None
     _authenticator: auth.Authenticator | None = None
     live: LiveFeed | None = None
@@ -76,7 +78,9 @@ class AppState:
 
 
 def create_app(settings: Settings) -> Starlette:
-    state = AppState(settings=settings, secret=auth.load_secret(settings), metrics=Metrics())
+    registry = Metrics()
+    state = AppState(settings=settings, secret=auth.load_secret(settings), metrics=registry,
+                     limiter=RateLimiter(settings, registry, describe(settings)))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -95,6 +99,7 @@ def create_app(settings: Settings) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
             await state.live.stop()
+            await state.limiter.close()
             await service.db.close()
             state._service = state._authenticator = None
             log.info("stopped", extra={"fields": {"pid": os.getpid()}})

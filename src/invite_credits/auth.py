@@ -68,6 +68,15 @@ def admin_token(secret: str, ttl_seconds: int, member_id: int | None = None, ses
     return mint(secret, subject=subject, role="admin", ttl_seconds=ttl_seconds, session=session)
 
 
+def expiry_text(ttl_seconds: int) -> str:
+    """When a token minted now expires, for people: ISO 8601 UTC and the lifetime."""
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + ttl_seconds))
+    days, rest = divmod(ttl_seconds, 86400)
+    hours, minutes = rest // 3600, rest % 3600 // 60
+    lifetime = f"{days} days" if days and not rest else f"{days} d {hours} h" if days else f"{hours} h {minutes} min"
+    return f"{when}, in {lifetime}"
+
+
 @dataclass(frozen=True)
 class Verified:
     """A token whose signature and claims hold: who it names, the session it carries (ours) or when it was

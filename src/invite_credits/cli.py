@@ -101,10 +101,9 @@ def _token(args: argparse.Namespace) -> int:
     member_id = None
     if args.member_id is not None:
         member_id = ids.member_id(args.member_id)
-        if member_id is None and args.member_id.isascii() and args.member_id.isdigit():
-            member_id = int(args.member_id)
-        if member_id is None:
-            raise CommandError(f"not a member ID: {args.member_id!r}")
+        if member_id is None:  # IDs have one spelling: the API's (a raw number is not one)
+            raise CommandError(f"not a member ID: {args.member_id!r} (give the ID as the API returns it, e.g. "
+                               f"{ids.encode('Member', 1)})")
     if member_id is None and not args.admin:
         raise CommandError("give a MEMBER_ID, or --admin" + (" (--revoke names the member to sign out)"
                                                              if args.revoke else ""))
@@ -126,9 +125,13 @@ def _token(args: argparse.Namespace) -> int:
     secret = auth.load_secret(settings)
     if args.admin:
         print(auth.admin_token(secret, settings.admin_token_ttl_seconds, member_id, session))
+        ttl, variable = settings.admin_token_ttl_seconds, "INVITE_CREDITS_ADMIN_TOKEN_TTL"
     else:
         assert member_id is not None and session is not None
         print(auth.member_token(secret, member_id, session, settings.member_token_ttl_seconds))
+        ttl, variable = settings.member_token_ttl_seconds, "INVITE_CREDITS_MEMBER_TOKEN_TTL"
+    # On standard error, so that `TOKEN=$(invite-credits token ...)` takes the token alone.
+    print(f"expires {auth.expiry_text(ttl)} ({variable})", file=sys.stderr)
     return 0
 
 
@@ -184,7 +187,7 @@ def _check(args: argparse.Namespace) -> int:
     from .store.databases import describe, integrity_problems, reader
 
     settings = _settings(args)
-    with reader(settings, migrated=True) as r:
+    with reader(settings) as r:  # read-only: check never writes, not even a schema
         problems = integrity_problems(settings, r) + find_violations(r, Policy())
     for problem in problems:
         print(problem)
@@ -230,9 +233,26 @@ def _demo(args: argparse.Namespace) -> int:
     from .store.databases import prepare
 
     settings = _settings(args)
-    prepare(settings.with_(test_clock=False))  # the demo moves its own test clock through its story
+    if args.fresh:
+        _start_over(settings)
+    try:
+        prepare(settings.with_(test_clock=False))  # the demo moves its own test clock through its story
+    except StoreError as exc:
+        raise CommandError(f"{exc} (`invite-credits demo --fresh` starts the demo over)") from None
     print_tokens(settings, asyncio.run(seed(settings)))
     return 0
+
+
+def _start_over(settings: Settings) -> None:
+    """demo --fresh: the SQLite file (with its -wal and -shm) is removed before the demo is seeded anew."""
+    if settings.postgres:
+        raise CommandError("--fresh removes a SQLite file; for PostgreSQL, create a new database and give its URL")
+    from .store.sqlite.files import check_database_path
+
+    if settings.db_path.exists():
+        check_database_path(settings.db_path, writable=True)  # only a SQLite file is ever removed
+    for path in (settings.db_path, *(settings.db_path.with_name(settings.db_path.name + s) for s in ("-wal", "-shm"))):
+        path.unlink(missing_ok=True)
 
 
 def _export_schema(args: argparse.Namespace) -> int:
@@ -242,7 +262,10 @@ def _export_schema(args: argparse.Namespace) -> int:
     if args.output == "-":
         sys.stdout.write(text)
     else:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     return 0
 
 
@@ -268,12 +291,18 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    epilog = "commands:\n" + "\n".join(f"  {name:<14} {text}" for name, (text, _) in COMMANDS.items())
-    parser = argparse.ArgumentParser(prog="invite-credits", description=__doc__, epilog=epilog,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    from .settings import ENVIRONMENT
+
+    parser = argparse.ArgumentParser(prog="invite-credits", description=__doc__,
+                                     epilog="Settings come from INVITE_CREDITS_* environment variables: see "
+                                            "`invite-credits serve --help` and docs/operations.md.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
     parsers = {name: sub.add_parser(name, help=text, description=text) for name, (text, _) in COMMANDS.items()}
+    parsers["serve"].epilog = ("environment (every setting, with its default and bounds, in docs/operations.md, "
+                               "\"Settings\"; a bad value stops serve in one line):\n  "
+                               + "\n  ".join(sorted(ENVIRONMENT)))
+    parsers["serve"].formatter_class = argparse.RawDescriptionHelpFormatter
     for name, (_, run) in COMMANDS.items():
         parsers[name].set_defaults(run=run)
         if name not in ("export-schema", "copy"):
@@ -297,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("--from", dest="source", required=True, metavar="PATH", help="the SQLite database file")
     copy.add_argument("--to", required=True, metavar="URL", help="an empty PostgreSQL database (postgresql://...)")
 
+    parsers["demo"].add_argument("--fresh", action="store_true",
+                                 help="start over: remove the SQLite file (and its -wal, -shm) first")
     parsers["backup"].add_argument("path", metavar="PATH", help="the new file to write the copy to")
     parsers["export-schema"].add_argument("output", nargs="?", default="-", metavar="FILE",
                                           help="file to write, or - for standard output (default)")
@@ -312,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `invite-credits demo | head -1`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     return code
 
 

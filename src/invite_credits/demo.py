@@ -114,7 +114,11 @@ def print_tokens(settings: Settings, members: list[DemoMember]) -> None:
     secret = auth.load_secret(settings)
     where = describe(settings) if settings.postgres else settings.db_path
     print(f"Demo data in {where}. Start the server with `invite-credits serve --db {where}`,")
-    print("open http://127.0.0.1:8000/graphql and paste one of these into GraphiQL's Headers tab:\n")
+    print("open http://127.0.0.1:8000/graphql and paste one of these into GraphiQL's Headers tab.")
+    print(f"Member tokens expire {auth.expiry_text(settings.member_token_ttl_seconds)} "
+          "(INVITE_CREDITS_MEMBER_TOKEN_TTL);")
+    print(f"the admin token expires {auth.expiry_text(settings.admin_token_ttl_seconds)} "
+          "(INVITE_CREDITS_ADMIN_TOKEN_TTL): `invite-credits token --admin` mints another.\n")
     with reader(settings) as r:
         sessions = {m.id: member_rows.session(r, id=m.id) for m in members}
     for m in members:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, get_operation_ast
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -24,15 +25,18 @@ from . import auth, graphiql, ids, thin_path
 from .api.context import Context
 from .api.schema import create_schema
 from .domain.access import Actor
-from .domain.errors import Denied, Unavailable
+from .domain.errors import Denied, RateLimited, Unavailable
 from .errors_http import GRAPHQL_RESPONSE, JSON, error_response, negotiate
 from .middleware import request_id
 from .persisted import PersistedDocuments, PersistedQueryError, load_manifest
+from .ratelimits import RateLimiter
+from .thin_path import client_address
 
 if TYPE_CHECKING:
     from .app import AppState
 
 log = logging.getLogger("invite_credits.http")
+_scope: ContextVar[Scope] = ContextVar("invite_credits_request_scope")
 
 
 _SUBSCRIBE_FIELDS = (("query", str), ("variables", dict), ("operationName", str), ("extensions", dict),
@@ -85,6 +89,14 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             if query is None:
                 await self.handle_invalid_message("A subscribe message needs `query` (or a persisted document's id).")
                 return
+            try:
+                await view.limit_text(query, payload.get("operationName"), self.context.actor,
+                                      self.context.client_address)
+            except RateLimited as limited:
+                await self.send_message({"id": message["id"], "type": "error", "payload": [
+                    {"message": limited.message, "extensions": {"code": limited.code,
+                                                                "retryAfter": limited.retry_after}}]})
+                return
             message = {**message, "payload": {**payload, "query": query}}
         await super().handle_message(message)
 
@@ -118,6 +130,7 @@ class GraphQLView(GraphQL):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
+        _scope.set(scope)  # for the hooks Strawberry calls with its own request object
         rid = request_id(scope)
         media_type = negotiate(request.headers.get("accept"))
         try:
@@ -139,7 +152,13 @@ class GraphQLView(GraphQL):
                                  headers={"www-authenticate": "Bearer"})(scope, receive, send)
             return
         try:
+            if scope["state"]["actor"] == Actor():
+                await self.limiter.take(self.limiter.buckets(member_id=None, anonymous=True, address=client_address(scope),
+                                                             mutation=False, signs_up=False))
             response = await self._respond(request, scope, media_type)
+        except RateLimited as limited:
+            response = error_response(429, limited.message, rid, code=limited.code, media_type=media_type,
+                                      headers={"retry-after": str(limited.retry_after)})
         except HTTPException as refused:
             status = 415 if refused.reason == "Unsupported content type" else refused.status_code
             # Every 405 says what is allowed: a mutation by GET may be sent by POST; other methods, GET or POST.
@@ -172,24 +191,49 @@ class GraphQLView(GraphQL):
             if isinstance(parsed, GraphQLRequestData):
                 parsed.query = self.persisted.resolve(parsed.query, parsed.extensions,
                                                       request.query_params.get("documentId"))
-                self._one_operation(parsed.query, parsed.operation_name, request.method)
+                await self._one_operation(request, parsed.query, parsed.operation_name)
             return parsed
         data = self.parse_json(await request.get_body())
         query, variables, name, extensions = self.request_fields(data)
         query = self.persisted.resolve(query, extensions, data.get("documentId"))
-        self._one_operation(query, name, request.method)
+        await self._one_operation(request, query, name)
         return GraphQLRequestData(query=query, variables=variables, operation_name=name, extensions=extensions)
 
-    def _one_operation(self, query: str | None, name: str | None, method: str) -> None:
+    async def _one_operation(self, request: Any, query: str | None, name: str | None) -> None:
         """As the thin path: a document of several operations runs only the one `operationName` names; by GET,
-        only a query runs."""
+        only a query runs; a mutation takes its rate limits' tokens."""
         if query is None:
             return
         try:
             document = self.schema.document_policy.parse(query)  # type: ignore[attr-defined]
         except GraphQLError:
             return  # reported by the view as the request's parse error
-        thin_path.selected_operation(document, name, method)
+        operation = thin_path.selected_operation(document, name, request.method)
+        scope = _scope.get()
+        await self.limit(operation, scope["state"].get("actor", Actor()), client_address(scope))
+
+    async def limit_text(self, query: str, name: Any, actor: Actor, address: str) -> None:
+        """`limit` for a document's text (the WebSocket transport)."""
+        try:
+            document = self.schema.document_policy.parse(query)  # type: ignore[attr-defined]
+        except GraphQLError:
+            return
+        operation = get_operation_ast(document, name if isinstance(name, str) else None)
+        if operation is not None:
+            await self.limit(operation, actor, address)
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self.app_state.limiter
+
+    async def limit(self, operation: OperationDefinitionNode, actor: Actor, address: str) -> None:
+        """A mutation takes a token from its member's bucket, and signUp from its address's; RateLimited when
+        one is empty."""
+        if operation.operation is not OperationType.MUTATION:
+            return
+        signs_up = any(isinstance(s, FieldNode) and s.name.value == "signUp" for s in operation.selection_set.selections)
+        await self.limiter.take(self.limiter.buckets(member_id=actor.member_id, anonymous=False, address=address,
+                                                     mutation=True, signs_up=signs_up))
 
     @staticmethod
     def request_fields(data: Any) -> tuple[str | None, dict[str, Any] | None, str | None, dict[str, Any] | None]:
@@ -215,6 +259,7 @@ class GraphQLView(GraphQL):
             metrics=self.app_state.metrics,
             signup_enabled=self.app_state.settings.signup_enabled,
             live=self.app_state.live,
+            client_address=client_address(scope),
         )
 
     async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]

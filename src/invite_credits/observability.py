@@ -45,6 +45,11 @@ class Metrics:
         self.retries = Counter("invite_credits_write_retries", "Writes run again (PostgreSQL): lost a race "
                                "(SerializationFailure, DeadlockDetected, UniqueViolation) or a dropped connection.",
                                ["reason"], registry=r)
+        self.rate_limited = Counter("invite_credits_rate_limited", "Requests refused with 429, by bucket.", ["bucket"],
+                                    registry=r)
+        self.rate_limit_store_errors = Counter("invite_credits_rate_limit_store_errors",
+                                               "Rate limit checks Redis did not answer (the request was served).",
+                                               registry=r)
 
     # The store's observer (store.protocol.WriteObserver).
     def committed(self, moved: Mapping[str, int]) -> None:

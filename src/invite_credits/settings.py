@@ -54,9 +54,9 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     # Token buckets (0 switches one off): mutations per member per minute, sign-ups per client address per hour,
     # requests without a token per client address per minute; shared by every process through Redis when set.
-    member_mutations_per_minute: int = 120
-    signups_per_hour: int = 30
-    anonymous_requests_per_minute: int = 600
+    member_mutations_per_minute: int = 600
+    signups_per_hour: int = 1000
+    anonymous_requests_per_minute: int = 6000
     redis_url: str | None = None
     # Proxies whose X-Forwarded-For names the client (uvicorn's forwarded_allow_ips); none trusted by default.
     forwarded_allow_ips: str | None = None
@@ -122,8 +122,8 @@ class Settings:
         for name, (low, high) in BOUNDS.items():
             value = getattr(self, name)
             if not (math.isfinite(value) and low <= value <= high):
-                raise SettingsError(f"{SETTING_NAMES.get(name, name)} must be between {low:,} and {high:,}, "
-                                    f"not {value!r}")
+                raise SettingsError(f"{SETTING_NAMES.get(name, name)} must be between {_number(low)} and "
+                                    f"{_number(high)}, not {value!r}")
         if self.synchronous not in SYNCHRONOUS_MODES:
             raise SettingsError(f"INVITE_CREDITS_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS_MODES)}, "
                                 f"not {self.synchronous!r}")
@@ -191,6 +191,10 @@ def _parse(env: Mapping[str, str], key: str, convert: Callable[[str], Any], expe
         return convert(env[key].strip())
     except (ValueError, OverflowError):
         raise SettingsError(f"{key} must be {expected}, not {env[key]!r}") from None
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _boolean(text: str) -> bool:
@@ -294,7 +298,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "max_query_cost": (1, 100_000_000),
     "max_query_fields": (1, 1_000_000),
     "jwt_leeway_seconds": (0, 3600),
-    "jwks_lifetime_seconds": (1, _DAY),
+    "jwks_lifetime_seconds": (0.1, _DAY),
     "jwks_refresh_floor_seconds": (0, 3600),
     "apq_cache_size": (1, 1_000_000),
     "subscriptions_per_member": (1, 10_000),

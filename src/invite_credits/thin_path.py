@@ -40,6 +40,12 @@ from .plans import Plans
 if TYPE_CHECKING:
     from .graphql_view import GraphQLView
 
+
+def client_address(scope: Any) -> str:
+    """The client's address as the server saw it (behind trusted proxies, the one X-Forwarded-For names)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
 RULES = tuple(specified_rules)
 _OPERATION_WORDS = {OperationType.QUERY: "queries", OperationType.MUTATION: "mutations",
                     OperationType.SUBSCRIPTION: "subscriptions"}
@@ -104,6 +110,7 @@ class ThinPath:
             operation = selected_operation(document, name, request.method)
             if operation.operation is OperationType.SUBSCRIPTION:
                 return None
+            await self.view.limit(operation, context.actor, context.client_address)
             if not pinned:
                 errors = self.policy.validate(self.schema, document, RULES)
             if not errors:

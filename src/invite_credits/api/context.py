@@ -30,6 +30,8 @@ class Context:
     # Members this request may read beyond the actor's own: the one signUp just made.
     also_readable: set[int] = field(default_factory=set)
     request_error: bool = False
+    # Where the request came from (behind trusted proxies, the address X-Forwarded-For names): rate limits.
+    client_address: str = "unknown"
 
     def live_feed(self) -> LiveFeed:
         if self.live is None:

@@ -187,6 +187,16 @@ class BadUserInput(Denied):
     code = "BAD_USER_INPUT"
 
 
+class RateLimited(Denied):
+    """A rate limit's bucket is empty (HTTP 429): `retry_after` is the whole seconds until it holds a token."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, "rate_limited")
+        self.retry_after = max(retry_after, 1)
+
+
 class Unavailable(Exception):
     """Where the data lives cannot be reached now (a database restart or failover): worth a retry. Its message
     is for the log, not for the client."""

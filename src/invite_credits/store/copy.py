@@ -45,7 +45,7 @@ def copy_sqlite_to_postgres(source: Path, url: str, *, progress: bool | None = N
                             report: Callable[[Copied], None] | None = None) -> list[Copied]:
     """Copy every table of the SQLite file at `source` into the (empty) PostgreSQL database at `url`.
     `progress`: bars on the terminal (None: when standard error is a terminal)."""
-    check_database_path(source, must_exist=True, writable=False)
+    check_database_path(source, must_exist=True, writable=False, flag="--from", non_empty=True)
     lite = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
         version, latest = schema_version(lite), len(migration_files())

@@ -44,7 +44,7 @@ def start_clock(conn: sqlite3.Connection, queries: Mapping[str, Query], path: st
     elif stored is not None and stored > wall:
         moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stored))
         raise StoreError(f"database {path} ran with the test clock up to {moment}, later than the real time: "
-                         "serve it with INVITE_CREDITS_TEST_CLOCK=1, or use another database")
+                         "use it with INVITE_CREDITS_TEST_CLOCK=1 set, or use another database (--db)")
 
 
 def prepare(path: Path, synchronous: str = "FULL", *, test_clock: bool = False) -> None:

@@ -10,18 +10,20 @@ from ..protocol import StoreError
 _HEADER = b"SQLite format 3\x00"
 
 
-def check_database_path(path: Path, *, must_exist: bool = False, writable: bool = True) -> None:
+def check_database_path(path: Path, *, must_exist: bool = False, writable: bool = True,
+                        flag: str = "--db (or INVITE_CREDITS_DB)", non_empty: bool = False) -> None:
     """Raise StoreError naming the problem: a missing directory (never created for you), a directory where the
-    file should be, a file that is not SQLite, or a file or directory this process cannot write."""
+    file should be, a file that is not SQLite (or empty, with `non_empty`), or a file or directory this process
+    cannot write. `flag` is the option that named the file."""
     where = f"database {path}"
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise StoreError(f"{where}: directory {parent} does not exist; create it or give another --db")
+        raise StoreError(f"{where}: directory {parent} does not exist; create it or give another {flag}")
     if path.is_dir():
-        raise StoreError(f"{where} is a directory; give a file path to --db")
+        raise StoreError(f"{where} is a directory; give a file path to {flag}")
     if not path.exists():
         if must_exist:
-            raise StoreError(f"{where} does not exist; check --db (or INVITE_CREDITS_DB)")
+            raise StoreError(f"{where} does not exist; check {flag}")
     else:
         try:
             with path.open("rb") as f:
@@ -29,7 +31,9 @@ def check_database_path(path: Path, *, must_exist: bool = False, writable: bool 
         except OSError as exc:
             raise StoreError(f"{where} cannot be read: {exc.strerror}") from None
         if header and header != _HEADER:
-            raise StoreError(f"{where} is not a SQLite database; check --db (or INVITE_CREDITS_DB)")
+            raise StoreError(f"{where} is not a SQLite database; check {flag}")
+        if not header and non_empty:
+            raise StoreError(f"{where} is empty: not a database of this service (a backup cut short?); check {flag}")
         if writable and not os.access(path, os.W_OK):
             raise StoreError(f"{where} is read-only for this user; the service writes to it")
     # SQLite writes its -wal and -shm files beside the database.
