@@ -88,3 +88,72 @@ def test_cors_answers_listed_origins_only(tmp_path: Path) -> None:
         response = c.options("/graphql", headers=PREFLIGHT)
         assert response.status_code == 405 and response.headers["allow"] == "GET, POST"
         assert "access-control-allow-origin" not in response.headers
+
+
+# -- faults answered as faults -------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_a_full_disk_is_service_unavailable_with_one_line_and_a_count(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import httpx
+
+    from .conftest import LIVE_SECRET, NO_RATE_LIMITS, free_port, violations, wait_until_ready
+    from .http import SIGN_UP
+
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs as root and mounts a small tmpfs for the full-disk test")
+        pytest.skip("mounting a tmpfs needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot mount a tmpfs: {mounted.stderr!r}")
+        pytest.skip("cannot mount a tmpfs here")
+    log_file = tmp_path / "server.log"
+    port = free_port()
+    try:
+        with log_file.open("w") as log:
+            process = subprocess.Popen(
+                [str(Path(sys.executable).with_name("invite-credits")), "serve", "--db", str(disk / "full.db"),
+                 "--port", str(port)],
+                env={**os.environ, "INVITE_CREDITS_JWT_SECRET": LIVE_SECRET, **NO_RATE_LIMITS}, stdout=log, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_ready(url, process)
+
+            def sign_up(i: int) -> dict[str, Any]:
+                body: dict[str, Any] = httpx.post(url + "/graphql", json={"query": SIGN_UP, "variables": {
+                    "input": {"email": f"d{i}@example.com", "name": "D" * 90}}}, timeout=30).json()
+                return body
+
+            assert sign_up(0)["data"]["signUp"]["userErrors"] == []
+            with (disk / "ballast").open("wb") as ballast:  # fill the disk to the last byte
+                try:
+                    while True:
+                        ballast.write(b"\0" * 65536)
+                        ballast.flush()
+                except OSError:
+                    pass
+            answers = [sign_up(i) for i in range(1, 40)]
+            refused = [a for a in answers if a.get("errors")]
+            assert refused, answers
+            assert all(a["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE" for a in refused), refused
+            metrics = httpx.get(url + "/metrics").text
+            assert 'invite_credits_storage_faults_total{kind="disk_full"}' in metrics
+            (disk / "ballast").unlink()  # room again: writes go through
+            assert sign_up(100)["data"]["signUp"]["userErrors"] == []
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+        text = log_file.read_text()
+        assert "Traceback" not in text, text[-3000:]
+        faults = [line for line in text.splitlines() if "writes refused" in line]
+        assert 1 <= len(faults) <= 3, faults  # one line per fault (a while), not one per write
+        assert violations(disk / "full.db") == []
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

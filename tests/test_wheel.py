@@ -20,17 +20,53 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
+def clone(tmp_path: Path, *, graphiql: bool) -> Path:
+    """The checkout as a clone has it (no venv, no build leftovers), with or without GraphiQL's npm install: the
+    build runs there, so it never writes into the checkout."""
+    skipped = {".venv", ".git", "build", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache", "artifacts"}
+    copy = tmp_path / "clone"
+    shutil.copytree(ROOT, copy, symlinks=True, ignore=lambda _, names: [n for n in names if n in skipped])
+    installed = ROOT / "web" / "graphiql" / "node_modules"
+    if graphiql and installed.is_dir():
+        shutil.copytree(installed, copy / "web" / "graphiql" / "node_modules", symlinks=True)
+    return copy
+
+
+def build(source: Path, dist: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), str(source)],
+                          capture_output=True, text=True, cwd=dist.parent, timeout=300, env={**os.environ, **env})
+
+
+def test_a_wheel_without_graphiql_files_is_refused_unless_asked_for(tmp_path: Path) -> None:
+    source = clone(tmp_path, graphiql=False)
+    refused = build(source, tmp_path / "dist")
+    assert refused.returncode != 0 and "npm ci --prefix web/graphiql" in refused.stdout + refused.stderr
+    assert not list((tmp_path / "dist").glob("*.whl"))
+    allowed = build(source, tmp_path / "dist", INVITE_CREDITS_BUILD_WITHOUT_GRAPHIQL="1")
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    wheel = next((tmp_path / "dist").glob("invite_credits-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        assert not [n for n in archive.namelist() if "graphiql_assets" in n]
+
+
+def test_the_page_says_it_needs_the_cdn_without_its_files() -> None:
+    from invite_credits import graphiql
+
+    html = '<body><div id="graphiql" class="graphiql-container">Loading...</div></body>'
+    assert "needs internet access" in graphiql.needs_cdn(html) and "Loading..." not in graphiql.needs_cdn(html)
+
+
 def test_the_wheel_carries_everything_and_serves_away_from_the_checkout(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
-    shutil.rmtree(ROOT / "build", ignore_errors=True)  # setuptools' own leftovers would go into the wheel
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w",
-                    str(dist), str(ROOT)], check=True, cwd=tmp_path, timeout=300)
+    graphiql_installed = (ROOT / "web" / "graphiql" / "node_modules" / "graphiql").is_dir()
+    built = build(clone(tmp_path, graphiql=True), dist,
+                  **({} if graphiql_installed else {"INVITE_CREDITS_BUILD_WITHOUT_GRAPHIQL": "1"}))
+    assert built.returncode == 0, built.stdout + built.stderr
     wheel = next(dist.glob("invite_credits-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
     sql = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "sql").rglob("*.sql"))
     assert sorted(n.removeprefix("invite_credits/") for n in names if n.endswith(".sql")) == sql
-    graphiql_installed = (ROOT / "web" / "graphiql" / "node_modules" / "graphiql").is_dir()
     if graphiql_installed:
         assert "invite_credits/graphiql_assets/graphiql/graphiql.min.js" in names
 

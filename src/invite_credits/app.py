@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -113,15 +113,18 @@ def create_app(settings: Settings) -> Starlette:
 
         try:
             version, expected = await asyncio.wait_for(state.service.db.readiness(), timeout=5)
+        except TimeoutError:
+            log.warning("not ready: the database did not take the readiness write within 5 s")
+            return JSONResponse({"status": "unavailable", "reason": "timeout"}, status_code=503)
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
-            log.warning("not ready: %s", exc)
+            log.warning("not ready: %s: %s", type(exc).__name__, str(exc).strip() or "(no message)")
             return JSONResponse({"status": "unavailable"}, status_code=503)
         if version != expected:
             return JSONResponse({"status": "unavailable", "schema": version, "expected": expected}, status_code=503)
         return JSONResponse({"status": "ready", "schema": version})
 
     async def metrics(request: Request) -> Response:
-        return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     # Under trusted documents the playground is not served: it could run nothing but the manifest's documents.
     playground = settings.graphiql and settings.trusted_documents is None

@@ -17,7 +17,7 @@ import jwt
 from . import ids
 from .domain.access import Actor
 from .domain.errors import Unauthenticated
-from .identity import KeysUnavailable, Provider, ProviderSettings, TokenRefused
+from .identity import KeyFileError, KeysUnavailable, Provider, ProviderSettings, TokenRefused
 from .settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -134,6 +134,24 @@ def bearer_token(authorization: str) -> str:
     return token.strip()
 
 
+def check_identity_provider(settings: Settings) -> None:
+    """The identity provider's settings can be used (its PEM key file holds one public key), or SettingsError:
+    `serve` checks this before its banner, so a bad key stops it in one line instead of in every worker."""
+    if settings.identity_provider:
+        try:
+            Provider(provider_settings(settings))
+        except KeyFileError as exc:
+            raise SettingsError(str(exc)) from None
+
+
+def provider_settings(settings: Settings) -> ProviderSettings:
+    return ProviderSettings(
+        jwks_url=settings.jwks_url, public_key_file=settings.jwt_public_key_file, algorithms=settings.jwt_algorithms,
+        issuer=settings.jwt_issuer, audience=settings.jwt_audience, leeway_seconds=settings.jwt_leeway_seconds,
+        jwks_lifetime_seconds=settings.jwks_lifetime_seconds,
+        jwks_refresh_floor_seconds=settings.jwks_refresh_floor_seconds)
+
+
 class ProviderUnavailable(Exception):
     """The identity provider's keys cannot be had: no token of it can be verified now (HTTP 503)."""
 
@@ -160,12 +178,7 @@ class Authenticator:
         self.service = service
         self.mapping = ClaimsMapping(settings.jwt_member_claim, settings.jwt_role_claim, settings.jwt_admin_role,
                                      settings.jwt_admin_scope, settings.link_by_email)
-        self.provider = Provider(ProviderSettings(
-            jwks_url=settings.jwks_url, public_key_file=settings.jwt_public_key_file,
-            algorithms=settings.jwt_algorithms, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-            leeway_seconds=settings.jwt_leeway_seconds, jwks_lifetime_seconds=settings.jwks_lifetime_seconds,
-            jwks_refresh_floor_seconds=settings.jwks_refresh_floor_seconds,
-        )) if settings.identity_provider else None
+        self.provider = Provider(provider_settings(settings)) if settings.identity_provider else None
 
     async def actor(self, authorization: str | None) -> Actor:
         if not authorization:

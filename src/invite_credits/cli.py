@@ -18,6 +18,7 @@ from .settings import Settings, SettingsError, database
 from .store.protocol import StoreError
 
 log = logging.getLogger("invite_credits.cli")
+WORKERS_MAX = 64
 
 
 class CommandError(Exception):
@@ -40,8 +41,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     configure_logging("INFO")  # so that a bad setting is reported as JSON too
     try:
-        if args.workers < 1:
-            raise SettingsError(f"--workers must be at least 1, not {args.workers}")
+        if not 1 <= args.workers <= WORKERS_MAX:
+            raise SettingsError(f"--workers must be between 1 and {WORKERS_MAX}, not {args.workers}")
         settings = _settings(args, host=args.host, port=args.port)
         configure_logging(settings.log_level)
         settings.require_shared_secret()
@@ -49,15 +50,15 @@ def _serve(args: argparse.Namespace) -> int:
         prepare(settings)
         _check_trusted_documents(settings)
         settings = settings.with_(jwt_secret=auth.load_secret(settings))
-        sock = bind(settings, args.workers)
+        auth.check_identity_provider(settings)
+        sockets = bind(settings, args.workers)
         log.info("invite-credits %s: GraphQL (and GraphiQL) on http://%s:%d/graphql", _version(), settings.host,
                  settings.port, extra={"fields": {"database": describe(settings),
                                                   "workers": args.workers, "test_clock": settings.test_clock}})
-        serve(settings, args.workers, sock)
     except (SettingsError, StoreError, ListenError, ManifestError, OSError) as exc:
         log.error(str(exc) if not isinstance(exc, OSError) else f"cannot start: {exc}")
         return 2
-    return 0
+    return serve(settings, sockets)
 
 
 def _check_stack(settings: Settings) -> None:

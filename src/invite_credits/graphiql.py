@@ -50,6 +50,18 @@ def localize(html: str, directory: Path, mount: str = MOUNT) -> tuple[str, int]:
     return CDN.sub(swap, html), remote
 
 
+_LOADING = '<div id="graphiql" class="graphiql-container">Loading...</div>'
+CDN_NOTICE = ('<div id="graphiql" class="graphiql-container"><p style="font: 16px sans-serif; margin: 2em">'
+              "Loading GraphiQL from the CDN (unpkg.com): this playground needs internet access, because this "
+              "installation has no copy of its files. For an offline playground, install them: "
+              "<code>npm ci --prefix web/graphiql</code> in the source tree, then reinstall.</p></div>")
+
+
+def needs_cdn(html: str) -> str:
+    """The page saying, until GraphiQL replaces it, that it loads from the CDN (offline it would never load)."""
+    return html.replace(_LOADING, CDN_NOTICE, 1)
+
+
 EXAMPLE = """# invite-credits. Put a token in Headers below as {"Authorization": "Bearer ..."}
 # (`invite-credits demo` prints some; signUp returns one). Run with Ctrl-Enter.
 

@@ -123,6 +123,7 @@ class GraphQLView(GraphQL):
             if remote:
                 log.warning("GraphiQL: %d files load from the CDN; run `npm ci --prefix web/graphiql` to serve "
                             "them locally", remote)
+                self._ide_html = graphiql.needs_cdn(self._ide_html)
         return HTMLResponse(self._ide_html)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

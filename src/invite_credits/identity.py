@@ -90,6 +90,31 @@ class JwksKeys:
             self.fetched_at = time.monotonic()
 
 
+class KeyFileError(ValueError):
+    """INVITE_CREDITS_JWT_PUBLIC_KEY_FILE cannot be used; the message says why, in one line."""
+
+
+def load_public_key(path: Path) -> Any:
+    """The one PEM public key in `path`, or KeyFileError (a certificate, a private key, anything else)."""
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KeyFileError(f"INVITE_CREDITS_JWT_PUBLIC_KEY_FILE: cannot read {path}: {exc.strerror}") from None
+    if b"PRIVATE KEY" in data:
+        raise KeyFileError(f"INVITE_CREDITS_JWT_PUBLIC_KEY_FILE: {path} holds a private key; give the provider's "
+                           "public key (never the private one)")
+    if b"BEGIN CERTIFICATE" in data:
+        raise KeyFileError(f"INVITE_CREDITS_JWT_PUBLIC_KEY_FILE: {path} is a certificate; give its public key "
+                           "(openssl x509 -pubkey -noout -in cert.pem)")
+    try:
+        return load_pem_public_key(data)
+    except (ValueError, TypeError):
+        raise KeyFileError(f"INVITE_CREDITS_JWT_PUBLIC_KEY_FILE: {path} is not a PEM public key "
+                           "(-----BEGIN PUBLIC KEY-----)") from None
+
+
 class Provider:
     """Verifies a provider's token: signature by its keys, an allowed algorithm, exp/nbf/iat with leeway, and
     iss and aud when configured. Returns the claims."""
@@ -98,11 +123,7 @@ class Provider:
         self.settings = settings
         self.jwks = (JwksKeys(settings.jwks_url, lifetime_seconds=settings.jwks_lifetime_seconds,
                               floor_seconds=settings.jwks_refresh_floor_seconds) if settings.jwks_url else None)
-        self.pem = None
-        if settings.public_key_file is not None:
-            from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-            self.pem = load_pem_public_key(settings.public_key_file.read_bytes())
+        self.pem = load_public_key(settings.public_key_file) if settings.public_key_file is not None else None
 
     def accepts(self, algorithm: object) -> bool:
         return isinstance(algorithm, str) and algorithm in self.settings.algorithms

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import orjson
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from strawberry.extensions import SchemaExtension
 
 from . import ids
@@ -18,7 +19,8 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 
 
 class Metrics:
-    """Every metric the service exports, in a registry of its own (one per app)."""
+    """Every metric the service exports, in a registry of its own (one per app). Under a supervisor
+    (PROMETHEUS_MULTIPROC_DIR set), `exposition()` sums every worker's files instead."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -31,10 +33,12 @@ class Metrics:
                                ["kind"], registry=r)
         self.tokens_refused = Counter("invite_credits_tokens_refused", "Bearer tokens refused (HTTP 401), by reason.",
                                       ["reason"], registry=r)
+        # With several workers /metrics sums counters and histograms over them; these gauges take the largest.
         self.sweep_lag = Gauge("invite_credits_sweep_lag_seconds",
-                               "How long the oldest unwritten expiry had been due when the sweep started.", registry=r)
-        self.sweep_last = Gauge("invite_credits_sweep_last_run_timestamp_seconds", "When the last sweep finished.",
-                                registry=r)
+                               "How long the oldest unwritten expiry had been due when the sweep started (the "
+                               "largest over the workers).", registry=r, multiprocess_mode="max")
+        self.sweep_last = Gauge("invite_credits_sweep_last_run_timestamp_seconds", "When the last sweep finished "
+                                "(the latest over the workers).", registry=r, multiprocess_mode="max")
         self.lock_wait = Histogram("invite_credits_write_lock_wait_seconds",
                                    "Time to take SQLite's write lock (BEGIN IMMEDIATE).", buckets=LATENCY_BUCKETS,
                                    registry=r)
@@ -45,11 +49,22 @@ class Metrics:
         self.retries = Counter("invite_credits_write_retries", "Writes run again (PostgreSQL): lost a race "
                                "(SerializationFailure, DeadlockDetected, UniqueViolation) or a dropped connection.",
                                ["reason"], registry=r)
+        self.storage_faults = Counter("invite_credits_storage_faults", "Writes the database could not take (a full "
+                                      "disk, a read-only file, an I/O error), answered SERVICE_UNAVAILABLE; by kind.",
+                                      ["kind"], registry=r)
         self.rate_limited = Counter("invite_credits_rate_limited", "Requests refused with 429, by bucket.", ["bucket"],
                                     registry=r)
         self.rate_limit_store_errors = Counter("invite_credits_rate_limit_store_errors",
                                                "Rate limit checks Redis did not answer (the request was served).",
                                                registry=r)
+
+    def exposition(self) -> bytes:
+        """The text /metrics answers: this app's registry, or every worker's under a supervisor."""
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return bytes(generate_latest(registry))
+        return bytes(generate_latest(self.registry))
 
     # The store's observer (store.protocol.WriteObserver).
     def committed(self, moved: Mapping[str, int]) -> None:
@@ -68,6 +83,9 @@ class Metrics:
 
     def retried(self, reason: str) -> None:
         self.retries.labels(reason).inc()
+
+    def storage_fault(self, kind: str) -> None:
+        self.storage_faults.labels(kind).inc()
 
 
 def outcome_of(errors: list[Any] | None, request_error: bool) -> str:
@@ -160,3 +178,14 @@ def configure_logging(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
 
+
+
+class LastError(logging.Handler):
+    """Keeps the last error line logged (a worker reports it to its supervisor when it fails to start)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.message: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.message = record.getMessage().strip().splitlines()[-1] if record.getMessage().strip() else None

@@ -4,7 +4,8 @@ uvicorn's supervisor binds its shared socket with protocol 0, so asyncio never s
 connections it accepts and every kept-alive response waits for the client's delayed ACK (~40 ms; uvicorn
 issue 3149). A socket made with IPPROTO_TCP gets TCP_NODELAY on every accepted connection. With several
 workers each process listens on its own SO_REUSEPORT socket, so the kernel spreads connections over all of
-them instead of letting one process take them all.
+them instead of letting one process take them all; the supervisor binds them all, so only its own workers
+share the port.
 """
 
 from __future__ import annotations
@@ -12,16 +13,21 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import queue
+import shutil
 import signal
 import socket
+import tempfile
 import time
 from types import FrameType
+from typing import Any
 
 from .settings import Settings
 
 log = logging.getLogger("invite_credits.server")
 BACKLOG = 2048
 RESTART_DELAY_SECONDS = 1.0
+KEEP_ALIVE_SECONDS = 30
 
 
 class ListenError(Exception):
@@ -45,67 +51,136 @@ def listen_socket(host: str, port: int, *, reuse_port: bool, listen: bool = True
     return sock
 
 
-def bind(settings: Settings, workers: int) -> socket.socket | None:
-    """The listening socket for one process; with several, only proof that each can bind its own (or ListenError)."""
+def bind(settings: Settings, workers: int) -> list[socket.socket]:
+    """The listening sockets, one per worker, or ListenError. With several workers each has its own SO_REUSEPORT
+    socket; a socket without SO_REUSEPORT is bound first, and only to be closed: it cannot join sockets another
+    server holds on the port, so a second deployment on a port in use is refused instead of splitting its
+    traffic with the first."""
     if workers == 1:
-        return listen_socket(settings.host, settings.port, reuse_port=False)
-    listen_socket(settings.host, settings.port, reuse_port=True, listen=False).close()
-    return None
+        return [listen_socket(settings.host, settings.port, reuse_port=False)]
+    listen_socket(settings.host, settings.port, reuse_port=False, listen=False).close()
+    return [listen_socket(settings.host, settings.port, reuse_port=True) for _ in range(workers)]
 
 
-def serve(settings: Settings, workers: int, sock: socket.socket | None) -> None:
-    """Serve until interrupted: on `sock` in this process, or in `workers` processes under a supervisor."""
-    if sock is not None:
-        _serve_on(settings, sock)
-    else:
-        Supervisor(settings, workers).run()
+def serve(settings: Settings, sockets: list[socket.socket]) -> int:
+    """Serve until interrupted: in this process with one socket, else in a worker process per socket under a
+    supervisor. Returns the exit code."""
+    if len(sockets) == 1:
+        return 0 if _serve_on(settings, sockets[0]) else 2
+    return Supervisor(settings, sockets).run()
 
 
-def _serve_on(settings: Settings, sock: socket.socket) -> None:
-    import uvicorn
+class _Server:
+    """uvicorn's server, telling when it is serving (its lifespan started)."""
 
-    from .app import create_app
+    @staticmethod
+    def run(settings: Settings, sock: socket.socket, ready: Any = None) -> bool:
+        import uvicorn
 
-    # log_config=None: uvicorn's own lines go through the root logger, as JSON like every other line.
-    config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False, lifespan="on",
-                            log_config=None, http=settings.http, loop=settings.loop)
-    uvicorn.Server(config).run(sockets=[sock])
+        from .app import create_app
+
+        class Server(uvicorn.Server):
+            started_ok = False
+
+            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+                await super().startup(sockets)
+                if not self.should_exit:
+                    Server.started_ok = True
+                    if ready is not None:
+                        ready.set()
+
+        # log_config=None: uvicorn's own lines go through the root logger, as JSON like every other line.
+        config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False, lifespan="on",
+                                log_config=None, http=settings.http, loop=settings.loop,
+                                # uvicorn closes a kept-alive connection idle this long (its default, 5 s, also
+                                # closed connections whose request waited out a short stall unanswered).
+                                timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                                proxy_headers=settings.forwarded_allow_ips is not None,
+                                forwarded_allow_ips=settings.forwarded_allow_ips)
+        Server(config).run(sockets=[sock])
+        return Server.started_ok
 
 
-def _worker(settings: Settings) -> None:
-    from .observability import configure_logging
+def _serve_on(settings: Settings, sock: socket.socket, ready: Any = None) -> bool:
+    """Serve on `sock` until stopped; False when the server never started (its lifespan failed)."""
+    return _Server.run(settings, sock, ready)
+
+
+def _worker(settings: Settings, sock: socket.socket, ready: Any, failures: Any) -> None:
+    from .observability import LastError, configure_logging
 
     configure_logging(settings.log_level)
+    last = LastError()
+    logging.getLogger().addHandler(last)
     try:
-        sock = listen_socket(settings.host, settings.port, reuse_port=True)
-    except ListenError as exc:
-        log.error(str(exc))
-        raise SystemExit(2) from None
-    _serve_on(settings, sock)
+        started = _serve_on(settings, sock, ready)
+    except Exception as exc:  # noqa: BLE001 - reported to the supervisor in one line
+        log.error("worker failed to start: %s", exc)
+        started = False
+    if not started:
+        failures.put(last.message or "the worker stopped before it served")
+        raise SystemExit(2)
 
 
 class Supervisor:
-    """Starts the workers, restarts one that dies, and stops them all on SIGINT or SIGTERM."""
+    """Starts a worker per socket, restarts one that dies (a worker that fails at start-up twice in a row stops
+    the supervisor with its error line), and stops them all on SIGINT or SIGTERM. Workers write their metrics
+    to a directory of their own (prometheus_client's multiprocess mode), so /metrics on any worker sums them."""
 
-    def __init__(self, settings: Settings, workers: int) -> None:
+    def __init__(self, settings: Settings, sockets: list[socket.socket], target: Any = None) -> None:
         self.settings = settings
-        self.count = workers
+        self.sockets = sockets
+        self.target = target or _worker  # what a worker process runs: (settings, socket, ready, failures)
         self.context = multiprocessing.get_context("spawn")
         self.processes: list[multiprocessing.process.BaseProcess] = []
+        self.ready: list[Any] = []
+        self.failures = self.context.Queue()
         self.stopping = False
 
-    def run(self) -> None:
+    def run(self) -> int:
         signal.signal(signal.SIGINT, self._stop)
         signal.signal(signal.SIGTERM, self._stop)
-        self.processes = [self._start(i) for i in range(self.count)]
-        while not self.stopping:
-            time.sleep(0.2)
-            for i, process in enumerate(self.processes):
-                if not process.is_alive() and not self.stopping:
+        metrics_dir = tempfile.mkdtemp(prefix="invite-credits-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # inherited by every worker it spawns
+        code = 0
+        try:
+            self.ready = [self.context.Event() for _ in self.sockets]
+            self.processes = [self._start(i) for i in range(len(self.sockets))]
+            failed_in_a_row = [0] * len(self.sockets)
+            while not self.stopping:
+                time.sleep(0.2)
+                for i, process in enumerate(self.processes):
+                    if process.is_alive() or self.stopping:
+                        continue
+                    _mark_dead(process.pid)
+                    started = self.ready[i].is_set()
+                    failed_in_a_row[i] = 0 if started else failed_in_a_row[i] + 1
+                    if failed_in_a_row[i] >= 2:
+                        reason = self._failure() or f"exit code {process.exitcode}"
+                        log.error("worker failed at start-up twice in a row; stopping: %s", reason)
+                        self.stopping, code = True, 2
+                        break
                     log.warning("worker exited; starting another", extra={"fields": {
-                        "pid": process.pid, "exitcode": process.exitcode}})
+                        "pid": process.pid, "exitcode": process.exitcode, "started": started}})
                     time.sleep(RESTART_DELAY_SECONDS)
+                    self.ready[i] = self.context.Event()
                     self.processes[i] = self._start(i)
+            self._stop_workers()
+        finally:
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+        log.info("stopped", extra={"fields": {"workers": len(self.sockets)}})
+        return code
+
+    def _failure(self) -> str | None:
+        message = None
+        while True:
+            try:
+                message = self.failures.get_nowait()
+            except queue.Empty:
+                return message
+
+    def _stop_workers(self) -> None:
         for process in self.processes:
             if process.is_alive() and process.pid is not None:
                 _signal(process.pid, signal.SIGTERM)
@@ -115,15 +190,24 @@ class Supervisor:
             if process.is_alive():
                 process.kill()
                 process.join()
-        log.info("stopped", extra={"fields": {"workers": self.count}})
 
     def _start(self, index: int) -> multiprocessing.process.BaseProcess:
-        process = self.context.Process(target=_worker, args=(self.settings,), name=f"invite-credits-worker-{index}")
+        process = self.context.Process(target=self.target, args=(self.settings, self.sockets[index], self.ready[index],
+                                                             self.failures), name=f"invite-credits-worker-{index}")
         process.start()
         return process
 
     def _stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
+
+
+def _mark_dead(pid: int | None) -> None:
+    """A dead worker's live gauges leave the sum (prometheus_client's multiprocess mode)."""
+    if pid is None:
+        return
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 def _signal(pid: int, signum: int) -> None:

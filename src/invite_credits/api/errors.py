@@ -67,8 +67,9 @@ def process_error(error: GraphQLError, request_id: str) -> GraphQLError:
         if not error.extensions or "code" not in error.extensions:
             return _with_code(error, error.message, {**(error.extensions or {}), "code": _request_error_code(error)})
         return error
-    if isinstance(original, Unavailable):  # the database went away (a restart, a failover): worth a retry
-        log.error("database unavailable in %s (request %s): %s", ".".join(map(str, error.path)), request_id, original)
+    if isinstance(original, Unavailable):  # the database went away (a restart, a failover, a full disk): retry
+        # The store logs each fault once a while and counts every one; a line per request would flood the log.
+        log.debug("database unavailable in %s (request %s): %s", ".".join(map(str, error.path)), request_id, original)
         return _with_code(error, f"The database is unavailable; try again (request {request_id}).",
                           {"code": "SERVICE_UNAVAILABLE", "requestId": request_id})
     log.error(

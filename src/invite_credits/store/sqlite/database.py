@@ -17,6 +17,7 @@ their SQL (unbounded scans) go to reader threads instead, each with its own conn
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import logging
 import os
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from ..protocol import Row, WriteObserver
+from ..protocol import DatabaseUnavailable, Row, WriteObserver
 from ..queries import Query, load_queries
 from .connection import _test_now, connect, start_clock
 from .migrations import migrate, migration_files, schema_version
@@ -142,6 +143,7 @@ class Database:
         self._inline: InlineReader | None = None
         self._last_now = 0
         self.observer = observer
+        self.faults = StorageFaults(str(path), observer)
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def open(self) -> None:
@@ -293,8 +295,9 @@ class Database:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
+            refused = self.faults.classify(exc)
             for job in batch:
-                _deliver(job, None, exc)
+                _deliver(job, None, refused)
             return
         locked = time.perf_counter()
         self.stats.lock_wait_seconds += locked - began
@@ -304,9 +307,12 @@ class Database:
             try:
                 value = job.fn(tx)
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to its own caller
-                conn.execute("ROLLBACK TO job")
-                conn.execute("RELEASE job")
-                outcomes.append((job, None, exc))
+                try:
+                    conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
+                except sqlite3.Error:
+                    pass  # the transaction itself is gone (SQLite rolled it back on a full disk): COMMIT says so
+                outcomes.append((job, None, self.faults.classify(exc)))
             else:
                 conn.execute("RELEASE job")
                 outcomes.append((job, value, None))
@@ -314,10 +320,13 @@ class Database:
         try:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            log.exception("commit failed; %d writes rolled back", len(batch))
+            failure = self.faults.classify(exc)
+            if failure is exc:  # not a storage fault: a bug worth its traceback
+                log.exception("commit failed; %d writes rolled back", len(batch))
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            outcomes = [(job, None, error or exc) for job, _, error in outcomes]
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            outcomes = [(job, None, error or failure) for job, _, error in outcomes]
             moved.clear()
         if self.observer is not None:
             self.observer.committed(moved)
@@ -330,6 +339,43 @@ class Database:
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
         for job, value, error in outcomes:
             _deliver(job, value, error)
+
+
+# SQLite's answers that mean the storage cannot take writes now (not a bug, not the request's fault): the
+# caller gets SERVICE_UNAVAILABLE, worth a retry once the operator has made room or mended the file.
+_STORAGE_FAULTS = {
+    "SQLITE_FULL": "disk_full",
+    "SQLITE_READONLY": "read_only",
+    "SQLITE_IOERR": "io_error",
+    "SQLITE_CANTOPEN": "cannot_open",
+    "SQLITE_BUSY": "busy",
+}
+FAULT_LOG_INTERVAL_SECONDS = 10.0
+
+
+class StorageFaults:
+    """Turns a storage failure into DatabaseUnavailable, counted each time and logged once per kind a while."""
+
+    def __init__(self, path: str, observer: WriteObserver | None) -> None:
+        self.path = path
+        self.observer = observer
+        self.logged: dict[str, float] = {}
+
+    def classify(self, exc: BaseException) -> BaseException:
+        if not isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError):
+            return exc
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        kind = next((k for prefix, k in _STORAGE_FAULTS.items() if name.startswith(prefix)), None)
+        if kind is None:
+            return exc
+        if self.observer is not None:
+            self.observer.storage_fault(kind)
+        now = time.monotonic()
+        if now - self.logged.get(kind, -FAULT_LOG_INTERVAL_SECONDS) >= FAULT_LOG_INTERVAL_SECONDS:
+            self.logged[kind] = now
+            log.error("writes refused: %s (%s on %s); answering SERVICE_UNAVAILABLE until it is mended",
+                      kind.replace("_", " "), name, self.path, extra={"fields": {"fault": kind}})
+        return DatabaseUnavailable(f"database {self.path}: {exc}")
 
 
 def _deliver(job: _Job[Any], value: Any, error: BaseException | None) -> None:
