@@ -190,6 +190,7 @@ def wait_until_ready(url: str, process: subprocess.Popen[bytes], path: str = "/h
             pass
         if time.monotonic() > deadline:
             process.kill()
+            process.wait()
             raise RuntimeError(f"{url} did not answer {path} in {seconds:g} s")
         time.sleep(0.1)
 

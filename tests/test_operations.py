@@ -78,6 +78,9 @@ def test_cors_answers_listed_origins_only(tmp_path: Path) -> None:
                         headers={"origin": "https://app.example.com"})
         assert answer.headers["access-control-allow-origin"] == "https://app.example.com"
         assert "x-request-id" in answer.headers["access-control-expose-headers"]
+        assert c.get("/healthz").json() == {"status": "ok"}  # a request without Origin passes untouched
+        plain = c.post("/graphql", json={"query": "{ policy { balanceCap } }"})
+        assert plain.status_code == 200 and "access-control-allow-origin" not in plain.headers
         for origin in ("https://evil.example.com", "https://app.example.com.evil.example", "null"):
             refused = c.options("/graphql", headers={**PREFLIGHT, "origin": origin})
             assert refused.status_code == 403

@@ -131,7 +131,8 @@ class Cors(CORSMiddleware):
         return super().preflight_response(request_headers)
 
     async def simple_response(self, scope: Scope, receive: Receive, send: Send, request_headers: Headers) -> None:
-        if not self.is_allowed_origin(request_headers["origin"]):
+        origin = request_headers.get("origin")
+        if origin is None or not self.is_allowed_origin(origin):
             await self.app(scope, receive, send)  # no CORS header: the browser keeps the answer from the page
             return
         await super().simple_response(scope, receive, send, request_headers)
