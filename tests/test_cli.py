@@ -219,7 +219,7 @@ def test_token_takes_the_api_id_only_and_says_when_it_expires(tmp_path: Path) ->
     assert minted.returncode == 0 and minted.stdout.count("\n") == 1 and minted.stdout.startswith("ey")
     assert "expires" in minted.stderr and "2 h 0 min" in minted.stderr and "MEMBER_TOKEN_TTL" in minted.stderr
     admin = run(["token", "--admin", "--db", str(db)])
-    assert "in 1 days" in admin.stderr and "ADMIN_TOKEN_TTL" in admin.stderr
+    assert "in 1 day " in admin.stderr and "ADMIN_TOKEN_TTL" in admin.stderr
 
 
 def test_demo_after_the_test_clock_names_itself_and_fresh_starts_over(tmp_path: Path) -> None:

@@ -73,7 +73,9 @@ def expiry_text(ttl_seconds: int) -> str:
     when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + ttl_seconds))
     days, rest = divmod(ttl_seconds, 86400)
     hours, minutes = rest // 3600, rest % 3600 // 60
-    lifetime = f"{days} days" if days and not rest else f"{days} d {hours} h" if days else f"{hours} h {minutes} min"
+    plural = "" if days == 1 else "s"
+    lifetime = (f"{days} day{plural}" if days and not rest else f"{days} d {hours} h" if days
+                else f"{hours} h {minutes} min")
     return f"{when}, in {lifetime}"
 
 
