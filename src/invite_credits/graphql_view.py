@@ -19,7 +19,6 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
 from . import auth, graphiql, ids, thin_path
 from .api.context import Context
@@ -27,6 +26,7 @@ from .api.schema import create_schema
 from .domain.access import Actor
 from .domain.errors import Denied, RateLimited, Unavailable
 from .errors_http import GRAPHQL_RESPONSE, JSON, error_response, negotiate
+from .internals import BaseGraphQLTransportWSHandler
 from .middleware import request_id
 from .persisted import PersistedDocuments, PersistedQueryError, load_manifest
 from .ratelimits import RateLimiter

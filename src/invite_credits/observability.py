@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from strawberry.extensions import SchemaExtension
 
 from . import ids
+from .internals import graphql_schema
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -108,7 +109,7 @@ class Observe(SchemaExtension):
         ctx = self.execution_context
         result = ctx.result
         errors = (result.errors if result is not None else None) or ctx.pre_execution_errors
-        observe(ctx.context, ctx.schema._schema, ctx.graphql_document, ctx.operation_name, errors,
+        observe(ctx.context, graphql_schema(ctx.schema), ctx.graphql_document, ctx.operation_name, errors,
                 time.perf_counter() - started)
 
 

@@ -28,12 +28,11 @@ from graphql import (
 )
 from starlette.requests import Request
 from starlette.responses import Response
-from strawberry.execution import optimized_is_awaitable
-from strawberry.schema._graphql_core import execution_context_class_kwargs
 
 from .api.errors import is_request_error, process_error
 from .api.limits import coerced_variables
 from .errors_http import GRAPHQL_RESPONSE
+from .internals import execution_context_class_kwargs, graphql_schema, optimized_is_awaitable
 from .observability import observe
 from .plans import Plans
 
@@ -80,7 +79,7 @@ def handles(request: Request) -> bool:
 class ThinPath:
     def __init__(self, view: GraphQLView) -> None:
         self.view = view
-        self.schema = view.schema._schema  # type: ignore[attr-defined]
+        self.schema = graphql_schema(view.schema)
         self.policy = view.schema.document_policy  # type: ignore[attr-defined]
         self.executor = execution_context_class_kwargs(view.schema.execution_context_class)  # type: ignore[attr-defined]
         self.plans = Plans(self.schema, view.schema.execution_context_class,  # type: ignore[attr-defined]

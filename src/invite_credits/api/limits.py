@@ -38,11 +38,11 @@ from graphql import (
     get_operation_ast,
     parse,
     specified_rules,
+    validate,
 )
-from graphql.execution.values import get_variable_values
-from graphql.validation.validate import ValidationAbortedError, validate
 from strawberry.extensions import SchemaExtension
 
+from ..internals import ValidationAbortedError, get_variable_values, graphql_schema
 from .connections import DEFAULT_PAGE_SIZE
 
 CONNECTION_FIELDS = frozenset(
@@ -341,14 +341,14 @@ class Documents(SchemaExtension):
                     "This server runs only its trusted documents.", extensions={"code": "PERSISTED_QUERY_NOT_IN_LIST"})]
                 yield
                 return
-            errors = [] if pinned else self.policy.validate(ctx.schema._schema, document, tuple(ctx.validation_rules))
+            errors = [] if pinned else self.policy.validate(graphql_schema(ctx.schema), document, tuple(ctx.validation_rules))
             operation = get_operation_ast(document, ctx.operation_name)
             if not errors:
                 actor = getattr(ctx.context, "actor", None)
                 closed = self.policy.introspection_error(document, bool(getattr(actor, "is_admin", False)))
                 errors = [closed] if closed else []
             if not errors and operation is not None:
-                coerced = coerced_variables(ctx.schema._schema, operation, ctx.variables)
+                coerced = coerced_variables(graphql_schema(ctx.schema), operation, ctx.variables)
                 # Variables that do not coerce are refused by execution itself, with its own errors.
                 too_costly = self.policy.cost_error(document, operation, coerced) if isinstance(coerced, dict) else None
                 errors = [too_costly] if too_costly else []

@@ -9,6 +9,7 @@ from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from ..internals import graphql_schema
 from ..observability import Observe
 from .descriptions import describe
 from .errors import ErrorPolicy
@@ -47,7 +48,7 @@ def create_schema(
         config=StrawberryConfig(auto_camel_case=True, scalar_map={Timestamp: DATETIME_SCALAR}),
     )
     schema.document_policy = documents  # type: ignore[attr-defined]
-    describe(schema._schema)
+    describe(graphql_schema(schema))
     for document in trusted:  # parsed and validated once, here: requests for them skip both
-        documents.pin(schema._schema, document)
+        documents.pin(graphql_schema(schema), document)
     return schema

@@ -27,7 +27,8 @@ from graphql import (
     is_leaf_type,
     is_object_type,
 )
-from graphql.execution.values import get_argument_values
+
+from ..internals import get_argument_values, is_default_resolver
 
 
 class NotCompilable(Exception):
@@ -148,7 +149,7 @@ class Compiler:
             except GraphQLError as error:  # graphql-core reports it as the field's error, per request
                 raise NotCompilable(error.message) from None
         return FieldPlan(key=key, nodes=nodes, definition=definition, parent=parent, resolve=resolve,
-                         basic=bool(getattr(resolve, "_is_default", False)), arguments=arguments,
+                         basic=is_default_resolver(resolve), arguments=arguments,
                          shape=self.shape(definition.type, nodes))
 
     def shape(self, output: GraphQLOutputType, nodes: list[FieldNode]) -> Shape:

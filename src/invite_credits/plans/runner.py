@@ -17,9 +17,9 @@ from graphql import (
     located_error,
 )
 from graphql.execution.collect_fields import FieldDetails
-from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, inspect, is_iterable
 
+from ..internals import get_argument_values
 from .compiler import FieldPlan, Shape
 
 Executor = Any  # graphql-core's Executor (Strawberry's class): builds resolve infos and coerces variables
