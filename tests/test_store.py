@@ -6,6 +6,7 @@ import ast
 import asyncio
 import re
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,36 @@ def test_hot_queries_use_an_index(conn: sqlite3.Connection, query: str, table: s
     plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + record.sql, params)]
     full_scans = [step for step in plan if re.fullmatch(rf"SCAN {table}( AS \w+)?", step)]
     assert full_scans == [], plan
+
+
+@pytest.mark.anyio
+async def test_inline_reads_refuse_slow_queries_and_stop_past_their_time_limit(database: str) -> None:
+    from dataclasses import replace
+
+    from invite_credits.domain.errors import Unavailable
+    from invite_credits.store.sqlite.database import InlineReader
+
+    from .conftest import open_database
+
+    db = open_database(database)
+    await db.open()
+    try:
+        for read in (db.reader.one, db.reader.all):  # the `-- slow:` mark holds for both
+            with pytest.raises(RuntimeError, match="marked slow"):
+                read("companies_page", search=None, after_name=None, after_id=None, limit=1)
+    finally:
+        await db.close()
+    if not database.endswith(".db"):
+        return  # PostgreSQL's inline reads are cut off by the server's statement_timeout (test_postgres.py)
+    conn = sqlite3.connect(database, check_same_thread=False)
+    from invite_credits.store.queries import load_queries
+
+    queries = dict(load_queries())
+    endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) AS c FROM n"
+    queries["member_by_id"] = replace(queries["member_by_id"], sql=endless + " WHERE :id IS NOT NULL")
+    reader = InlineReader(conn, queries, time_limit_seconds=0.05)
+    started = time.monotonic()
+    with pytest.raises(Unavailable, match="time limit"):
+        reader.one("member_by_id", id=1)
+    assert time.monotonic() - started < 2
+    conn.close()

@@ -17,6 +17,7 @@ import queue
 import shutil
 import signal
 import socket
+import sys
 import tempfile
 import time
 from types import FrameType
@@ -28,6 +29,7 @@ log = logging.getLogger("invite_credits.server")
 BACKLOG = 2048
 RESTART_DELAY_SECONDS = 1.0
 KEEP_ALIVE_SECONDS = 30
+SWITCH_INTERVAL_SECONDS = 0.0005
 
 
 class ListenError(Exception):
@@ -103,6 +105,10 @@ class _Server:
 
 def _serve_on(settings: Settings, sock: socket.socket, ready: Any = None) -> bool:
     """Serve on `sock` until stopped; False when the server never started (its lifespan failed)."""
+    # SQLite's writer thread runs many short calls, each releasing the GIL; behind a busy event loop it would wait
+    # up to the whole switch interval (5 ms) to get it back after every one of them. A server process shortens
+    # it here, once; opening a store changes no process-wide setting.
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_SECONDS))
     return _Server.run(settings, sock, ready)
 
 

@@ -71,6 +71,8 @@ class InlineReader(PgStatements):
         super().__init__(connect(url, application_name="invite-credits reader", options=READER_OPTIONS), queries)
 
     def one(self, query: str, /, **params: Any) -> Row | None:
+        if self._queries[query].slow:
+            raise RuntimeError(f"{query} is marked slow: run it with Store.read_slow")
         return self._again(lambda: super(InlineReader, self).one(query, **params))
 
     def all(self, query: str, /, **params: Any) -> list[Row]:

@@ -23,7 +23,6 @@ import logging
 import os
 import queue
 import sqlite3
-import sys
 import threading
 import time
 from collections import Counter
@@ -41,7 +40,9 @@ from .migrations import migrate, migration_files, schema_version
 T = TypeVar("T")
 log = logging.getLogger("invite_credits.store")
 
-SWITCH_INTERVAL_SECONDS = 0.0005
+# An inline read (on the event loop) is stopped past this; the progress handler looks every this many steps.
+INLINE_READ_SECONDS = 1.0
+PROGRESS_STEPS = 1000
 
 
 class Statements:
@@ -60,12 +61,41 @@ class Statements:
 
 
 class InlineReader(Statements):
-    """Bounded reads on the event loop's own connection; a query marked slow is refused here."""
+    """Bounded reads on the event loop's own connection: a query marked slow is refused here, and every read has
+    a time limit (a progress handler, as Datasette does), so no read, however built, holds the loop for long."""
+
+    def __init__(self, conn: sqlite3.Connection, queries: Mapping[str, Query],
+                 time_limit_seconds: float = INLINE_READ_SECONDS) -> None:
+        super().__init__(conn, queries)
+        self.time_limit = time_limit_seconds
+        self._deadline = 0.0
+        conn.set_progress_handler(self._past_deadline, PROGRESS_STEPS)
+
+    def _past_deadline(self) -> int:
+        return 1 if self._deadline and time.monotonic() > self._deadline else 0
+
+    def one(self, query: str, /, **params: Any) -> Row | None:
+        self._bounded(query)
+        return self._limited(query, lambda: super(InlineReader, self).one(query, **params))
 
     def all(self, query: str, /, **params: Any) -> list[Row]:
+        self._bounded(query)
+        return self._limited(query, lambda: super(InlineReader, self).all(query, **params))
+
+    def _bounded(self, query: str) -> None:
         if self._queries[query].slow:
             raise RuntimeError(f"{query} is marked slow: run it with Store.read_slow")
-        return super().all(query, **params)
+
+    def _limited(self, query: str, read: Callable[[], T]) -> T:
+        self._deadline = time.monotonic() + self.time_limit
+        try:
+            return read()
+        except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc):
+                raise DatabaseUnavailable(f"{query} ran past its time limit of {self.time_limit:g} s") from None
+            raise
+        finally:
+            self._deadline = 0.0
 
 
 class SqliteTx(Statements):
@@ -147,9 +177,6 @@ class Database:
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def open(self) -> None:
-        # The writer runs many short SQLite calls, each releasing the GIL; behind a busy event loop it would
-        # wait up to the whole switch interval (5 ms) to get it back after every one of them.
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_SECONDS))
         self._writer = connect(self.path, self.synchronous)
         # Processes on one file take turns through a blocking lock instead of SQLite's busy handler, which
         # polls with sleeps of up to 100 ms: under two processes' writes that starved one of them for seconds.
