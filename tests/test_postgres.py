@@ -365,3 +365,37 @@ def test_commands_take_a_postgresql_url(url: str) -> None:
     unreachable = _cli("check", "--db", "postgresql://nobody:hunter2@127.0.0.1:1/none")
     assert unreachable.returncode == 2 and "cannot be reached" in unreachable.stderr
     assert "hunter2" not in unreachable.stderr and "Traceback" not in unreachable.stderr
+
+
+def test_a_lock_held_past_lock_timeout_answers_at_its_bound_without_retrying(url: str,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """An outside transaction holds a member's row: the write gives up at lock_timeout, once, as unavailable."""
+    import asyncio
+    import time
+
+    import psycopg
+
+    from invite_credits.domain.errors import Unavailable
+    from invite_credits.store import members
+    from invite_credits.store.postgres import database as pg_database
+
+    from .conftest import open_database
+
+    async def main() -> float:
+        db = open_database(url)
+        await db.open()
+        try:
+            member = await db.write(lambda tx: members.insert(tx, email="l@example.com", name="L", referral_code="L1",
+                                                              referred_by=None, joined_at=0))
+            with psycopg.connect(url, autocommit=False) as holder:
+                holder.execute("SELECT id FROM members WHERE id = %s FOR UPDATE", (member,))
+                started = time.monotonic()
+                with pytest.raises(Unavailable):
+                    await db.write(lambda tx: members.lock(tx, member))
+                return time.monotonic() - started
+        finally:
+            await db.close()
+
+    monkeypatch.setattr(pg_database, "WRITER_OPTIONS", "-c lock_timeout=300")
+    waited = asyncio.run(main())
+    assert 0.25 <= waited < 0.6, waited  # one bound (0.3 s here), not three retries of it (0.9 s)

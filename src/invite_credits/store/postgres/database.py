@@ -259,6 +259,14 @@ class Database:
             except PoolTimeout as exc:  # no connection to be had: retrying would only wait again
                 self._retried("connection")
                 raise DatabaseUnavailable(f"database {redacted(self.url)}: {_line(exc)}") from None
+            except (errors.LockNotAvailable, errors.QueryCanceled) as exc:
+                # A member's lock held past lock_timeout (10 s), or a statement cut off: the connection is fine
+                # and retrying would only wait as long again, so the caller hears it now, at the bound.
+                kind = "lock_timeout" if isinstance(exc, errors.LockNotAvailable) else "statement_timeout"
+                if self.observer is not None:
+                    self.observer.storage_fault(kind)
+                log.warning("a write gave up: %s", kind.replace("_", " "), extra={"fields": {"fault": kind}})
+                raise DatabaseUnavailable(f"database {redacted(self.url)}: {_line(exc)}") from None
             except psycopg.OperationalError as exc:
                 # A connection the server dropped (a restart, a failover, an idle timeout): before COMMIT nothing
                 # was kept, so the write runs again on a new connection. During COMMIT the outcome is unknown:
