@@ -85,4 +85,5 @@ def test_graphql_response_media_type(api: Api) -> None:
 
 def test_mutations_are_refused_over_get(api: Api) -> None:
     response = api.client.get("/graphql", params={"query": "mutation { signUp(input: {email: \"a@b.co\", name: \"A\"}) { token } }"})
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+    assert codes(response.json()) == ["METHOD_NOT_ALLOWED"]
