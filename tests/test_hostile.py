@@ -116,6 +116,8 @@ def test_thousands_of_repeated_fields_name_the_limit(api: Api) -> None:
     ("{ " + " ".join(f"a{i}: policy {{ balanceCap }}" for i in range(40)) + " }", "aliases"),
     ("{ viewer { connections(first: 100) { edges { node { connections(first: 100) { edges { node { id } } } } } } } }",
      "cost"),
+    ("{ policy { balanceCap } " + "x " * 6000 + "}", "tokens"),
+    ("{" + "a{" * 300 + "b" + "}" * 301, "nesting"),
 ])
 def test_every_limit_names_itself_and_its_value(api: Api, document: str, limit: str) -> None:
     error = api.gql(document)["errors"][0]

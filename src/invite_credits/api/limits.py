@@ -30,6 +30,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
+    GraphQLSyntaxError,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
@@ -49,6 +50,7 @@ CONNECTION_FIELDS = frozenset(
     {"ledger", "creditLots", "invitationsSent", "invitationsReceived", "connections", "companies"}
 )
 VALIDATION_ERRORS_MAX = 100
+PARSER_NESTING_MAX = 200  # graphql-core's parser refuses a document nested deeper (MAX_NESTING_DEPTH)
 # Counts saturate here: past any limit, the exact size of a bomb does not matter.
 _SATURATED = 10**15
 
@@ -228,7 +230,21 @@ class DocumentPolicy:
         self.pinned[query] = document
 
     def _parse(self, query: str) -> DocumentNode:
-        return parse(query, max_tokens=self.max_tokens)
+        try:
+            return parse(query, max_tokens=self.max_tokens)
+        except GraphQLSyntaxError as error:
+            # graphql-core's own limits say "Parsing aborted."; the refusal names the limit and its value.
+            if "tokens" in error.message and "aborted" in error.message:
+                raise GraphQLError(f"The document has more than {self.max_tokens} tokens (the limit).",
+                                   source=error.source, positions=error.positions, extensions={
+                                       "code": "GRAPHQL_PARSE_FAILED", "limit": "tokens", "max": self.max_tokens},
+                                   ) from None
+            if "nested too deeply" in error.message:
+                raise GraphQLError(f"The document nests more than {PARSER_NESTING_MAX} levels (the parser's limit).",
+                                   source=error.source, positions=error.positions, extensions={
+                                       "code": "GRAPHQL_PARSE_FAILED", "limit": "nesting", "max": PARSER_NESTING_MAX},
+                                   ) from None
+            raise
 
     def _validate(self, schema: GraphQLSchema, document: DocumentNode, rules: tuple[Any, ...]) -> list[GraphQLError]:
         too_large = self.shape_error(document)
