@@ -410,3 +410,21 @@ def test_token_times_must_be_numbers(api: Api, claim: str) -> None:
     response = api.post("{ viewer { id } }", token=forged)
     assert response.status_code == 401 and codes(response.json()) == ["UNAUTHENTICATED"]
     assert api.data("{ viewer { id } }", token=token) == {"viewer": {"id": member_id}}
+
+
+def test_a_live_subscription_sends_nothing_after_its_token_is_signed_out(api: Api) -> None:
+    member_id, token = api.sign_up("live@example.com", "Live")
+    admin = auth.admin_token(SECRET, 600)
+    ws, socket = _open(api.client, token)
+    try:
+        socket.send_json({"id": "b", "type": "subscribe", "payload": {"query": "subscription { balanceChanged { available } }"}})
+        assert socket.receive_json()["payload"]["data"] == {"balanceChanged": {"available": 15}}
+        assert api.data("mutation { signOutEverywhere(input: {}) { userErrors { code } } }", token=token) == {
+            "signOutEverywhere": {"userErrors": []}}
+        adjust = 'mutation($m: ID!) { adjustCredits(input: {memberId: $m, amount: 5, note: "n"}) { userErrors { code } } }'
+        api.data(adjust, {"m": member_id}, token=admin)
+        message = socket.receive_json()
+        errors = message["payload"] if message["type"] == "error" else message["payload"].get("errors", [])
+        assert [e["extensions"]["code"] for e in errors] == ["UNAUTHENTICATED"], message
+    finally:
+        ws.__exit__(None, None, None)

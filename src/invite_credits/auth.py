@@ -7,7 +7,7 @@ import math
 import os
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -199,6 +199,8 @@ class Authenticator:
                 verified = await self._provider_actor(self.provider, token, header)
         if verified.actor.member_id is not None:
             self._check_session(verified.actor.member_id, verified)
+            if verified.session is not None:
+                return replace(verified.actor, session=verified.session)
         return verified.actor
 
     def _check_session(self, member_id: int, token: Verified) -> None:

@@ -14,6 +14,16 @@ from .values import Balance
 ENTRIES_PER_WAKE = 100
 
 
+def _still_signed_in(info: Info) -> None:
+    """A subscription opened with a token that has since been signed out (signOutEverywhere) sends nothing more."""
+    actor = info.context.actor
+    if actor.session is None or actor.member_id is None:
+        return
+    session = info.context.service.session(actor.member_id)
+    if session is None or session.key != actor.session:
+        raise Unauthenticated("The token was signed out (signOutEverywhere); sign in again.", "revoked")
+
+
 @strawberry.type(description='Live updates over WebSocket at /graphql (graphql-transport-ws); the token goes in '
                              'connection_init\'s payload as {"Authorization": "Bearer ..."}.')
 class Subscription:
@@ -27,6 +37,7 @@ class Subscription:
                 member = ctx.service.member(member_id)
                 if member is None:
                     raise Unauthenticated("The token's member does not exist.")
+                _still_signed_in(info)
                 yield Balance.of(ctx.service.balance(member))
                 await changes.get()
 
@@ -39,6 +50,7 @@ class Subscription:
             seen = newest[0].id if newest else 0
             while True:
                 await changes.get()
+                _still_signed_in(info)
                 for entry in ctx.service.entries_after(member_id, seen, ENTRIES_PER_WAKE):
                     seen = entry.id
                     yield LedgerEntry.of(entry)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import Forbidden, Unauthenticated
 
@@ -13,6 +13,8 @@ class Actor:
 
     member_id: int | None = None
     is_admin: bool = False
+    # The session the caller's token names (our tokens of a member): a live subscription ends once it is signed out.
+    session: str | None = field(default=None, compare=False)
 
     @property
     def idempotency_scope(self) -> str:
