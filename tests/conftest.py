@@ -77,9 +77,10 @@ def open_database(where: str | Path, **options: object) -> Database | postgres.D
     return Database(where, synchronous="NORMAL", readers=2, **options)  # type: ignore[arg-type]
 
 
-def location(db: Database | postgres.Database) -> str:
-    """Where a store's data is: its URL or its file."""
-    return db.url if isinstance(db, postgres.Database) else db.path
+def location(db: object) -> str:
+    """Where a store's data is: its URL or its file (a store of either kind)."""
+    assert isinstance(db, Database | postgres.Database)
+    return db.url if isinstance(db, postgres.Database) else str(db.path)
 
 
 @pytest.fixture

@@ -173,7 +173,7 @@ def test_provider_tokens_issued_before_a_sign_out_are_refused(api: Api, provider
     (lambda k, m: token(k, m, algorithm="RS384"), "algorithm"),
     (lambda k, m: token(k, m, kid="nobody-has-this-key"), "unknown_key"),
     (lambda k, m: token(k, m, exp=None), "invalid"),
-    (lambda k, m: jwt.encode({"sub": m, "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 600}, None,
+    (lambda k, m: jwt.encode({"sub": m, "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 600}, "",
                              algorithm="none"), "algorithm"),
     (lambda k, m: token(rsa_key(k.kid), m), "invalid"),  # the right kid, another key's signature
 ])

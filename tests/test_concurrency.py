@@ -27,7 +27,8 @@ async def gql(client: httpx.AsyncClient, query: str, variables: dict[str, Any] |
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     assert "errors" not in body, body
-    return body["data"]
+    data: dict[str, Any] = body["data"]
+    return data
 
 
 async def sign_up(client: httpx.AsyncClient, email: str) -> tuple[str, str]:

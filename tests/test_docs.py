@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -53,6 +54,7 @@ def test_every_command_is_in_the_readme_and_every_option_has_help() -> None:
         assert f"invite-credits {name}" in README, f"README does not show `invite-credits {name}`"
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.choices and isinstance(a.choices, dict))
+    assert isinstance(subparsers.choices, dict)
     for name, sub in subparsers.choices.items():
         for action in sub._actions:
             assert action.help, f"{name} {action.option_strings or action.dest} has no help"
@@ -73,10 +75,9 @@ def _blocks(text: str, language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
 
 
-def _post(url: str, query: str, token: str | None) -> dict[str, object]:
+def _post(url: str, query: str, token: str | None) -> Any:
     headers = {"authorization": f"Bearer {token}"} if token else {}
-    body: dict[str, object] = httpx.post(url + "/graphql", json={"query": query}, headers=headers, timeout=30).json()
-    return body
+    return httpx.post(url + "/graphql", json={"query": query}, headers=headers, timeout=30).json()
 
 
 def _assert_clean(body: object, where: str) -> None:
@@ -157,14 +158,14 @@ def _the_json_example_is_what_the_api_answers(url: str, ann: str) -> None:
 
     (example,) = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", API.replace("\n   ", "\n"), re.S)]
     joined = _post(url, 'mutation { signUp(input: {email: "poor@example.com", name: "Poor"}) '
-                        "{ member { id } token } }", None)["data"]["signUp"]  # type: ignore[index]
+                        "{ member { id } token } }", None)["data"]["signUp"]
     admin = auth.admin_token(LIVE_SECRET, 60)
     took = _post(url, 'mutation { adjustCredits(input: {memberId: "%s", amount: -1000, note: "docs"}) '  # noqa: UP031
-                      "{ userErrors { code } } }" % joined["member"]["id"], admin)  # type: ignore[index]
+                      "{ userErrors { code } } }" % joined["member"]["id"], admin)
     _assert_clean(took, "taking the credits")
-    ann_id = _post(url, "{ viewer { id } }", ann)["data"]["viewer"]["id"]  # type: ignore[index]
+    ann_id = _post(url, "{ viewer { id } }", ann)["data"]["viewer"]["id"]
     answer = _post(url, 'mutation { sendInvitation(input: {inviteeId: "%s"}) { invitation { id } '  # noqa: UP031
-                        "userErrors { code message field } } }" % ann_id, joined["token"])  # type: ignore[index]
+                        "userErrors { code message field } } }" % ann_id, joined["token"])
     assert answer == example, answer
 
 

@@ -29,7 +29,7 @@ def test_strawberry_still_marks_its_default_resolver() -> None:
 
 
 def test_strawberry_execution_helpers_keep_their_shape() -> None:
-    kwargs = internals.execution_context_class_kwargs(create_schema().execution_context_class)  # type: ignore[attr-defined]
+    kwargs = internals.execution_context_class_kwargs(create_schema().execution_context_class)
     assert isinstance(kwargs, dict), "strawberry.schema._graphql_core.execution_context_class_kwargs changed"
     assert internals.optimized_is_awaitable(object()) is False, "strawberry.execution.optimized_is_awaitable changed"
 

@@ -1,5 +1,5 @@
 """The code passes the checkers configured in pyproject.toml: ruff (errors, bugbear, pyupgrade, imports) and
-mypy --strict on src/."""
+mypy --strict on src/ and tests/."""
 
 from __future__ import annotations
 
@@ -28,5 +28,5 @@ def test_ruff() -> None:
 
 
 def test_mypy_strict() -> None:
-    result = subprocess.run([_tool("mypy"), "src"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([_tool("mypy"), "src", "tests"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("Success"), result.stdout + result.stderr

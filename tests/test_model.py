@@ -237,6 +237,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def balances_match_the_model(self) -> None:
         for member in self.members:
             view = self.service.member(member.id)
+            assert view is not None
             balance = self.service.balance(view)
             assert balance.available == member.available(self.now), member
             assert 0 <= balance.available

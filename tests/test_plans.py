@@ -28,13 +28,14 @@ from starlette.testclient import TestClient
 from invite_credits import auth
 from invite_credits.api.schema import create_schema
 from invite_credits.app import create_app
+from invite_credits.internals import graphql_schema
 from invite_credits.plans import Compiler, NotCompilable
 from invite_credits.settings import Settings
 
 from .test_thin_path import CASES, LEDGER, SIGN_UP
 
 SECRET = "plans-secret-that-is-long-enough-for-hs256-tokens"
-SCHEMA: GraphQLSchema = create_schema()._schema  # type: ignore[attr-defined]
+SCHEMA: GraphQLSchema = graphql_schema(create_schema())
 MORE: list[tuple[str, dict[str, Any], str]] = [
     (LEDGER, {"n": 3, "with": False}, "bob"),
     (LEDGER, {"n": 0, "with": False}, "ann"),
@@ -64,8 +65,8 @@ MORE: list[tuple[str, dict[str, Any], str]] = [
 
 @pytest.fixture(scope="module")
 def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, TestClient, dict[str, str]]]:
-    base = dict(db_path=Path(tmp_path_factory.mktemp("plans")) / "plans.db", jwt_secret=SECRET, test_clock=True,
-                synchronous="OFF", sweep_interval_seconds=3600)
+    base: dict[str, Any] = dict(db_path=Path(tmp_path_factory.mktemp("plans")) / "plans.db", jwt_secret=SECRET,
+                                test_clock=True, synchronous="OFF", sweep_interval_seconds=3600)
     with TestClient(create_app(Settings(**base))) as planned, \
             TestClient(create_app(Settings(**base, compiled_plans=False))) as plain:
         people = {}

@@ -94,8 +94,10 @@ def test_the_database_guards_the_ledger(raw: psycopg.Connection[Any]) -> None:
                       "DELETE FROM members", "DELETE FROM member_heads"):
         with pytest.raises(psycopg.errors.IntegrityConstraintViolation):
             raw.execute(statement)
-    lot = raw.execute("INSERT INTO credit_lots (member_id, reason, amount, remaining, granted_at, expires_at) "
-                      "VALUES (%s, 'SIGNUP', 5, 5, 0, 100) RETURNING id", (ann,)).fetchone()[0]
+    inserted = raw.execute("INSERT INTO credit_lots (member_id, reason, amount, remaining, granted_at, expires_at) "
+                           "VALUES (%s, 'SIGNUP', 5, 5, 0, 100) RETURNING id", (ann,)).fetchone()
+    assert inserted is not None
+    lot = inserted[0]
     raw.execute("UPDATE credit_lots SET remaining = 3 WHERE id = %s", (lot,))
     for change in ("remaining = 4", "amount = 6", "expires_at = 200"):
         with pytest.raises(psycopg.errors.IntegrityConstraintViolation):

@@ -31,7 +31,8 @@ def app(tmp_path: Path, **limits: Any) -> TestClient:
 
 
 def sign_up(client: TestClient, email: str) -> httpx.Response:
-    return client.post("/graphql", json={"query": SIGN_UP, "variables": {"input": {"email": email, "name": "R"}}})
+    response: httpx.Response = client.post("/graphql", json={"query": SIGN_UP, "variables": {"input": {"email": email, "name": "R"}}})
+    return response
 
 
 def assert_limited(response: httpx.Response) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 
 import pytest
@@ -65,10 +65,11 @@ def api(database: str) -> Iterator[Api]:
         yield Api(client)
 
 
-def _raw(api: Api, query: str, variables: dict[str, object], token: str) -> bytes:
-    response = api.post(query, variables, token)
+def _raw(api: Api, query: str, variables: Mapping[str, object], token: str) -> bytes:
+    response = api.post(query, dict(variables), token)
     assert response.status_code == 200 and b'"userErrors":[]' in response.content, response.text
-    return response.content
+    content: bytes = response.content
+    return content
 
 
 def test_a_replay_is_byte_identical_after_every_object_changed(api: Api) -> None:

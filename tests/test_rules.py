@@ -143,7 +143,8 @@ def test_email_validation(raw: str, valid: bool) -> None:
         (("h", "a", "l", 1, 1, 3), 100),
     ],
 )
-def test_profile_completion_in_sixths_rounded_down(sections: tuple, completion: int) -> None:  # type: ignore[type-arg]
+def test_profile_completion_in_sixths_rounded_down(sections: tuple[str | None, str | None, str | None, int, int, int],
+                                                  completion: int) -> None:
     assert rules.profile_completion(*sections, P) == completion
 
 

@@ -10,7 +10,7 @@ import pytest
 from invite_credits.domain import rules
 from invite_credits.domain.access import Actor
 from invite_credits.domain.errors import Code, Denied, Refusal
-from invite_credits.domain.policy import DiscussionKind, InvitationStatus, Reason, Tier
+from invite_credits.domain.policy import DiscussionKind, InvitationStatus, Policy, Reason, Tier
 from invite_credits.service import (
     AdjustCredits,
     AnswerInvitation,
@@ -34,7 +34,7 @@ from invite_credits.store.protocol import StoreError
 from .conftest import ADMIN, T0, available, join, location, open_database, violations
 
 pytestmark = pytest.mark.anyio
-YEAR_LATER = rules.expires_at(T0, rules.Policy())
+YEAR_LATER = rules.expires_at(T0, Policy())
 
 
 async def entries(service: Service, member_id: int) -> list[Any]:
@@ -326,7 +326,10 @@ async def test_contacts_bad_input_refuses_the_whole_call(service: Service, conta
 
 async def test_company_follows_earn_once_per_company_and_50_for_life(service: Service) -> None:
     ann = await join(service, "ann@example.com")
-    companies = [(await service.create_company(ADMIN, CreateCompany(f"Company {i}", f"company-{i}"))).company_id for i in range(52)]
+    made = [(await service.create_company(ADMIN, CreateCompany(f"Company {i}", f"company-{i}"))).company_id
+            for i in range(52)]
+    companies = [c for c in made if c is not None]
+    assert len(companies) == 52
     first = await service.follow_company(Actor(ann), companies[0])
     assert first.entry_id is not None
     await service.unfollow_company(Actor(ann), companies[0])
@@ -440,14 +443,19 @@ async def test_a_test_clock_database_refuses_the_real_clock_while_ahead_of_it(se
     await real.close()
 
 
+def _sql(tx: object, statement: str) -> None:
+    """A statement behind the service's back, on either store's transaction (both keep their connection in `conn`)."""
+    tx.conn.execute(statement)  # type: ignore[attr-defined]
+
+
 async def test_a_write_is_never_before_the_members_last_entry(service: Service, store_kind: str) -> None:
     """Another process's clock ahead, or a wall clock stepped back: the entry takes the member's last time."""
     ann = await join(service, "ann@example.com")
-    await service.db.write(lambda tx: tx.conn.execute("UPDATE test_clock SET now = now + 100"))
+    await service.db.write(lambda tx: _sql(tx, "UPDATE test_clock SET now = now + 100"))
     await service.post_discussion(Actor(ann), PostDiscussion(DiscussionKind("POST"), "ahead"))  # written at T0 + 100
     on_table = " ON test_clock" if store_kind == "postgres" else ""
-    await service.db.write(lambda tx: tx.conn.execute("DROP TRIGGER test_clock_forward_only" + on_table))
-    await service.db.write(lambda tx: tx.conn.execute("UPDATE test_clock SET now = now - 100"))  # back to T0
+    await service.db.write(lambda tx: _sql(tx, "DROP TRIGGER test_clock_forward_only" + on_table))
+    await service.db.write(lambda tx: _sql(tx, "UPDATE test_clock SET now = now - 100"))  # back to T0
     await service.post_discussion(Actor(ann), PostDiscussion(DiscussionKind("POST"), "behind"))
     newest = (await entries(service, ann))[0]
     assert newest.occurred_at == T0 + 100

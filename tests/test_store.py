@@ -75,7 +75,7 @@ def test_query_files_refuse_duplicates_and_empty_blocks_and_record_each_query() 
         parse_queries("-- name: a\nPRAGMA x;", "x.sql")
     query = parse_queries("-- name: a\n-- The doc.\n-- slow: scans\nSELECT :x, :y::int;", "x.sql")["a"]
     assert (query.sql, query.kind, query.slow, query.doc, query.params) == (
-        "SELECT :x, :y::int;", "select", True, "The doc.", {"x", "y"})
+        "SELECT :x, :y::int;", "select", True, "The doc.", frozenset({"x", "y"}))
 
 
 def _member(conn: sqlite3.Connection) -> int:

@@ -56,8 +56,8 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
 
 @pytest.fixture
 def clients(tmp_path: Path) -> Iterator[tuple[TestClient, TestClient, dict[str, str]]]:
-    base = dict(db_path=tmp_path / "thin.db", jwt_secret=SECRET, test_clock=True, synchronous="OFF",
-                sweep_interval_seconds=3600)
+    base: dict[str, Any] = dict(db_path=tmp_path / "thin.db", jwt_secret=SECRET, test_clock=True, synchronous="OFF",
+                                sweep_interval_seconds=3600)
     with TestClient(create_app(Settings(**base))) as thin, \
             TestClient(create_app(Settings(**base, thin_path=False))) as view:
         people = {}
