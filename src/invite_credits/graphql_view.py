@@ -20,7 +20,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 
-from . import auth, graphiql, ids, thin_path
+from . import auth, graphiql, thin_path
 from .api.context import Context
 from .api.schema import create_schema
 from .domain.access import Actor
@@ -311,7 +311,3 @@ class GraphQLView(GraphQL):
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)  # orjson.JSONDecodeError is a json.JSONDecodeError: Strawberry's 400 still applies
 
-
-def member_label(member_id: int | None) -> str | None:
-    """A member as logs and metrics name them: the API's ID, never the internal key."""
-    return ids.encode("Member", member_id) if member_id is not None else None

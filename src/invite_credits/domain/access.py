@@ -36,5 +36,3 @@ class Actor:
                 raise Unauthenticated("Sign in as an admin to do this.")
             raise Forbidden("Only an admin may do this.")
 
-
-ANONYMOUS = Actor()

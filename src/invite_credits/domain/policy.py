@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -91,17 +91,6 @@ class Policy:
     idempotency_key_max_length: int = 255
     idempotency_retention_seconds: int = 24 * 3600
     academic_label: str = "edu"
-    grant_reasons: tuple[Reason, ...] = field(
-        default=(
-            Reason.SIGNUP,
-            Reason.INVITATION_ACCEPTED,
-            Reason.CONTACTS_IMPORTED,
-            Reason.COMPANY_FOLLOWED,
-            Reason.PROFILE_COMPLETED,
-            Reason.DISCUSSION,
-            Reason.REFERRAL,
-        )
-    )
 
     def earning_limits(self, signup_credits: int | None = None) -> list[EarningLimit]:
         """One rule per earning reason; `signup_credits` is the member's own sign-up grant when known."""

@@ -35,6 +35,7 @@ from typing import Any, Generic, TypeVar
 from ..protocol import DatabaseUnavailable, Row, WriteObserver
 from ..queries import Query, load_queries
 from .connection import _test_now, connect, start_clock
+from .faults import StorageFaults
 from .migrations import migrate, migration_files, schema_version
 
 T = TypeVar("T")
@@ -119,7 +120,6 @@ class SqliteTx(Statements):
         return cursor.lastrowid
 
 
-Tx = SqliteTx
 
 
 @dataclass
@@ -366,43 +366,6 @@ class Database:
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
         for job, value, error in outcomes:
             _deliver(job, value, error)
-
-
-# SQLite's answers that mean the storage cannot take writes now (not a bug, not the request's fault): the
-# caller gets SERVICE_UNAVAILABLE, worth a retry once the operator has made room or mended the file.
-_STORAGE_FAULTS = {
-    "SQLITE_FULL": "disk_full",
-    "SQLITE_READONLY": "read_only",
-    "SQLITE_IOERR": "io_error",
-    "SQLITE_CANTOPEN": "cannot_open",
-    "SQLITE_BUSY": "busy",
-}
-FAULT_LOG_INTERVAL_SECONDS = 10.0
-
-
-class StorageFaults:
-    """Turns a storage failure into DatabaseUnavailable, counted each time and logged once per kind a while."""
-
-    def __init__(self, path: str, observer: WriteObserver | None) -> None:
-        self.path = path
-        self.observer = observer
-        self.logged: dict[str, float] = {}
-
-    def classify(self, exc: BaseException) -> BaseException:
-        if not isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError):
-            return exc
-        name = getattr(exc, "sqlite_errorname", "") or ""
-        kind = next((k for prefix, k in _STORAGE_FAULTS.items() if name.startswith(prefix)), None)
-        if kind is None:
-            return exc
-        if self.observer is not None:
-            self.observer.storage_fault(kind)
-        now = time.monotonic()
-        if now - self.logged.get(kind, -FAULT_LOG_INTERVAL_SECONDS) >= FAULT_LOG_INTERVAL_SECONDS:
-            self.logged[kind] = now
-            log.error("writes refused: %s (%s on %s); answering SERVICE_UNAVAILABLE until it is mended",
-                      kind.replace("_", " "), name, self.path, extra={"fields": {"fault": kind}})
-        return DatabaseUnavailable(f"database {self.path}: {exc}")
 
 
 def _deliver(job: _Job[Any], value: Any, error: BaseException | None) -> None:
