@@ -226,8 +226,28 @@ def test_an_unknown_subject_is_refused_unless_linked_by_verified_email(tmp_path:
         assert viewer(api, token(key, "f1d2-uuid", iss=None))[0] == 401
 
 
-def test_rotation_picks_up_a_new_key_and_drops_the_old_after_its_lifetime(tmp_path: Path, provider: Jwks) -> None:
-    settings = make_settings(tmp_path, provider, jwks_lifetime_seconds=0.5)
+class Clock:
+    """The monotonic clock the key cache reads, moved by the test instead of slept through."""
+
+    def __init__(self) -> None:
+        self.now = time.monotonic()
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    from invite_credits import identity
+
+    fake = Clock()
+    monkeypatch.setattr(identity, "time", fake)
+    return fake
+
+
+def test_rotation_picks_up_a_new_key_and_drops_the_old_after_its_lifetime(tmp_path: Path, provider: Jwks,
+                                                                          clock: Clock) -> None:
+    settings = make_settings(tmp_path, provider, jwks_lifetime_seconds=300)
     with TestClient(create_app(settings)) as client:
         api = Api(client)
         member_id, _ = api.sign_up("ann@example.com")
@@ -236,7 +256,7 @@ def test_rotation_picks_up_a_new_key_and_drops_the_old_after_its_lifetime(tmp_pa
         new = rsa_key("rsa-2")
         provider.keys = [new]
         assert viewer(api, token(new, member_id))[0] == 200  # an unknown kid fetches the set again
-        time.sleep(0.6)
+        clock.now += 301
         assert viewer(api, token(old, member_id))[0] == 401  # the old key is gone once the set is refreshed
 
 
@@ -251,15 +271,18 @@ def test_unknown_key_ids_fetch_the_set_at_most_once_per_floor(tmp_path: Path, pr
         assert provider.fetches == fetched
 
 
-def test_provider_down_cached_keys_keep_working_and_none_cached_is_503(tmp_path: Path, provider: Jwks) -> None:
-    settings = make_settings(tmp_path, provider, jwks_lifetime_seconds=0.2)
+def test_provider_down_cached_keys_keep_working_and_none_cached_is_503(tmp_path: Path, provider: Jwks,
+                                                                       clock: Clock) -> None:
+    settings = make_settings(tmp_path, provider, jwks_lifetime_seconds=300)
     with TestClient(create_app(settings)) as client:
         api = Api(client)
         member_id, _ = api.sign_up("ann@example.com")
         assert viewer(api, token(provider.keys[0], member_id))[0] == 200
         provider.down = True
-        time.sleep(0.3)  # the set is stale: a refresh fails, the cached keys stay
+        fetches = provider.fetches
+        clock.now += 301  # the set is stale: a refresh fails, the cached keys stay
         assert viewer(api, token(provider.keys[0], member_id))[0] == 200
+        assert provider.fetches == fetches + 1  # it did try
     with TestClient(create_app(make_settings(tmp_path / "..", provider, db_path=tmp_path / "other.db"))) as client:
         response = client.post("/graphql", json={"query": "{ viewer { id } }"},
                                headers={"authorization": f"Bearer {token(provider.keys[0], 'x')}"})

@@ -112,18 +112,25 @@ async def test_a_node_killed_under_load_loses_nothing_it_acknowledged(nodes: tup
                 body: dict[str, Any] = (await client.post("/graphql", json={"query": SEND, "variables": {
                     "i": {"inviteeId": invitee}}}, headers={"authorization": f"Bearer {token}"})).json()
             except httpx.HTTPError:
+                unanswered.append(invitee)
                 return  # the killed node: no answer, so nothing was promised
             payload = body["data"]["sendInvitation"]
             if payload and not payload["userErrors"]:
                 acknowledged.append(payload["invitation"]["id"])
+                if client is a:
+                    acknowledged_by_a.append(payload["invitation"]["id"])
 
+        unanswered: list[str] = []
+        acknowledged_by_a: list[str] = []
         work = [send((a, b)[(i + j) % 2], token, invitee) for i, (_, token) in enumerate(senders)
                 for j, invitee in enumerate(invitees)]
         tasks = [asyncio.create_task(w) for w in work]
-        await asyncio.sleep(0.3)
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(acknowledged_by_a) < 5 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.005)  # the kill comes once the node is answering sends, not at a guessed moment
         os.kill(servers[0].process.pid, signal.SIGKILL)
         await asyncio.gather(*tasks)
-        assert acknowledged
+        assert len(acknowledged_by_a) >= 5 and unanswered, "the kill did not land under load"
         query = "query($id: ID!) { node(id: $id) { ... on Invitation { id } } }"
         admin = auth.admin_token(LIVE_SECRET, 600)
         for invitation in acknowledged:
