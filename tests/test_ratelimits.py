@@ -106,7 +106,7 @@ def two_nodes(tmp_path: Path) -> Iterator[list[str]]:
     # Keys are scoped by the database: a fresh file per run keeps runs apart on a shared Redis.
     db = tmp_path / f"shared-{uuid.uuid4().hex}.db"
     env = {"INVITE_CREDITS_REDIS_URL": REDIS, "INVITE_CREDITS_SIGNUPS_PER_HOUR": "4",
-           "INVITE_CREDITS_SYNCHRONOUS": "NORMAL"}
+           "INVITE_CREDITS_SYNCHRONOUS": "NORMAL", "INVITE_CREDITS_FORWARDED_ALLOW_IPS": "127.0.0.1"}
     first = start_server(db, **env)
     second = start_server(db, **env)
     try:
@@ -119,20 +119,25 @@ def two_nodes(tmp_path: Path) -> Iterator[list[str]]:
 @pytest.mark.slow
 def test_buckets_are_shared_by_every_process_through_redis(two_nodes: list[str]) -> None:
     answers = []
+    client = {"x-forwarded-for": "203.0.113.7"}  # one client behind the trusted proxy (this machine)
     for i in range(8):
         url = two_nodes[i % 2]
-        answers.append(httpx.post(url + "/graphql", json={"query": SIGN_UP, "variables": {
+        answers.append(httpx.post(url + "/graphql", headers=client, json={"query": SIGN_UP, "variables": {
             "input": {"email": f"n{i}@example.com", "name": "N"}}}).status_code)
     assert answers.count(200) == 4 and answers.count(429) == 4, answers
+    local = httpx.post(two_nodes[0] + "/graphql", json={"query": SIGN_UP, "variables": {
+        "input": {"email": "local@example.com", "name": "L"}}})
+    assert local.status_code == 200  # this machine's own clients take no per-address token
 
 
 @pytest.mark.slow
 def test_redis_away_serves_every_request_and_counts_the_loss(tmp_path: Path) -> None:
     server = start_server(tmp_path / "away.db", INVITE_CREDITS_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
-                          INVITE_CREDITS_SIGNUPS_PER_HOUR="1")
+                          INVITE_CREDITS_SIGNUPS_PER_HOUR="1", INVITE_CREDITS_FORWARDED_ALLOW_IPS="127.0.0.1")
     try:
         for i in range(3):
-            response = httpx.post(server.url + "/graphql", json={"query": SIGN_UP, "variables": {
+            response = httpx.post(server.url + "/graphql", headers={"x-forwarded-for": "203.0.113.9"}, json={
+                "query": SIGN_UP, "variables": {
                 "input": {"email": f"a{i}@example.com", "name": "A"}}})
             assert response.status_code == 200 and response.json()["data"]["signUp"]["userErrors"] == []
         metrics = httpx.get(server.url + "/metrics").text
