@@ -5,7 +5,7 @@
 //           node --test cors.test.mjs
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launch } from './browser.mjs';
 
 const api = process.env.API_URL;
 
@@ -28,11 +28,7 @@ async function callFrom(browser, pageUrl) {
 }
 
 test('a listed origin gets data, another origin a CORS failure', async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   try {
     const listed = await callFrom(browser, process.env.PAGE_URL);
     assert.equal(listed.error, undefined, JSON.stringify(listed));
@@ -48,10 +44,7 @@ test('a listed origin gets data, another origin a CORS failure', async () => {
 });
 
 test('a listed origin reads data without a token', async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  const browser = await launch();
   try {
     const page = await browser.newPage();
     await page.goto(process.env.PAGE_URL);

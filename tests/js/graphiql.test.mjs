@@ -3,17 +3,13 @@
 // Run with: API_URL=http://127.0.0.1:PORT SCREENSHOT=path.png node --test graphiql.test.mjs
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launch } from './browser.mjs';
 
 const base = process.env.API_URL;
 const screenshot = process.env.SCREENSHOT ?? 'graphiql.png';
 
 test('GraphiQL loads offline and runs a typed policy query', async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   try {
     const page = await browser.newPage();
     const refused = [];
@@ -53,10 +49,7 @@ test('GraphiQL runs a subscription: the balance, then the balance after a send',
     { i: { email: `${name}-${unique}@example.com`, name } })).signUp;
   const ann = await join('ann');
   const bob = await join('bob');
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  const browser = await launch();
   try {
     const page = await browser.newPage();
     const query = encodeURIComponent('subscription { balanceChanged { available } }');
