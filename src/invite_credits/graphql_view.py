@@ -81,35 +81,39 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             view = cast(GraphQLView, self.view)
             try:
                 query = view.persisted.resolve(payload.get("query"), payload.get("extensions"),
-                                                    payload.get("documentId"))
+                                               payload.get("documentId"))
+                if query is not None:
+                    await view.limit_text(query, payload.get("operationName"), self.context.actor,
+                                          self.context.client_address)
             except PersistedQueryError as refused:
-                await self.send_message({"id": message["id"], "type": "error", "payload": [
-                    {"message": refused.message, "extensions": {"code": refused.code}}]})
+                await self._refuse(message["id"], refused.message, {"code": refused.code})
+                return
+            except RateLimited as limited:
+                await self._refuse(message["id"], limited.message,
+                                   {"code": limited.code, "retryAfter": limited.retry_after})
                 return
             if query is None:
                 await self.handle_invalid_message("A subscribe message needs `query` (or a persisted document's id).")
                 return
-            try:
-                await view.limit_text(query, payload.get("operationName"), self.context.actor,
-                                      self.context.client_address)
-            except RateLimited as limited:
-                await self.send_message({"id": message["id"], "type": "error", "payload": [
-                    {"message": limited.message, "extensions": {"code": limited.code,
-                                                                "retryAfter": limited.retry_after}}]})
-                return
             message = {**message, "payload": {**payload, "query": query}}
         await super().handle_message(message)
+
+    async def _refuse(self, operation_id: str, text: str, extensions: dict[str, Any]) -> None:
+        """An `error` message for one operation: it does not run; the socket stays open."""
+        await self.send_message({"id": operation_id, "type": "error",
+                                 "payload": [{"message": text, "extensions": extensions}]})
 
 
 class GraphQLView(GraphQL):
     # Strawberry types the attribute with its own type parameters; TransportWS is that handler with ours.
     graphql_transport_ws_handler_class = TransportWS  # type: ignore[assignment]
+
     def __init__(self, app_state: AppState, **kwargs: Any) -> None:
         s = app_state.settings
         trusted = load_manifest(s.trusted_documents) if s.trusted_documents else None
         schema = create_schema(max_depth=s.max_query_depth, max_tokens=s.max_query_tokens,
-                               max_aliases=s.max_query_aliases, max_cost=s.max_query_cost, max_fields=s.max_query_fields,
-                               introspection=s.introspection,
+                               max_aliases=s.max_query_aliases, max_cost=s.max_query_cost,
+                               max_fields=s.max_query_fields, introspection=s.introspection,
                                cache_size=s.document_cache_size, trusted=(trusted or {}).values())
         self.persisted = PersistedDocuments(cache_size=s.apq_cache_size, trusted=trusted)
         super().__init__(schema, **kwargs)
@@ -154,8 +158,8 @@ class GraphQLView(GraphQL):
             return
         try:
             if scope["state"]["actor"] == Actor():
-                await self.limiter.take(self.limiter.buckets(member_id=None, anonymous=True, address=client_address(scope),
-                                                             mutation=False, signs_up=False))
+                await self.limiter.take(self.limiter.buckets(member_id=None, anonymous=True, mutation=False,
+                                                             signs_up=False, address=client_address(scope)))
             response = await self._respond(request, scope, media_type)
         except RateLimited as limited:
             response = error_response(429, limited.message, rid, code=limited.code, media_type=media_type,
