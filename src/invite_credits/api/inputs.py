@@ -203,8 +203,6 @@ class AdvanceTestClockInput:
         return int(self.to)
 
 
-
-
 @strawberry.input(description="Whose sessions to end: yourself when memberId is left out (an admin may name anyone).")
 class SignOutEverywhereInput:
     member_id: strawberry.ID | None = strawberry.field(default=None, description="The member; you by default.")

@@ -8,7 +8,7 @@ from typing import Any, Protocol, TypeVar
 import strawberry
 
 from .. import auth
-from ..domain.errors import Refusal
+from ..domain.errors import Refusal, Refusals
 from ..views import Outcome, Snapshot
 from .context import Info
 from .inputs import control_characters
@@ -185,12 +185,8 @@ class SignOutEverywherePayload:
 
 
 async def signed_out(action: Coroutine[Any, Any, int], input: object) -> SignOutEverywherePayload:
-    unprintable = control_characters(input)
-    if unprintable:
-        action.close()
-        return SignOutEverywherePayload(revoked_at=None, user_errors=[e for r in unprintable for e in user_errors(r)])
     try:
-        revoked_at = await action
+        revoked_at = await _checked(action, input)
     except Refusal as refusal:
         return SignOutEverywherePayload(revoked_at=None, user_errors=user_errors(refusal))
     return SignOutEverywherePayload(revoked_at=DateTime(revoked_at), user_errors=[])
@@ -201,6 +197,7 @@ class _Payload(Protocol):
 
 
 P = TypeVar("P", bound=_Payload)
+T = TypeVar("T")
 
 
 def user_errors(refusal: Refusal) -> list[UserError]:
@@ -210,15 +207,21 @@ def user_errors(refusal: Refusal) -> list[UserError]:
             for r in refusal.all()]
 
 
+async def _checked(action: Coroutine[Any, Any, T], input: object) -> T:
+    """The use case's answer, unless text with control characters anywhere in `input` refuses it first: then
+    the use case never starts, and no store sees the text."""
+    unprintable = control_characters(input)
+    if unprintable:
+        action.close()
+        raise unprintable[0] if len(unprintable) == 1 else Refusals(unprintable)
+    return await action
+
+
 async def attempt(payload: type[P], action: Coroutine[Any, Any, Outcome], input: object = None) -> P:
     """Run a use case; a refusal becomes the payload's userErrors. Text with control characters anywhere in `input`
     is refused first, before the use case (and so any store) sees it."""
-    unprintable = control_characters(input)
-    if unprintable:
-        action.close()  # never started
-        return payload(outcome=None, user_errors=[e for r in unprintable for e in user_errors(r)])
     try:
-        outcome = await action
+        outcome = await _checked(action, input)
     except Refusal as refusal:
         return payload(outcome=None, user_errors=user_errors(refusal))
     return payload(outcome=outcome, user_errors=[])
