@@ -16,7 +16,7 @@ import jwt
 
 from . import ids
 from .domain.access import Actor
-from .domain.errors import Unauthenticated
+from .domain.errors import ProviderUnavailable, Unauthenticated
 from .identity import KeyFileError, KeysUnavailable, Provider, ProviderSettings, TokenRefused
 from .settings import Settings, SettingsError
 
@@ -152,10 +152,6 @@ def provider_settings(settings: Settings) -> ProviderSettings:
         issuer=settings.jwt_issuer, audience=settings.jwt_audience, leeway_seconds=settings.jwt_leeway_seconds,
         jwks_lifetime_seconds=settings.jwks_lifetime_seconds,
         jwks_refresh_floor_seconds=settings.jwks_refresh_floor_seconds)
-
-
-class ProviderUnavailable(Exception):
-    """The identity provider's keys cannot be had: no token of it can be verified now (HTTP 503)."""
 
 
 @dataclass(frozen=True)

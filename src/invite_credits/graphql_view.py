@@ -20,15 +20,16 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 
-from . import auth, graphiql, thin_path
+from . import graphiql, thin_path
 from .api.context import Context
+from .api.errors import answer
 from .api.schema import create_schema
 from .domain.access import Actor
-from .domain.errors import Denied, RateLimited, Unavailable
+from .domain.errors import Denied, DocumentRefused, PersistedQueryNotFound, RateLimited, Unavailable
 from .errors_http import GRAPHQL_RESPONSE, JSON, error_response, negotiate
 from .internals import BaseGraphQLTransportWSHandler
 from .middleware import request_id
-from .persisted import PersistedDocuments, PersistedQueryError, load_manifest
+from .persisted import PersistedDocuments, load_manifest
 from .ratelimits import RateLimiter
 from .thin_path import client_address
 
@@ -85,12 +86,12 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
                 if query is not None:
                     await view.limit_text(query, payload.get("operationName"), self.context.actor,
                                           self.context.client_address)
-            except PersistedQueryError as refused:
-                await self._refuse(message["id"], refused.message, {"code": refused.code})
-                return
-            except RateLimited as limited:
-                await self._refuse(message["id"], limited.message,
-                                   {"code": limited.code, "retryAfter": limited.retry_after})
+            except (DocumentRefused, RateLimited) as refused:
+                found = answer(refused, self.context.request_id)
+                extensions = found.extensions(self.context.request_id)
+                if isinstance(refused, RateLimited):
+                    extensions["retryAfter"] = refused.retry_after
+                await self._refuse(message["id"], found.message, extensions)
                 return
             if query is None:
                 await self.handle_invalid_message("A subscribe message needs `query` (or a persisted document's id).")
@@ -139,43 +140,32 @@ class GraphQLView(GraphQL):
         rid = request_id(scope)
         media_type = negotiate(request.headers.get("accept"))
         try:
-            scope["state"]["actor"] = await self.app_state.authenticator.actor(request.headers.get("authorization"))
-        except auth.ProviderUnavailable as unavailable:
-            log.error("token not verified: %s", unavailable, extra={"fields": {"request_id": rid}})
-            await error_response(503, "The identity provider's keys cannot be fetched; try again shortly.", rid,
-                                 media_type=media_type, headers={"retry-after": "5"})(scope, receive, send)
-            return
-        except Unavailable as unavailable:  # the token's member could not be looked up: the database is away
-            log.error("token not verified: %s", unavailable, extra={"fields": {"request_id": rid}})
-            await error_response(503, "The database is unavailable; try again shortly.", rid,
-                                 media_type=media_type, headers={"retry-after": "1"})(scope, receive, send)
-            return
-        except Denied as denied:
-            self.app_state.metrics.tokens_refused.labels(denied.reason).inc()
-            log.warning("token refused", extra={"fields": {"request_id": rid, "reason": denied.reason}})
-            await error_response(401, denied.message, rid, code=denied.code, media_type=media_type,
-                                 headers={"www-authenticate": "Bearer"})(scope, receive, send)
-            return
-        try:
+            try:
+                scope["state"]["actor"] = await self.app_state.authenticator.actor(request.headers.get("authorization"))
+            except Denied as denied:
+                self.app_state.metrics.tokens_refused.labels(denied.reason).inc()
+                log.warning("token refused", extra={"fields": {"request_id": rid, "reason": denied.reason}})
+                raise
+            except Unavailable as unavailable:  # the provider's keys, or the token's member, cannot be read now
+                log.error("token not verified: %s", unavailable, extra={"fields": {"request_id": rid}})
+                raise
             if scope["state"]["actor"] == Actor():
                 await self.limiter.take(self.limiter.buckets(member_id=None, anonymous=True, mutation=False,
                                                              signs_up=False, address=client_address(scope)))
             response = await self._respond(request, scope, media_type)
-        except RateLimited as limited:
-            response = error_response(429, limited.message, rid, code=limited.code, media_type=media_type,
-                                      headers={"retry-after": str(limited.retry_after)})
         except HTTPException as refused:
             status = 415 if refused.reason == "Unsupported content type" else refused.status_code
             # Every 405 says what is allowed: a mutation by GET may be sent by POST; other methods, GET or POST.
             allow = {"allow": "POST" if request.method == "GET" else "GET, POST"} if status == 405 else None
             response = error_response(status, refused.reason, rid, media_type=media_type, headers=allow)
-        except PersistedQueryError as refused:
+        except Exception as exc:  # noqa: BLE001 - every other failure is answered by the one error table
+            found = answer(exc, rid)
+            if found.unexpected:
+                log.exception("request failed before GraphQL ran (request %s)", rid)
             # Apollo's clients read PERSISTED_QUERY_NOT_FOUND from a 200 under application/json.
-            status = 200 if refused.status == 404 and media_type == JSON else refused.status
-            response = error_response(status, refused.message, rid, code=refused.code, media_type=media_type)
-        except Exception:
-            log.exception("request failed before GraphQL ran (request %s)", rid)
-            response = error_response(500, f"Internal server error (request {rid}).", rid, media_type=media_type)
+            status = 200 if isinstance(exc, PersistedQueryNotFound) and media_type == JSON else found.status
+            response = error_response(status, found.message, rid, code=found.code, media_type=media_type,
+                                      headers=dict(found.headers))
         await response(scope, receive, send)
 
     async def _respond(self, request: Request, scope: Scope, media_type: str) -> Response:
@@ -285,12 +275,12 @@ class GraphQLView(GraphQL):
             raise ConnectionRejectionError({"reason": "Authorization must be a string."})
         try:
             context.actor = await self.app_state.authenticator.actor(authorization)
-        except (Denied, auth.ProviderUnavailable) as refused:
+        except (Denied, Unavailable) as refused:
             reason = refused.reason if isinstance(refused, Denied) else "unavailable"
             self.app_state.metrics.tokens_refused.labels(reason).inc()
             log.warning("token refused", extra={"fields": {"request_id": context.request_id, "reason": reason,
                                                            "transport": "websocket"}})
-            raise ConnectionRejectionError({"reason": str(refused)}) from None
+            raise ConnectionRejectionError({"reason": answer(refused, context.request_id).message}) from None
         return None  # acknowledged, with no payload
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:

@@ -17,17 +17,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .domain.errors import DocumentRefused, PersistedQueryNotFound, PersistedQueryNotInList
+
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-class PersistedQueryError(Exception):
-    """A persisted-document request that cannot run: `code` for the client, `status` for HTTP."""
-
-    def __init__(self, code: str, message: str, status: int) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 class ManifestError(ValueError):
@@ -67,29 +59,29 @@ class PersistedDocuments:
         self._trusted_text = {document: key for key, document in (trusted or {}).items()}
 
     def resolve(self, query: str | None, extensions: Any, document_id: Any) -> str | None:
-        """The document to run for this request, or PersistedQueryError."""
+        """The document to run for this request, or a DocumentRefused (not found, not in the list, malformed)."""
         persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
         if persisted is not None and not (isinstance(persisted, dict) and persisted.get("version") == 1
                                           and isinstance(persisted.get("sha256Hash"), str)):
-            raise PersistedQueryError("BAD_REQUEST", "extensions.persistedQuery needs version 1 and a sha256Hash.", 400)
+            raise DocumentRefused("extensions.persistedQuery needs version 1 and a sha256Hash.")
         key = persisted["sha256Hash"] if persisted else document_id
         if key is not None and not isinstance(key, str):
-            raise PersistedQueryError("BAD_REQUEST", "documentId must be a string.", 400)
+            raise DocumentRefused("documentId must be a string.")
         if self.trusted is not None:
             return self._trusted(query, key)
         if persisted is None:
             return query
         key = str(persisted["sha256Hash"])
         if not _SHA256.fullmatch(key):
-            raise PersistedQueryError("BAD_REQUEST", "sha256Hash must be 64 lowercase hex digits.", 400)
+            raise DocumentRefused("sha256Hash must be 64 lowercase hex digits.")
         if query is None:
             found = self._cache.get(key)
             if found is None:
-                raise PersistedQueryError("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound", 404)
+                raise PersistedQueryNotFound("PersistedQueryNotFound")
             self._cache.move_to_end(key)
             return found
         if sha256(query) != key:
-            raise PersistedQueryError("BAD_REQUEST", "provided sha does not match query", 400)
+            raise DocumentRefused("provided sha does not match query")
         self._cache[key] = query
         self._cache.move_to_end(key)
         while len(self._cache) > self.cache_size:
@@ -101,12 +93,10 @@ class PersistedDocuments:
         if key is not None:
             document = self.trusted.get(key)
             if document is None:  # not "not found": a client must not retry by sending the text
-                raise PersistedQueryError("PERSISTED_QUERY_NOT_IN_LIST",
-                                          "This server runs only its trusted documents, and this id is not one.", 403)
+                raise PersistedQueryNotInList("This server runs only its trusted documents, and this id is not one.")
             if query is not None and query != document:
-                raise PersistedQueryError("BAD_REQUEST", "The query is not the trusted document of this id.", 400)
+                raise DocumentRefused("The query is not the trusted document of this id.")
             return document
         if query is not None and query in self._trusted_text:
             return query
-        raise PersistedQueryError("PERSISTED_QUERY_NOT_IN_LIST",
-                                  "This server runs only its trusted documents: send one by its id.", 403)
+        raise PersistedQueryNotInList("This server runs only its trusted documents: send one by its id.")

@@ -197,6 +197,30 @@ class RateLimited(Denied):
         self.retry_after = max(retry_after, 1)
 
 
-class Unavailable(Exception):
-    """Where the data lives cannot be reached now (a database restart or failover): worth a retry. Its message
-    is for the log, not for the client."""
+class Unavailable(InviteCreditsError):
+    """Where the data lives cannot be reached now (a database restart or failover, a full disk): worth a retry.
+    Its message is for the log, not for the client."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
+class ProviderUnavailable(Unavailable):
+    """The identity provider's keys cannot be had: no token of it can be verified now."""
+
+
+class DocumentRefused(InviteCreditsError):
+    """A persisted-document request that cannot run (the persisted and trusted documents policy)."""
+
+    code = "BAD_REQUEST"
+
+
+class PersistedQueryNotFound(DocumentRefused):
+    """An automatic persisted query's hash this process does not know: the client sends the text once."""
+
+    code = "PERSISTED_QUERY_NOT_FOUND"
+
+
+class PersistedQueryNotInList(DocumentRefused):
+    """Not one of the trusted documents: nothing else runs, and the client must not retry with the text."""
+
+    code = "PERSISTED_QUERY_NOT_IN_LIST"

@@ -16,11 +16,12 @@ T = TypeVar("T")
 Row = Mapping[str, Any]
 
 
-class StoreError(Exception):
-    """The database cannot be served as it is; the message says what to do, in one line."""
+class StoreError(Unavailable):
+    """The database cannot be served as it is; the message says what to do, in one line, for an operator (a
+    client hears SERVICE_UNAVAILABLE, with the request id, never the message)."""
 
 
-class DatabaseUnavailable(StoreError, Unavailable):
+class DatabaseUnavailable(StoreError):
     """A running server lost its database for a moment; a client's retry may succeed."""
 
 
