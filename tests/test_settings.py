@@ -52,6 +52,7 @@ def test_every_documented_variable_sets_its_field() -> None:
     assert s.cors_origins == ("https://app.example.com", "http://localhost:5173")
     assert (s.member_mutations_per_minute, s.signups_per_hour, s.anonymous_requests_per_minute) == (7, 0, 9)
     assert (s.redis_url, s.forwarded_allow_ips) == ("redis://127.0.0.1:6379/0", "10.0.0.1")
+    assert Settings().forwarded_allow_ips == "127.0.0.1"  # a proxy on this machine
     assert Settings.from_env({}) == Settings()
 
 

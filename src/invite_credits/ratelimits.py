@@ -9,7 +9,6 @@ reached, requests are served (never refused for it), and the loss is logged (at 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
 import math
 import time
@@ -92,14 +91,11 @@ class RateLimiter:
 
     def buckets(self, *, member_id: int | None, anonymous: bool, address: str, mutation: bool,
                 signs_up: bool) -> list[Bucket]:
-        """The buckets one request takes a token from (a limit of 0 is switched off). Loopback addresses take
-        none per address: they are this machine's own clients (tools, or a proxy whose X-Forwarded-For is not
-        trusted), and a proxy's users would otherwise all share its one bucket."""
+        """The buckets one request takes a token from (a limit of 0 is switched off)."""
         found = []
-        per_address = not _loopback(address)
-        if anonymous and self.anonymous and per_address:
+        if anonymous and self.anonymous:
             found.append(Bucket("anonymous", f"anon:{address}", self.anonymous, 60.0))
-        if signs_up and self.signups and per_address:
+        if signs_up and self.signups:
             found.append(Bucket("sign_up", f"signup:{address}", self.signups, 3600.0))
         if mutation and member_id is not None and self.member_mutations:
             found.append(Bucket("member_mutations", f"member:{member_id}", self.member_mutations, 60.0))
@@ -145,13 +141,6 @@ class RateLimiter:
         while len(self.local) > LOCAL_KEYS_MAX:
             self.local.popitem(last=False)
         return wait
-
-
-def _loopback(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
 
 
 def _period(seconds: float) -> str:

@@ -58,8 +58,8 @@ class Settings:
     signups_per_hour: int = 1000
     anonymous_requests_per_minute: int = 6000
     redis_url: str | None = None
-    # Proxies whose X-Forwarded-For names the client (uvicorn's forwarded_allow_ips); none trusted by default.
-    forwarded_allow_ips: str | None = None
+    # Proxies whose X-Forwarded-For names the client (uvicorn's forwarded_allow_ips): a proxy on this machine.
+    forwarded_allow_ips: str = "127.0.0.1"
     # Limits on what one request may ask for.
     max_body_bytes: int = 1_000_000
     max_query_depth: int = 12
