@@ -203,6 +203,8 @@ class DocumentPolicy:
         self.parse = lru_cache(maxsize=cache_size)(self._parse)
         self.validate = lru_cache(maxsize=cache_size)(self._validate)
         self.pinned: dict[str, DocumentNode] = {}
+        self.cache_size = cache_size
+        self._fixed_costs: dict[int, tuple[OperationDefinitionNode, GraphQLError | None]] = {}
 
     def introspection_error(self, document: DocumentNode, is_admin: bool) -> GraphQLError | None:
         """With introspection switched off, a document that asks for `__schema` or `__type` runs for admins only
@@ -283,17 +285,32 @@ class DocumentPolicy:
     def cost_error(self, document: DocumentNode, operation: OperationDefinitionNode,
                    variables: Mapping[str, Any]) -> GraphQLError | None:
         """BAD_USER_INPUT for a `first` outside 0..page_size_max (a page of a million is a bad argument, not an
-        expensive query), else QUERY_TOO_COMPLEX over `max_cost`; `variables` are the coerced ones."""
+        expensive query), else QUERY_TOO_COMPLEX over `max_cost`; `variables` are the coerced ones. An operation
+        whose page sizes take no variable costs the same every time: it is priced once (the hot documents)."""
+        fixed = self._fixed_costs.get(id(operation))
+        if fixed is not None and fixed[0] is operation:
+            return fixed[1]
+        uses_variables = False
         sizes = page_sizes(variables)
         bad: list[FieldNode] = []
 
         def checked(field: FieldNode) -> int:
+            nonlocal uses_variables
+            uses_variables = uses_variables or any(isinstance(a.value, VariableNode) for a in field.arguments or ())
             first = sizes(field)
             if not 0 <= first <= self.page_size_max:
                 bad.append(field)
             return first
 
         cost = measure(document, operation, checked).cost
+        error = self._cost_error(cost, bad)
+        if not uses_variables:
+            if len(self._fixed_costs) >= self.cache_size * 4:
+                self._fixed_costs.clear()
+            self._fixed_costs[id(operation)] = (operation, error)  # the operation kept alive: its id stays its own
+        return error
+
+    def _cost_error(self, cost: int, bad: list[FieldNode]) -> GraphQLError | None:
         if bad:
             return GraphQLError(f"first must be between 0 and {self.page_size_max}.", nodes=bad[:1],
                                 extensions={"code": "BAD_USER_INPUT"})
