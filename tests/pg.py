@@ -38,6 +38,10 @@ def _server_problem() -> str | None:
     return None
 
 
+def server_available() -> bool:
+    return _server_problem() is None
+
+
 def require_server() -> None:
     problem = _server_problem()
     if problem is None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +175,52 @@ def _the_json_example_is_what_the_api_answers(url: str, ann: str) -> None:
 def test_the_codegen_config_in_api_md_is_the_one_the_suite_runs() -> None:
     config = (ROOT / "tests" / "js" / "codegen" / "codegen.ts").read_text(encoding="utf-8")
     assert config in _blocks(API, "ts")
+
+
+@pytest.mark.slow
+def test_the_readme_commands_run_as_written_twice(tmp_path: Path) -> None:
+    """README's shell lines that a person types after setup, in one directory, twice in a row: `demo` then
+    `serve`, the test clock on its own database, and PostgreSQL's serve and copy (on a database of the suite's).
+    `scripts/setup` and the suite itself are what CI runs; a server runs until it answers /healthz."""
+    from . import pg
+    from .conftest import free_port, wait_until_ready
+
+    bin_dir = str(Path(sys.executable).parent)
+    lines = [line for block in _blocks(README, "sh") for line in block.splitlines()
+             if line.strip() and "scripts/setup" not in line]
+    assert len(lines) == 4, lines  # demo + serve, the test clock, PostgreSQL's serve, copy
+    has_postgres = bool(os.environ.get("CI")) or pg.server_available()
+    work = tmp_path / "work"
+    work.mkdir()
+    for _attempt in (1, 2):  # in the same directory, as a person would; `copy` each time into an empty database
+        with pg.fresh_database() if has_postgres else _no_database() as url:
+            for line in lines:
+                if "postgresql://" in line and url is None:
+                    continue  # no PostgreSQL here (CI always has one)
+                command = line.split("  #")[0].replace(".venv/bin/", bin_dir + "/")
+                command = command.replace("postgresql://app@db:5432/credits", url or "")
+                port = free_port()
+                command = command.replace(" serve", f" serve --port {port}")
+                env = {**os.environ, "INVITE_CREDITS_JWT_SECRET": LIVE_SECRET}
+                if " serve" in command:
+                    before, _, serve = command.rpartition("&& ")
+                    if before:
+                        done = subprocess.run(["bash", "-c", before], cwd=work, env=env, capture_output=True,
+                                              text=True, timeout=120)
+                        assert done.returncode == 0, done.stderr
+                    server = subprocess.Popen(["bash", "-c", serve], cwd=work, env=env, start_new_session=True,
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                    try:
+                        wait_until_ready(f"http://127.0.0.1:{port}", server)  # type: ignore[arg-type]
+                    finally:
+                        os.killpg(server.pid, signal.SIGTERM)  # the shell and the server it started
+                        server.communicate(timeout=30)
+                else:
+                    done = subprocess.run(["bash", "-c", command], cwd=work, env=env, capture_output=True, text=True,
+                                          timeout=300)
+                    assert done.returncode == 0, (command, done.stdout, done.stderr)
+
+
+@contextlib.contextmanager
+def _no_database() -> Iterator[str | None]:
+    yield None
