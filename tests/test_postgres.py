@@ -401,3 +401,47 @@ def test_a_lock_held_past_lock_timeout_answers_at_its_bound_without_retrying(url
     monkeypatch.setattr(pg_database, "WRITER_OPTIONS", "-c lock_timeout=300")
     waited = asyncio.run(main())
     assert 0.25 <= waited < 0.6, waited  # one bound (0.3 s here), not three retries of it (0.9 s)
+
+
+def test_a_member_locked_elsewhere_cannot_take_every_connection(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twelve writes wait on one member whose row another transaction holds: one of them waits on the database,
+    the others in the process, so the other members' writes go through meanwhile."""
+    import asyncio
+    import time
+
+    import psycopg
+
+    from invite_credits.domain.errors import Unavailable
+    from invite_credits.store import members
+    from invite_credits.store.postgres import database as pg_database
+
+    from .conftest import open_database
+
+    monkeypatch.setattr(pg_database, "WRITER_OPTIONS", "-c lock_timeout=3000")
+
+    async def main() -> tuple[float, int]:
+        db = open_database(url, connections=4)
+        await db.open()
+        try:
+            locked = await db.write(lambda tx: members.insert(tx, email="a@example.com", name="A", referral_code="RA",
+                                                              referred_by=None, joined_at=0))
+            other = await db.write(lambda tx: members.insert(tx, email="b@example.com", name="B", referral_code="RB",
+                                                             referred_by=None, joined_at=0))
+            with psycopg.connect(url, autocommit=False) as holder:
+                holder.execute("SELECT id FROM members WHERE id = %s FOR UPDATE", (locked,))
+                waiting = [asyncio.create_task(db.write(lambda tx: members.lock(tx, locked), [locked]))
+                           for _ in range(12)]
+                await asyncio.sleep(0.2)  # they queue up
+                started = time.monotonic()
+                for _ in range(5):
+                    await db.write(lambda tx: members.lock(tx, other), [other])
+                elapsed = time.monotonic() - started
+                holder.rollback()
+            refused = sum(isinstance(r, Unavailable) for r in await asyncio.gather(*waiting, return_exceptions=True))
+            return elapsed, refused
+        finally:
+            await db.close()
+
+    elapsed, refused = asyncio.run(main())
+    assert elapsed < 1.5, elapsed  # the other member's writes did not wait for the locked one's
+    assert refused <= 1  # at most the one write that waited on the database timed out

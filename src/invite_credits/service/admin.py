@@ -31,7 +31,7 @@ class AdminUseCases(ExpiryUseCases):
             return outcome(tx, self.policy, member.id)
 
         return await self._mutate(actor, "set_member_tier", key, {"member": cmd.member_id, "tier": cmd.tier.value},
-                                  run)
+                                  run, [cmd.member_id])
 
     async def adjust_credits(self, actor: Actor, cmd: AdjustCredits, key: str | None = None) -> Outcome:
         actor.require_admin()
@@ -54,7 +54,7 @@ class AdminUseCases(ExpiryUseCases):
             return outcome(tx, p, member.id, entry_id=entry_id)
 
         return await self._mutate(actor, "adjust_credits", key,
-                                  {"member": cmd.member_id, "amount": cmd.amount, "note": note}, run)
+                                  {"member": cmd.member_id, "amount": cmd.amount, "note": note}, run, [cmd.member_id])
 
     async def create_company(self, actor: Actor, cmd: CreateCompany, key: str | None = None) -> Outcome:
         actor.require_admin()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..domain.access import Actor
@@ -40,11 +40,13 @@ class UseCases:
         return self.db.now()
 
     async def _mutate(self, actor: Actor, operation: str, key: str | None, request: Any,
-                      fn: Callable[[Tx], Outcome]) -> Outcome:
+                      fn: Callable[[Tx], Outcome], members: Iterable[int | None] | None = None) -> Outcome:
         """Run `fn` in one write transaction, once per (caller, key): a repeat with the same operation and input
-        gets the first answer (stored with the effect, in the same transaction); other input is refused."""
+        gets the first answer (stored with the effect, in the same transaction); other input is refused.
+        `members`: those the write is known to lock (by default the caller), for the store's per-member queue."""
+        touched = list(members) if members is not None else [actor.member_id]
         if key is None:
-            return await self.db.write(fn)
+            return await self.db.write(fn, touched)
         if not key.strip() or len(key) > self.policy.idempotency_key_max_length:
             raise InvalidInput(f"idempotencyKey must be 1 to {self.policy.idempotency_key_max_length} characters.",
                                ["idempotencyKey"])
@@ -65,4 +67,4 @@ class UseCases:
             idempotency.answer(tx, scope=scope, key=key, response=outcome.to_json())
             return outcome
 
-        return await self.db.write(run)
+        return await self.db.write(run, touched)

@@ -97,7 +97,8 @@ class InvitationUseCases(UseCases):
                            entry_id=entry_id)
 
         return await self._mutate(actor, "send_invitation", key,
-                                  {"invitee": cmd.invitee_id, "message": cmd.message}, run)
+                                  {"invitee": cmd.invitee_id, "message": cmd.message}, run,
+                                  [actor.member_id, cmd.invitee_id])
 
     async def answer_invitation(self, actor: Actor, cmd: AnswerInvitation, key: str | None = None) -> Outcome:
         """ACCEPTED or DECLINED by the invitee, WITHDRAWN by the inviter. Refusals: NOT_FOUND, FORBIDDEN, NOT_PENDING."""

@@ -7,7 +7,7 @@ return typed rows (store/rows.py). The service calls them; it never sees SQL or 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
 from ..domain.errors import Unavailable
@@ -68,7 +68,9 @@ class Store(Protocol):
     def reader(self) -> Reader: ...
     def now(self) -> int: ...
     def read_slow(self, fn: Callable[[Reader], T]) -> Awaitable[T]: ...
-    def write(self, fn: Callable[[Tx], T]) -> Awaitable[T]: ...
+    def write(self, fn: Callable[[Tx], T], members: Iterable[int | None] = ()) -> Awaitable[T]:
+        """Run `fn` in one write transaction. `members`: those it is known to lock, so a store whose writes
+        wait on row locks lets one write a member wait on the database and queues the others in the process."""
     def set_test_time(self, now: int) -> Awaitable[None]: ...
     def readiness(self) -> Awaitable[tuple[int, int]]:
         """Write the readiness row (proof that the database takes a write); (schema, this code's schema)."""

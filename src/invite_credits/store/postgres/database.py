@@ -15,12 +15,13 @@ thread and back. Queries marked slow run on the pool's connections in threads in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -94,6 +95,14 @@ class InlineReader(PgStatements):
             raise DatabaseUnavailable(f"database {redacted(self.url)}: {_line(exc)}") from None
 
 
+class _Queue:
+    """One member's writes in this process: the lock they take in turn, and how many hold or wait for it."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
 def _line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
@@ -133,6 +142,7 @@ class Database:
         self._test_start = test_start
         self._size = connections
         self.observer = observer
+        self._queues: dict[int, _Queue] = {}  # per member: its writes in flight in this process
         self._pool: ConnectionPool[PgConnection] | None = None
         self._threads: ThreadPoolExecutor | None = None
         self._inline: InlineReader | None = None
@@ -227,9 +237,26 @@ class Database:
         return await self.write(probe), len(migration_files())
 
     # -- writes ----------------------------------------------------------------------------------
-    async def write(self, fn: Callable[[PgTx], T]) -> T:
-        """Run `fn` in one transaction; run it again from the start when it lost a race."""
-        return await self._in_thread(self._write, fn)
+    async def write(self, fn: Callable[[PgTx], T], members: Iterable[int | None] = ()) -> T:
+        """Run `fn` in one transaction; run it again from the start when it lost a race. At most one write of a
+        member named in `members` waits on the database at a time: the others wait here, in id order, holding no
+        thread and no connection, so a member whose row is locked elsewhere cannot take every connection."""
+        async with contextlib.AsyncExitStack() as held:
+            for member in sorted({m for m in members if m is not None}):
+                await held.enter_async_context(self._member_queue(member))
+            return await self._in_thread(self._write, fn)
+
+    @contextlib.asynccontextmanager
+    async def _member_queue(self, member: int) -> AsyncIterator[None]:
+        queue = self._queues.setdefault(member, _Queue())
+        queue.users += 1
+        try:
+            async with queue.lock:
+                yield
+        finally:
+            queue.users -= 1
+            if queue.users == 0:
+                del self._queues[member]  # the table holds only members with writes in flight
 
     async def _in_thread(self, job: Callable[[Callable[[Any], T]], T], fn: Callable[[Any], T]) -> T:
         if self._threads is None:

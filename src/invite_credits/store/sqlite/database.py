@@ -26,7 +26,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,8 +268,9 @@ class Database:
         return await self.write(probe), len(migration_files())
 
     # -- writes ----------------------------------------------------------------------------------
-    async def write(self, fn: Callable[[SqliteTx], T]) -> T:
-        """Run `fn` in one write transaction (shared with other writes queued at the same moment)."""
+    async def write(self, fn: Callable[[SqliteTx], T], members: Iterable[int | None] = ()) -> T:
+        """Run `fn` in one write transaction (shared with other writes queued at the same moment). `members` needs
+        no queue here: the one writer runs writes one at a time."""
         if self._thread is None:
             raise RuntimeError("database is not open")
         loop = asyncio.get_running_loop()
