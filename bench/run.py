@@ -211,7 +211,7 @@ class _OneCommitPerWrite:
         self.conn = conn
         self.queries = load_queries()
 
-    async def write(self, fn: Any) -> Any:
+    async def write(self, fn: Any, members: Any = ()) -> Any:  # one connection: no member queue to keep
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             value = fn(SqliteTx(self.conn, self.queries, int(time.time())))
