@@ -36,7 +36,8 @@ sys.path.insert(0, str(BENCH))
 
 from seed import seed_main, seed_sweep  # noqa: E402
 
-from invite_credits import auth, ids  # noqa: E402
+from invite_credits import auth  # noqa: E402
+from invite_credits.domain import ids  # noqa: E402
 from invite_credits.domain.access import Actor  # noqa: E402
 from invite_credits.service import (
     SendInvitation,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from invite_credits import ids
+from invite_credits.domain import ids
 from invite_credits.cli import COMMANDS, main
 
 from .conftest import LIVE_SECRET, free_port

@@ -88,7 +88,7 @@ async def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> 
     assert violations(db) == []
     conn = sqlite3.connect(db)
     stored = {row[0] for row in conn.execute("SELECT email FROM members")}
-    from invite_credits import ids
+    from invite_credits.domain import ids
 
     invitations = {ids.encode("Invitation", row[0]) for row in conn.execute("SELECT id FROM invitations")}
     conn.close()

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from invite_credits import auth, ids
+from invite_credits import auth
+from invite_credits.domain import ids
 from invite_credits.app import create_app
 from invite_credits.settings import Settings
 

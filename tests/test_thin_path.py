@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from invite_credits import auth, ids
+from invite_credits import auth
+from invite_credits.domain import ids
 from invite_credits.app import create_app
 from invite_credits.settings import Settings
 

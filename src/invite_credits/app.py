@@ -15,15 +15,22 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from . import auth, graphiql
+from .api import export
+from .api.errors import answer
+from .api.scalars import parse as parse_datetime
+from .domain import ids
+from .domain.access import Actor
+from .domain.errors import BadUserInput, InviteCreditsError, NotFound
+from .errors_http import error_response
 from .graphql_view import GraphQLView
 from .live import LiveFeed
-from .middleware import BodySizeLimit, Cors, RequestIds
+from .middleware import BodySizeLimit, Cors, RequestIds, request_id
 from .observability import Metrics
 from .ratelimits import RateLimiter
 from .service import Service
@@ -77,6 +84,21 @@ class AppState:
         return self._authenticator
 
 
+def export_target(actor: Actor, member_id: str | None, service: Service) -> int:
+    """Whose ledger an export is: the signed-in member's, or (admins) memberId's; a member may name only
+    themself."""
+    if member_id is None:
+        return actor.require_member()
+    target = ids.member_id(member_id)
+    if target is None or not actor.can_read(target):
+        if not actor.is_admin:
+            actor.require_admin()  # UNAUTHENTICATED when anonymous, FORBIDDEN for another member
+        raise NotFound("No such member.", ["memberId"])
+    if service.member(target) is None:
+        raise NotFound("No such member.", ["memberId"])
+    return target
+
+
 def create_app(settings: Settings) -> Starlette:
     registry = Metrics()
     state = AppState(settings=settings, secret=auth.load_secret(settings), metrics=registry,
@@ -123,6 +145,28 @@ def create_app(settings: Settings) -> Starlette:
             return JSONResponse({"status": "unavailable", "schema": version, "expected": expected}, status_code=503)
         return JSONResponse({"status": "ready", "schema": version})
 
+    async def ledger_csv(request: Request) -> Response:
+        """The member's ledger as CSV (RFC 4180), oldest entry first, streamed a page at a time."""
+        rid = request_id(request.scope)
+        try:
+            actor = await state.authenticator.actor(request.headers.get("authorization"))
+            target = export_target(actor, request.query_params.get("memberId"), state.service)
+            since_text = request.query_params.get("since")
+            try:
+                since = parse_datetime(since_text) if since_text is not None else 0
+            except ValueError as exc:
+                raise BadUserInput(f"since: {exc}") from None
+        except InviteCreditsError as exc:
+            if isinstance(exc, NotFound):
+                return error_response(404, exc.message, rid, code="NOT_FOUND")
+            found = answer(exc, rid)
+            return error_response(found.status, found.message, rid, code=found.code, headers=dict(found.headers))
+        name = f"ledger-{ids.encode('Member', target)}.csv"
+        return StreamingResponse(export.lines(state.service.export(target, since), "csv"),
+                                 media_type="text/csv; charset=utf-8",
+                                 headers={"content-disposition": f'attachment; filename="{name}"',
+                                          "cache-control": "no-store"})
+
     async def metrics(request: Request) -> Response:
         return Response(state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
@@ -139,6 +183,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
+            Route("/ledger.csv", ledger_csv, methods=["GET"]),
             Mount(graphiql.MOUNT, StaticFiles(directory=graphiql.assets_dir(), check_dir=False)),
         ],
         middleware=[*([Middleware(Cors, origins=settings.cors_origins)] if settings.cors_origins else []),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from . import ids
+from .domain import ids
 from .domain.access import Actor
 from .domain.errors import ProviderUnavailable, Unauthenticated
 from .identity import KeyFileError, KeysUnavailable, Provider, ProviderSettings, TokenRefused
@@ -245,7 +245,7 @@ class Authenticator:
         if member_id is None and not is_admin:
             raise Unauthenticated("This sign-in is not linked to a member of this service.", "unknown_subject")
         issued_at = claims.get("iat")
-        return Verified(Actor(member_id=member_id, is_admin=is_admin), float(claims["exp"]),
+        return Verified(Actor(member_id=member_id, is_admin=is_admin, signer=f"{issuer}#{subject}"), float(claims["exp"]),
                         issued_at=float(issued_at) if issued_at is not None else None)
 
 

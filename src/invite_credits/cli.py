@@ -13,7 +13,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from . import auth, ids
+from . import auth
+from .domain import ids
 from .settings import Settings, SettingsError, database
 from .store.protocol import StoreError
 
@@ -196,6 +197,35 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .api import export
+    from .api.scalars import parse
+    from .store import ledger, members
+    from .store.databases import reader
+
+    member_id = ids.member_id(args.member)
+    if member_id is None:
+        raise CommandError(f"--member takes a member's ID as the API returns it, not {args.member!r}")
+    try:
+        since = parse(args.since) if args.since is not None else 0
+    except ValueError as exc:
+        raise CommandError(f"--since: {exc}") from None
+    settings = _settings(args)
+    with reader(settings) as r:  # read-only, a page of entries at a time
+        if members.by_id(r, id=member_id) is None:
+            raise CommandError(f"no member {args.member} in this database")
+        if args.format == "csv":
+            sys.stdout.write(export.csv_text([], header=True))
+        after = 0
+        while page := ledger.export_page(r, member_id=member_id, after_id=after, since=since, limit=1000):
+            reversed_by = ledger.reversed_among(r, ids=[e.id for e in page])
+            rows = [export.record(e, reversed_by.get(e.id)) for e in page]
+            sys.stdout.write(export.csv_text(rows) if args.format == "csv" else export.ndjson_text(rows))
+            after = page[-1].id
+    sys.stdout.flush()
+    return 0
+
+
 def _backup(args: argparse.Namespace) -> int:
     from .store.databases import backup
 
@@ -285,6 +315,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "token": ("print a token for a member, or an admin token", _token),
     "expire": ("write every due expiry once and print what was written", _expire),
     "check": ("verify every invariant over the whole database; exit 1 on any violation", _check),
+    "export": ("print a member's ledger, oldest entry first, as CSV or NDJSON", _export),
     "backup": ("copy the live database to a new file (SQLite online backup; pg_dump on PostgreSQL)", _backup),
     "copy": ("copy a whole SQLite database into an empty PostgreSQL database, then check it", _copy),
     "export-schema": ("print or write the GraphQL schema (SDL)", _export_schema),
@@ -329,6 +360,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     parsers["demo"].add_argument("--fresh", action="store_true",
                                  help="start over: remove the SQLite file (and its -wal, -shm) first")
+    export = parsers["export"]
+    export.add_argument("--member", required=True, metavar="ID", help="the member's ID as the API returns it")
+    export.add_argument("--format", choices=("csv", "ndjson"), default="csv", help="csv (default) or ndjson")
+    export.add_argument("--since", metavar="TIME", help="only entries from this ISO-8601 time on")
     parsers["backup"].add_argument("path", metavar="PATH", help="the new file to write the copy to")
     parsers["export-schema"].add_argument("output", nargs="?", default="-", metavar="FILE",
                                           help="file to write, or - for standard output (default)")

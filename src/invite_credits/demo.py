@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from . import auth, ids
+from . import auth
+from .domain import ids
 from .domain.access import Actor
 from .domain.policy import DiscussionKind, InvitationStatus, Tier
 from .service import (

@@ -10,6 +10,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .domain.access import REQUEST_ID
 from .errors_http import error_response
 
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -35,6 +36,7 @@ class RequestIds:
         given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
         rid = given if _CLIENT_ID.fullmatch(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
+        REQUEST_ID.set(rid)
 
         async def with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from .domain.policy import DiscussionKind, InvitationStatus, Period, Reason, Tier
-from .store.rows import Company, Entry, Invitation, Lot, Member, Post
+from .store.rows import AuditRecord, Company, Entry, Invitation, Lot, Member, Post
 
 T = TypeVar("T")
 
@@ -20,6 +20,7 @@ EntryView = Entry
 InvitationView = Invitation
 CompanyView = Company
 PostView = Post
+AuditRecordView = AuditRecord
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,19 @@ class BalanceView:
     expiring_soon: int
     next_expiry_at: int | None
     as_of: int
+    past: bool = False  # as it stood at as_of, in the past: not the live balance
+
+
+@dataclass(frozen=True)
+class BalancePoint:
+    at: int
+    available: int
+
+
+@dataclass(frozen=True)
+class LedgerHead:
+    entries: int
+    hash: str
 
 
 @dataclass(frozen=True)
@@ -107,6 +121,7 @@ class Outcome:
     post_id: int | None = None
     imported: int | None = None
     now: int | None = None
+    reversed_id: int | None = None  # reverseLedgerEntry: the entry reversed (entry_id is the reversal)
     snapshot: Snapshot | None = None
     replayed: bool = field(default=False, compare=False)
 

@@ -45,9 +45,9 @@ SELECT l.id, l.member_id, l.remaining, count(e.id) AS entries
 HAVING count(e.id) <> 1 OR min(e.amount) <> -l.remaining OR min(e.occurred_at) <> l.expires_at;
 
 -- name: check_cap
--- Invariant 4: no grant took the balance above the cap.
+-- Invariant 4: no grant took the balance above the cap (a reversal that gives a spend back is no grant).
 SELECT id, member_id, reason, balance_after FROM ledger_entries
- WHERE amount > 0 AND balance_after > :cap;
+ WHERE amount > 0 AND balance_after > :cap AND reason <> 'REVERSAL';
 
 -- name: check_lifetime_allowances
 -- Invariant 5, lifetime and once limits: :limits is a JSON object reason -> limit.

@@ -31,20 +31,6 @@ SELECT id, member_id, remaining, expires_at
  WHERE member_id = :member_id AND remaining > 0 AND written_off = 0 AND expires_at <= :now
  ORDER BY expires_at, id;
 
--- name: expiry_entries_insert
--- One EXPIRED entry for each lot in :lot_ids (a JSON array of due lots), dated at the lot's expiry and
--- continuing each member's chain from their head row (read once, before this statement's own rows).
-INSERT INTO ledger_entries (member_id, occurred_at, reason, amount, requested, balance_after, lot_id)
-SELECT due.member_id, due.expires_at, 'EXPIRED', -due.remaining, -due.remaining,
-       h.balance - sum(due.remaining) OVER (PARTITION BY due.member_id ORDER BY due.expires_at, due.id
-                                            ROWS UNBOUNDED PRECEDING),
-       due.id
-  FROM credit_lots AS due
-  JOIN member_heads AS h ON h.member_id = due.member_id
- WHERE due.id = ANY(ARRAY(SELECT value::bigint FROM jsonb_array_elements_text(:lot_ids::jsonb)))
- ORDER BY due.member_id, due.expires_at, due.id
-RETURNING member_id, -amount AS credits;
-
 -- name: lots_write_off
 -- Mark the lots whose EXPIRED entries were just written.
 UPDATE credit_lots SET written_off = 1
@@ -66,3 +52,37 @@ SELECT *
    AND (:include_spent::integer = 1 OR (remaining > 0 AND written_off = 0 AND expires_at > :now))
  ORDER BY id DESC
  LIMIT :limit;
+
+-- name: lot_extend
+-- Move a lot's expiry later; its extension row (lot_extensions) must already be written, or the guard refuses.
+UPDATE credit_lots SET expires_at = :expires_at
+ WHERE id = :id AND expires_at < :expires_at AND remaining > 0 AND written_off = 0;
+
+-- name: extension_insert
+INSERT INTO lot_extensions (entry_id, lot_id, at, old_expires_at, new_expires_at)
+VALUES (:entry_id, :lot_id, :at, :old_expires_at, :new_expires_at);
+
+-- name: lots_unwritten_due
+-- Lots that expired by :at, still holding credits, whose expiry the ledger has not written yet: nothing touched
+-- them since they expired, so what they hold now is what they held then.
+SELECT expires_at, remaining FROM credit_lots
+ WHERE member_id = :member_id AND remaining > 0 AND written_off = 0 AND expires_at <= :at
+ ORDER BY expires_at;
+
+-- name: balance_at
+-- The member's lots as they stood at :at (what each held then, its expiry then), summed as `balance` does.
+-- slow: walks every lot granted in the year before :at
+WITH lots_then AS (
+    SELECT l.amount - coalesce((SELECT sum(d.amount) FROM lot_draws AS d
+                                 WHERE d.lot_id = l.id AND d.at <= :at), 0) AS remaining,
+           coalesce((SELECT x.old_expires_at FROM lot_extensions AS x
+                      WHERE x.lot_id = l.id AND x.at > :at ORDER BY x.at, x.entry_id LIMIT 1),
+                    l.expires_at) AS expires_at
+      FROM credit_lots AS l
+     WHERE l.member_id = :member_id AND l.granted_at <= :at AND l.expires_at > :at
+)
+SELECT coalesce(sum(remaining), 0) AS available,
+       coalesce(sum(CASE WHEN expires_at <= :soon THEN remaining ELSE 0 END), 0) AS expiring_soon,
+       min(expires_at) AS next_expiry_at
+  FROM lots_then
+ WHERE remaining > 0 AND expires_at > :at;

@@ -1,15 +1,17 @@
 -- name: entry_insert
-INSERT INTO ledger_entries (member_id, occurred_at, reason, amount, requested, balance_after, lot_id,
-                            invitation_id, company_id, post_id, referred_member_id, contacts_count, note)
-VALUES (:member_id, :occurred_at, :reason, :amount, :requested, :balance_after, :lot_id,
-        :invitation_id, :company_id, :post_id, :referred_member_id, :contacts_count, :note);
+INSERT INTO ledger_entries (member_id, seq, occurred_at, reason, amount, requested, balance_after, lot_id,
+                            invitation_id, company_id, post_id, referred_member_id, contacts_count, note,
+                            reverses_id, hash)
+VALUES (:member_id, :seq, :occurred_at, :reason, :amount, :requested, :balance_after, :lot_id,
+        :invitation_id, :company_id, :post_id, :referred_member_id, :contacts_count, :note, :reverses_id, :hash);
 
 -- name: entry_by_id
 SELECT * FROM ledger_entries WHERE id = :id;
 
 -- name: entry_last
--- The member's newest entry: its balance_after is the balance the ledger has written so far.
-SELECT id, balance_after, occurred_at
+-- The member's newest entry: its balance_after is the balance the ledger has written so far, its seq the
+-- chain's length and its hash the chain's head.
+SELECT id, balance_after, occurred_at, seq, hash
   FROM ledger_entries
  WHERE member_id = :member_id
  ORDER BY id DESC
@@ -48,3 +50,71 @@ SELECT m.value AS member_id,
 -- name: entries_after
 -- One member's entries newer than :after_id, oldest first (for ledgerEntryAdded).
 SELECT * FROM ledger_entries WHERE member_id = :member_id AND id > :after_id ORDER BY id LIMIT :limit;
+
+-- name: entries_heads
+-- The newest entry of each member in :member_ids (a JSON array), for the expiry that continues their chains.
+SELECT e.member_id, e.balance_after, e.occurred_at, e.seq, e.hash
+  FROM json_each(:member_ids) AS m
+  JOIN ledger_entries AS e
+    ON e.id = (SELECT max(x.id) FROM ledger_entries AS x WHERE x.member_id = m.value);
+
+-- name: expiry_entries_insert
+-- The EXPIRED entries the service computed (a JSON array of objects, in chain order): one statement however
+-- many lots, so a sweep holds the write lock briefly.
+INSERT INTO ledger_entries (member_id, seq, occurred_at, reason, amount, requested, balance_after, lot_id, hash)
+SELECT json_extract(r.value, '$.member_id'), json_extract(r.value, '$.seq'), json_extract(r.value, '$.occurred_at'),
+       'EXPIRED', json_extract(r.value, '$.amount'), json_extract(r.value, '$.amount'),
+       json_extract(r.value, '$.balance_after'), json_extract(r.value, '$.lot_id'), json_extract(r.value, '$.hash')
+  FROM json_each(:rows) AS r
+ ORDER BY r.key;
+
+-- name: entry_reversed_by
+-- The REVERSAL that reversed an entry, if any.
+SELECT * FROM ledger_entries WHERE reverses_id = :id;
+
+-- name: draws_insert
+-- What an entry took from each lot (:draws, a JSON array of [lot id, credits]).
+INSERT INTO lot_draws (entry_id, lot_id, amount, at)
+SELECT :entry_id, json_extract(d.value, '$[0]'), json_extract(d.value, '$[1]'), :at
+  FROM json_each(:draws) AS d;
+
+-- name: draws_of_entry
+SELECT lot_id, amount FROM lot_draws WHERE entry_id = :entry_id ORDER BY lot_id;
+
+-- name: balance_written_at
+-- The member's balance as the ledger had it at :at: the balance_after of their last entry at or before it.
+SELECT balance_after FROM ledger_entries
+ WHERE member_id = :member_id AND occurred_at <= :at
+ ORDER BY occurred_at DESC, id DESC
+ LIMIT 1;
+
+-- name: balances_written_at
+-- balance_written_at for each instant of :points (a JSON array of times): one index probe per point.
+-- slow: up to 1,000 index probes
+SELECT p.value AS at,
+       coalesce((SELECT e.balance_after FROM ledger_entries AS e
+                  WHERE e.member_id = :member_id AND e.occurred_at <= p.value
+                  ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1), 0) AS balance
+  FROM json_each(:points) AS p
+ ORDER BY p.key;
+
+-- name: entries_export
+-- One member's entries oldest first, after :after_id, from :since on: a page of an export.
+-- slow: skips the entries before :since
+SELECT * FROM ledger_entries
+ WHERE member_id = :member_id AND id > :after_id AND occurred_at >= :since
+ ORDER BY id
+ LIMIT :limit;
+
+-- name: entries_reversed_among
+-- Which of the entries :ids (a JSON array) were reversed, and by which entry.
+SELECT reverses_id AS id, id AS reversed_by FROM ledger_entries
+ WHERE reverses_id IN (SELECT value FROM json_each(:ids));
+
+-- name: entries_chain
+-- A page of every member's entries in chain order (member, then id), after (:member_id, :after_id): what
+-- `check` recomputes.
+SELECT * FROM ledger_entries
+ WHERE (member_id, id) > (:member_id, :after_id)
+ ORDER BY member_id, id
+ LIMIT :limit;

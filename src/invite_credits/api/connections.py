@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import strawberry
 
-from .. import ids
+from ..domain import ids
 from ..domain.errors import BadUserInput
 from ..service import Service
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 
-from .. import ids
+from ..domain import ids
 from ..domain.errors import InvalidInput
 from ..domain.policy import DiscussionKind, InvitationStatus
 from ..domain.rules import has_control_characters
@@ -201,6 +201,31 @@ class AdvanceTestClockInput:
 
     def to_command(self) -> int:
         return int(self.to)
+
+
+@strawberry.input(description="An entry to reverse, and why.")
+class ReverseLedgerEntryInput:
+    entry_id: strawberry.ID = strawberry.field(description="The ledger entry: a grant or a spend.")
+    reason: str = strawberry.field(description="Why, 1 to 300 characters: the REVERSAL entry's note and the audit "
+                                               "record's reason.")
+    idempotency_key: str | None = _KEY
+
+    def to_command(self) -> commands.ReverseEntry:
+        return commands.ReverseEntry(entry_id=ids.decode("LedgerEntry", self.entry_id), reason=self.reason)
+
+
+@strawberry.input(description="A later expiry for a lot, and why.")
+class ExtendCreditLotInput:
+    lot_id: strawberry.ID = strawberry.field(description="The credit lot: not expired, with credits left.")
+    expires_at: DateTime = strawberry.field(description="The new expiry: later than the current one, at most 24 "
+                                                        "months after the lot's grant.")
+    reason: str = strawberry.field(description="Why, 1 to 300 characters: the LOT_EXTENDED entry's note and the "
+                                               "audit record's reason.")
+    idempotency_key: str | None = _KEY
+
+    def to_command(self) -> commands.ExtendLot:
+        return commands.ExtendLot(lot_id=ids.decode("CreditLot", self.lot_id), expires_at=int(self.expires_at),
+                                  reason=self.reason)
 
 
 @strawberry.input(description="Whose sessions to end: yourself when memberId is left out (an admin may name anyone).")

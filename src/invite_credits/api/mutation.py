@@ -11,11 +11,13 @@ from .inputs import (
     AdjustCreditsInput,
     AdvanceTestClockInput,
     CreateCompanyInput,
+    ExtendCreditLotInput,
     FollowCompanyInput,
     FollowUpInvitationInput,
     ImportContactsInput,
     InvitationActionInput,
     PostDiscussionInput,
+    ReverseLedgerEntryInput,
     SendInvitationInput,
     SetMemberTierInput,
     SignOutEverywhereInput,
@@ -27,10 +29,12 @@ from .payloads import (
     AdjustCreditsPayload,
     AdvanceTestClockPayload,
     CreateCompanyPayload,
+    ExtendCreditLotPayload,
     FollowCompanyPayload,
     ImportContactsPayload,
     InvitationPayload,
     PostDiscussionPayload,
+    ReverseLedgerEntryPayload,
     SendInvitationPayload,
     SetMemberTierPayload,
     SignOutEverywherePayload,
@@ -130,6 +134,20 @@ class Mutation:
     async def advance_test_clock(self, info: Info, input: AdvanceTestClockInput) -> AdvanceTestClockPayload:
         ctx = info.context
         return await attempt(AdvanceTestClockPayload, ctx.service.advance_test_clock(ctx.actor, input.to_command()), input)
+
+    @strawberry.mutation(description="Admin only. Reverse a grant or a spend with one REVERSAL entry linked to it: "
+                                     "a grant's lot loses what is left of it, a spend's credits come back.")
+    async def reverse_ledger_entry(self, info: Info, input: ReverseLedgerEntryInput) -> ReverseLedgerEntryPayload:
+        ctx = info.context
+        return await attempt(ReverseLedgerEntryPayload, ctx.service.reverse_ledger_entry(
+            ctx.actor, input.to_command(), input.idempotency_key), input)
+
+    @strawberry.mutation(description="Admin only. Move a lot's expiry later (at most 24 months after its grant), with "
+                                     "a LOT_EXTENDED entry of amount 0.")
+    async def extend_credit_lot(self, info: Info, input: ExtendCreditLotInput) -> ExtendCreditLotPayload:
+        ctx = info.context
+        return await attempt(ExtendCreditLotPayload, ctx.service.extend_credit_lot(
+            ctx.actor, input.to_command(), input.idempotency_key), input)
 
     @strawberry.mutation(description="End every session of a member (yourself, or anyone for an admin): every token "
                                      "issued before is refused from now on, on every server process.")

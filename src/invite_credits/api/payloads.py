@@ -13,7 +13,7 @@ from ..views import Outcome, Snapshot
 from .context import Info
 from .inputs import control_characters
 from .scalars import DateTime
-from .types import Company, DiscussionPost, Invitation, LedgerEntry, Member
+from .types import Company, CreditLot, DiscussionPost, Invitation, LedgerEntry, Member
 from .values import Balance, Profile, UserError
 
 
@@ -35,6 +35,18 @@ def _kept(root: _Outcome, table: str, key: str) -> tuple[Any, Snapshot] | None:
 def _ledger_entry(root: _Outcome) -> LedgerEntry | None:
     kept = _kept(root, "entries", "entry_id")
     return LedgerEntry.of(*kept) if kept else None
+
+
+def _reversed(root: _Outcome) -> LedgerEntry | None:
+    kept = _kept(root, "entries", "reversed_id")
+    return LedgerEntry.of(*kept) if kept else None
+
+
+def _credit_lot(root: _Outcome) -> CreditLot | None:
+    entry = _kept(root, "entries", "entry_id")
+    if entry is None or entry[0].lot_id is None or entry[0].lot_id not in entry[1].lots:
+        return None
+    return CreditLot.of(entry[1].lots[entry[0].lot_id], entry[1])
 
 
 def _balance(root: _Outcome) -> Balance | None:
@@ -174,6 +186,25 @@ class CreateCompanyPayload(_Outcome):
 @strawberry.type(description="The service's time after advanceTestClock.")
 class AdvanceTestClockPayload(_Outcome):
     now: DateTime | None = strawberry.field(resolver=_now, description="The service's time after the move.")
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type(description="The REVERSAL entry, the entry it reversed (now linked to it), and the balance after.")
+class ReverseLedgerEntryPayload(_Outcome):
+    ledger_entry: LedgerEntry | None = strawberry.field(description="The REVERSAL entry written.", resolver=_ledger_entry)
+    reversed: LedgerEntry | None = strawberry.field(description="The entry reversed, with reversedBy set.",
+                                                    resolver=_reversed)
+    balance: Balance | None = strawberry.field(description="The member's balance after the reversal.", resolver=_balance)
+    user_errors: list[UserError] = _user_errors
+
+
+@strawberry.type(description="The lot with its new expiry, the LOT_EXTENDED entry, and the balance after.")
+class ExtendCreditLotPayload(_Outcome):
+    credit_lot: CreditLot | None = strawberry.field(description="The lot with its new expiry.", resolver=_credit_lot)
+    ledger_entry: LedgerEntry | None = strawberry.field(description="The LOT_EXTENDED entry written (amount 0).",
+                                                        resolver=_ledger_entry)
+    balance: Balance | None = strawberry.field(description="The member's balance after the extension.",
+                                               resolver=_balance)
     user_errors: list[UserError] = _user_errors
 
 

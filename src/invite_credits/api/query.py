@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import strawberry
 
-from .. import ids
+from ..domain import ids
 from ..domain.errors import BadUserInput, Unauthenticated
 from ..domain.rules import has_control_characters
-from .connections import check_first, company_after, company_cursor, connection
+from .connections import after_key, check_first, company_after, company_cursor, connection, cursor
 from .context import Info
+from .scalars import DateTime
 from .types import (
+    AuditRecord,
+    AuditRecordConnection,
+    AuditRecordEdge,
     Company,
     CompanyConnection,
     CompanyEdge,
@@ -23,6 +29,7 @@ from .types import (
     earning_rules,
     ledger_connection,
     load_member,
+    past_balance,
 )
 from .values import Balance, EarningRule, LedgerReason
 
@@ -84,6 +91,9 @@ class Query:
         if kind == "CreditLot":
             lot = service.lot(key)
             return CreditLot.of(lot) if lot and info.context.can_read(lot.member_id) else None
+        if kind == "AuditRecord" and info.context.actor.is_admin:
+            record = service.audit_record(key)
+            return AuditRecord.of(record) if record else None
         return None
 
     @strawberry.field(description="The signed-in member, or null.")
@@ -94,10 +104,31 @@ class Query:
     def member(self, info: Info, id: strawberry.ID) -> Member | None:
         return load_member(info, ids.member_id(id))
 
-    @strawberry.field(description="The balance of memberId, or of the viewer when memberId is omitted.")
-    def balance(self, info: Info, member_id: strawberry.ID | None = None) -> Balance | None:
+    @strawberry.field(description="The balance of memberId, or of the viewer when memberId is omitted; with asOf, "
+                                  "as it stood then (a past balance has its own id).")
+    def balance(self, info: Info, member_id: strawberry.ID | None = None,
+                as_of: DateTime | None = None) -> Balance | None:
         view = info.context.service.member(_target(info, member_id))
-        return Balance.of(info.context.service.balance(view)) if view else None
+        if view is None:
+            return None
+        if as_of is not None:
+            return cast(Balance, past_balance(info, view, as_of))  # an awaitable: read off the event loop
+        return Balance.of(info.context.service.balance(view))
+
+    @strawberry.field(description="Admin only: every admin action, newest first; of one member with memberId.")
+    def audit_log(self, info: Info, member_id: strawberry.ID | None = None, first: int | None = 20,
+                  after: str | None = None) -> AuditRecordConnection | None:
+        info.context.actor.require_admin()
+        service = info.context.service
+        target = None
+        if member_id is not None:
+            target = ids.member_id(member_id)
+            if target is None:
+                return connection(AuditRecordConnection, AuditRecordEdge, [], False, after,
+                                  cursor_of=lambda r: cursor("AuditRecord", r.id), node_of=AuditRecord.of)
+        page = service.audit_log(target, check_first(first, service), after_key("AuditRecord", after))
+        return connection(AuditRecordConnection, AuditRecordEdge, page.items, page.has_next, after,
+                          cursor_of=lambda r: cursor("AuditRecord", r.id), node_of=AuditRecord.of)
 
     @strawberry.field(description="The ledger of memberId, or of the viewer, newest entry first.")
     def ledger(

@@ -7,13 +7,13 @@ from typing import NewType
 
 import strawberry
 
-from ..domain.rules import to_datetime, to_timestamp
+from ..domain.rules import iso, to_timestamp
 
 Timestamp = NewType("Timestamp", int)
 
 
 def serialize(value: int) -> str:
-    return to_datetime(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso(value)
 
 
 def parse(value: object) -> int:

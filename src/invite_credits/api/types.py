@@ -3,15 +3,30 @@ connections. Private fields check the reader; objects of a mutation's payload ca
 
 from __future__ import annotations
 
-import strawberry
+import json
+from collections.abc import Awaitable
+from typing import Annotated, cast
 
-from .. import ids
-from ..domain.policy import DiscussionKind, InvitationStatus, Reason
-from ..views import CompanyView, EarningProgress, EntryView, InvitationView, LotView, MemberView, PostView, Snapshot
+import strawberry
+from strawberry.scalars import JSON
+
+from ..domain import ids
+from ..domain.policy import AuditAction, DiscussionKind, HistoryInterval, InvitationStatus, Reason
+from ..views import (
+    AuditRecordView,
+    CompanyView,
+    EarningProgress,
+    EntryView,
+    InvitationView,
+    LotView,
+    MemberView,
+    PostView,
+    Snapshot,
+)
 from .connections import PageInfo, after_key, check_first, connection, cursor
 from .context import Info
 from .scalars import DateTime
-from .values import Balance, EarningRule, Education, LedgerReason, Position, Profile, TierEnum
+from .values import Balance, BalancePoint, EarningRule, Education, LedgerHead, LedgerReason, Position, Profile, TierEnum
 
 
 @strawberry.interface(description="An object with a global ID, fetchable with Query.node.")
@@ -127,8 +142,28 @@ class LedgerEntry(Node):
         description="For grants: what the action earned before the reason's limit and the cap. Otherwise equal to amount."
     )
     balance_after: int = strawberry.field(description="The member's balance right after this entry.")
-    note: str | None = strawberry.field(description="An admin's note on an adjustment.")
+    note: str | None = strawberry.field(description="An admin's note on an adjustment; the reason of a REVERSAL or "
+                                                    "LOT_EXTENDED.")
     contacts_count: int | None = strawberry.field(description="For CONTACTS_IMPORTED: contacts newly imported.")
+    hash: str = strawberry.field(description="Hex SHA-256 chaining this entry to the member's previous one: over the "
+                                             "previous entry's hash and this entry's canonical encoding (docs/rules.md).")
+
+    @strawberry.field(description="For REVERSAL: the entry this one reverses.")
+    def reverses(self, info: Info) -> LedgerEntry | None:
+        key, snap = self.view.reverses_id, self.snapshot
+        if key is None:
+            return None
+        view = snap.entries.get(key) if snap and key in snap.entries else info.context.service.entry(key)
+        return LedgerEntry.of(view, snap) if view else None
+
+    @strawberry.field(description="The REVERSAL entry that reversed this one, if any.")
+    def reversed_by(self, info: Info) -> LedgerEntry | None:
+        snap = self.snapshot
+        if snap is not None:  # a payload shows the entry as its mutation left it
+            kept = next((e for e in snap.entries.values() if e.reverses_id == self.view.id), None)
+            return LedgerEntry.of(kept, snap) if kept else None
+        view = info.context.service.reversed_by(self.view.id)
+        return LedgerEntry.of(view) if view else None
 
     @strawberry.field(description="The invitation sent or accepted.")
     def invitation(self, info: Info) -> Invitation | None:
@@ -165,7 +200,7 @@ class LedgerEntry(Node):
         return cls(
             view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("LedgerEntry", view.id)), occurred_at=view.occurred_at,  # type: ignore[arg-type]
             reason=view.reason, amount=view.amount, requested=view.requested, balance_after=view.balance_after,
-            note=view.note, contacts_count=view.contacts_count,
+            note=view.note, contacts_count=view.contacts_count, hash=view.hash,
         )
 
 
@@ -269,11 +304,27 @@ class Member(Node):
         info.context.require_reader(self.view.id)
         return self.view.referral_code
 
-    @strawberry.field(description=_PRIVATE)
-    def balance(self, info: Info) -> Balance | None:
+    @strawberry.field(description="The balance now or, with asOf, as it stood then (a past balance has its own id). "
+                                  + _PRIVATE)
+    def balance(self, info: Info, as_of: DateTime | None = None) -> Balance | None:
         info.context.require_reader(self.view.id)
+        if as_of is not None:
+            return cast(Balance, past_balance(info, self.view, as_of))  # an awaitable: read off the event loop
         kept = self.snapshot.balances.get(self.view.id) if self.snapshot else None
         return Balance.of(kept or info.context.service.balance(self.view))
+
+    @strawberry.field(description="The available balance at `from`, then every interval after it while not past `to` "
+                                  "(at most 1,000 points). " + _PRIVATE)
+    async def balance_history(self, info: Info, from_: Annotated[DateTime, strawberry.argument(name="from")],
+                              to: DateTime, interval: HistoryInterval) -> list[BalancePoint] | None:
+        info.context.require_reader(self.view.id)
+        points = await info.context.service.balance_history(self.view, from_, to, interval)
+        return [BalancePoint.of(p) for p in points]
+
+    @strawberry.field(description="The count and the newest hash of this member's hash chain. " + _PRIVATE)
+    def ledger_head(self, info: Info) -> LedgerHead | None:
+        info.context.require_reader(self.view.id)
+        return LedgerHead.of(info.context.service.ledger_head(self.view.id))
 
     @strawberry.field(description="Newest entry first. " + _PRIVATE)
     def ledger(
@@ -352,3 +403,49 @@ def load_member(info: Info, member_id: int | None, snapshot: Snapshot | None = N
         return Member.of(snapshot.members[member_id], snapshot)
     view = info.context.service.member(member_id)
     return Member.of(view) if view else None
+
+
+async def _past(info: Info, member: MemberView, as_of: int) -> Balance:
+    return Balance.of(await info.context.service.balance_as_of(member, as_of))
+
+
+def past_balance(info: Info, member: MemberView, as_of: int) -> Awaitable[Balance]:
+    return _past(info, member, as_of)
+
+
+@strawberry.type(description="One admin action: who, what, to whom, why, and the values before and after.")
+class AuditRecord(Node):
+    view: strawberry.Private[AuditRecordView]
+    id: strawberry.ID = strawberry.field(description="Global ID.")
+    at: DateTime = strawberry.field(description="When the action took effect.")
+    actor: str = strawberry.field(description="Who acted: `admin` (the service's admin token), an identity "
+                                              "provider's `issuer#subject`, or `member:<ID>`.")
+    action: AuditAction = strawberry.field(description="What was done.")
+    reason: str | None = strawberry.field(description="Why, as the admin gave it (reversals, extensions, "
+                                                      "adjustments' notes).")
+    request_id: str | None = strawberry.field(description="The id of the request that did it (x-request-id).")
+
+    @strawberry.field(description="The member it was done to, if any.")
+    def member(self, info: Info) -> Member | None:
+        return load_member(info, self.view.member_id)
+
+    @strawberry.field(description="The values before and after, and the objects involved, by their IDs.")
+    def details(self) -> JSON:
+        return cast(JSON, json.loads(self.view.details))
+
+    @classmethod
+    def of(cls, view: AuditRecordView) -> AuditRecord:
+        return cls(view=view, id=strawberry.ID(ids.encode("AuditRecord", view.id)), at=view.at,  # type: ignore[arg-type]
+                   actor=view.actor, action=AuditAction(view.action), reason=view.reason, request_id=view.request_id)
+
+
+@strawberry.type(description="An audit record in a page of the audit log.")
+class AuditRecordEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this record.")
+    node: AuditRecord = strawberry.field(description="The record.")
+
+
+@strawberry.type(description="Audit records, newest first.")
+class AuditRecordConnection:
+    edges: list[AuditRecordEdge] = strawberry.field(description="This page's records.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")

@@ -6,10 +6,12 @@ from typing import TypeAlias
 
 import strawberry
 
-from .. import ids
+from ..domain import ids
 from ..domain.errors import Code
-from ..domain.policy import DiscussionKind, InvitationStatus, Period, Reason, Tier
+from ..domain.policy import AuditAction, DiscussionKind, HistoryInterval, InvitationStatus, Period, Reason, Tier
+from ..views import BalancePoint as BalancePointView
 from ..views import BalanceView
+from ..views import LedgerHead as LedgerHeadView
 from .scalars import DateTime
 
 # The domain's enums are the schema's: registered once under their GraphQL names, and named here for annotations.
@@ -19,6 +21,8 @@ strawberry.enum(Period, name="LimitPeriod", description="The span an earning lim
 strawberry.enum(Code, name="UserErrorCode", description="Why a mutation was refused.")
 strawberry.enum(InvitationStatus, description="Where an invitation stands.")
 strawberry.enum(DiscussionKind, description="What a discussion contribution is.")
+strawberry.enum(HistoryInterval, description="The step between two points of a balance history.")
+strawberry.enum(AuditAction, description="What an admin did.")
 TierEnum: TypeAlias = Tier
 LedgerReason: TypeAlias = Reason
 LimitPeriod: TypeAlias = Period
@@ -50,7 +54,8 @@ class Balance:
     @classmethod
     def of(cls, view: BalanceView) -> Balance:
         return cls(
-            id=strawberry.ID(ids.encode("Balance", view.member_id)), available=view.available, unlimited=view.unlimited, cap=view.cap, expiring_soon=view.expiring_soon,
+            id=strawberry.ID(ids.encode("Balance", f"{view.member_id}@{view.as_of}" if view.past else view.member_id)),
+            available=view.available, unlimited=view.unlimited, cap=view.cap, expiring_soon=view.expiring_soon,
             next_expiry_at=view.next_expiry_at, as_of=view.as_of,  # type: ignore[arg-type]
         )
 
@@ -88,3 +93,23 @@ class Profile:
     completion: int = strawberry.field(description="0 to 100, in steps of one sixth, rounded down.")
 
 
+
+
+@strawberry.type(description="The available balance at one instant of a balance history.")
+class BalancePoint:
+    at: DateTime = strawberry.field(description="The instant.")
+    available: int = strawberry.field(description="Credits that could be spent then.")
+
+    @classmethod
+    def of(cls, view: BalancePointView) -> BalancePoint:
+        return cls(at=view.at, available=view.available)  # type: ignore[arg-type]
+
+
+@strawberry.type(description="The newest link of a member's hash chain.")
+class LedgerHead:
+    entries: int = strawberry.field(description="How many entries the member's ledger holds.")
+    hash: str = strawberry.field(description="The newest entry's hash (64 zeros when there is none).")
+
+    @classmethod
+    def of(cls, view: LedgerHeadView) -> LedgerHead:
+        return cls(entries=view.entries, hash=view.hash)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from . import ids
 from .errors import Forbidden, Unauthenticated
+
+# The id of the request being served (set by the HTTP layer): what an audit record names.
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
 @dataclass(frozen=True)
@@ -15,6 +20,20 @@ class Actor:
     is_admin: bool = False
     # The session the caller's token names (our tokens of a member): a live subscription ends once it is signed out.
     session: str | None = field(default=None, compare=False)
+    # Who signed the token, when not the service itself: an identity provider's "issuer#subject".
+    signer: str | None = field(default=None, compare=False)
+
+    @property
+    def name(self) -> str:
+        """Who acted, as an audit record names them: `admin` (the service's admin token), an identity
+        provider's `issuer#subject`, or `member:<ID>`; `anonymous` otherwise."""
+        if self.signer is not None:
+            return self.signer
+        if self.is_admin and self.member_id is None:
+            return "admin"
+        if self.member_id is not None:
+            return f"member:{ids.encode('Member', self.member_id)}"
+        return "anonymous"
 
     @property
     def idempotency_scope(self) -> str:

@@ -30,6 +30,10 @@ class Code(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     TEST_CLOCK_DISABLED = "TEST_CLOCK_DISABLED"
     TEST_CLOCK_BACKWARDS = "TEST_CLOCK_BACKWARDS"
+    ALREADY_REVERSED = "ALREADY_REVERSED"
+    NOT_REVERSIBLE = "NOT_REVERSIBLE"
+    EXPIRY_NOT_LATER = "EXPIRY_NOT_LATER"
+    LOT_EXPIRED = "LOT_EXPIRED"
     # Added after the contract's values: a party acting out of role.
     FORBIDDEN = "FORBIDDEN"
 
@@ -125,6 +129,22 @@ class TestClockDisabled(Refusal):
 
 class TestClockBackwards(Refusal):
     code = Code.TEST_CLOCK_BACKWARDS
+
+
+class AlreadyReversed(Refusal):
+    code = Code.ALREADY_REVERSED
+
+
+class NotReversible(Refusal):
+    code = Code.NOT_REVERSIBLE
+
+
+class ExpiryNotLater(Refusal):
+    code = Code.EXPIRY_NOT_LATER
+
+
+class LotExpired(Refusal):
+    code = Code.LOT_EXPIRED
 
 
 class OutOfRole(Refusal):

@@ -17,6 +17,30 @@ class Reason(StrEnum):
     INVITATION_SENT = "INVITATION_SENT"
     EXPIRED = "EXPIRED"
     ADMIN_ADJUSTMENT = "ADMIN_ADJUSTMENT"
+    REVERSAL = "REVERSAL"
+    LOT_EXTENDED = "LOT_EXTENDED"
+
+
+class AuditAction(StrEnum):
+    TIER_CHANGED = "TIER_CHANGED"
+    CREDITS_ADJUSTED = "CREDITS_ADJUSTED"
+    ENTRY_REVERSED = "ENTRY_REVERSED"
+    LOT_EXTENDED = "LOT_EXTENDED"
+    COMPANY_CREATED = "COMPANY_CREATED"
+    TEST_CLOCK_ADVANCED = "TEST_CLOCK_ADVANCED"
+    WEBHOOK_ENDPOINT_CREATED = "WEBHOOK_ENDPOINT_CREATED"
+    WEBHOOK_ENDPOINT_UPDATED = "WEBHOOK_ENDPOINT_UPDATED"
+    WEBHOOK_ENDPOINT_DELETED = "WEBHOOK_ENDPOINT_DELETED"
+    WEBHOOK_SECRET_ROTATED = "WEBHOOK_SECRET_ROTATED"
+    EVENT_REDELIVERED = "EVENT_REDELIVERED"
+    SIGNED_OUT_EVERYWHERE = "SIGNED_OUT_EVERYWHERE"
+
+
+class HistoryInterval(StrEnum):
+    HOUR = "HOUR"
+    DAY = "DAY"
+    WEEK = "WEEK"
+    MONTH = "MONTH"
 
 
 class Period(StrEnum):
@@ -87,6 +111,9 @@ class Policy:
     profile_skills_for_completion: int = 3
     note_max_length: int = 500
     adjustment_max_abs: int = 1000
+    correction_reason_max_length: int = 300
+    lot_extension_max_months: int = 24
+    history_max_points: int = 1000
     page_size_max: int = 100
     idempotency_key_max_length: int = 255
     idempotency_retention_seconds: int = 24 * 3600

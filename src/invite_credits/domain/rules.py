@@ -16,6 +16,11 @@ def to_datetime(ts: int) -> datetime:
     return datetime.fromtimestamp(ts, tz=UTC)
 
 
+def iso(ts: int) -> str:
+    """The API's spelling of an instant: ISO-8601 UTC with a Z, to the second."""
+    return to_datetime(ts).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def to_timestamp(dt: datetime) -> int:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)

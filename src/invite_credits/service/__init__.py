@@ -13,27 +13,32 @@ from .commands import (
     Contact,
     CreateCompany,
     Education,
+    ExtendLot,
     FollowUpInvitation,
     ImportContacts,
     Position,
     PostDiscussion,
     ProfileUpdate,
+    ReverseEntry,
     SendInvitation,
     SetMemberTier,
     SignOut,
     SignUp,
 )
+from .corrections import CorrectionUseCases
 from .earning import EarningUseCases
 from .expiry import SweepReport
+from .history import HistoryReads
 from .invitations import InvitationUseCases
 from .members import MemberUseCases
 from .reads import Reads
 
 
-class Service(MemberUseCases, EarningUseCases, InvitationUseCases, AdminUseCases, Reads):
+class Service(MemberUseCases, EarningUseCases, InvitationUseCases, AdminUseCases, CorrectionUseCases, Reads,
+              HistoryReads):
     """Every use case, on one store and one policy."""
 
 
-__all__ = ["AdjustCredits", "AnswerInvitation", "Contact", "CreateCompany", "Education", "FollowUpInvitation",
-           "ImportContacts", "Position", "PostDiscussion", "ProfileUpdate", "SendInvitation", "Service",
-           "SetMemberTier", "SignOut", "SignUp", "SweepReport"]
+__all__ = ["AdjustCredits", "AnswerInvitation", "Contact", "CreateCompany", "Education", "ExtendLot",
+           "FollowUpInvitation", "ImportContacts", "Position", "PostDiscussion", "ProfileUpdate", "ReverseEntry",
+           "SendInvitation", "Service", "SetMemberTier", "SignOut", "SignUp", "SweepReport"]

@@ -8,7 +8,8 @@ from ..domain.policy import DiscussionKind, InvitationStatus, Tier
 from ..domain.profile import Education, Position, ProfileUpdate
 
 __all__ = ["AdjustCredits", "AnswerInvitation", "Contact", "CreateCompany", "Education", "FollowUpInvitation",
-           "ImportContacts", "Position", "PostDiscussion", "ProfileUpdate", "SendInvitation", "SetMemberTier", "SignUp"]
+           "ExtendLot", "ImportContacts", "Position", "PostDiscussion", "ProfileUpdate", "ReverseEntry", "SendInvitation",
+           "SetMemberTier", "SignUp"]
 
 
 @dataclass(frozen=True)
@@ -79,3 +80,16 @@ class SignOut:
 
     member_id: int | None = None
     named: bool = False
+
+
+@dataclass(frozen=True)
+class ReverseEntry:
+    entry_id: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExtendLot:
+    lot_id: int | None
+    expires_at: int
+    reason: str

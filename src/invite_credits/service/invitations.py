@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .. import ids
-from ..domain import rules
+from ..domain import ids, rules
 from ..domain.access import Actor
 from ..domain.errors import (
     AlreadyConnected,

@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from ..domain import profile, rules
 from ..domain.access import Actor
 from ..domain.errors import EmailTaken, FieldChecks, InvalidReferralCode, NotFound
-from ..domain.policy import Reason
+from ..domain.policy import AuditAction, Reason
 from ..store import identities, members
 from ..store.protocol import Reader, Tx
 from ..store.rows import Member, Session
 from ..views import Outcome
 from . import ledger
+from .audit import Auditor
 from .commands import ProfileUpdate, SignOut, SignUp
 from .idempotency import UseCases
 from .snapshots import outcome
@@ -103,11 +104,14 @@ class MemberUseCases(UseCases):
                 raise NotFound("No such member.", ["memberId"])
             target = cmd.member_id
         revoked_at = int(time.time())
+        auditor = Auditor(actor)
 
         def run(tx: Tx) -> int:
             require_member(tx, target, ["memberId"])
             members.lock(tx, target)
             members.sign_out(tx, id=target, revoked_at=revoked_at)
+            auditor.record(tx, AuditAction.SIGNED_OUT_EVERYWHERE, target, None,
+                           {"before": None, "after": {"revokedAt": rules.iso(revoked_at)}})
             return revoked_at
 
         return await self.db.write(run)

@@ -14,7 +14,7 @@ from .ledger import balance_at
 
 def outcome(tx: Tx, policy: Policy, member_id: int | None = None, *, members_too: Sequence[int] = (),
             invitation_id: int | None = None, entry_id: int | None = None, company_id: int | None = None,
-            post_id: int | None = None, imported: int | None = None) -> Outcome:
+            post_id: int | None = None, imported: int | None = None, reversed_id: int | None = None) -> Outcome:
     snap = Snapshot(at=tx.now)
     for mid in dict.fromkeys([*([member_id] if member_id is not None else []), *members_too]):
         member = members.by_id(tx, id=mid)
@@ -24,10 +24,11 @@ def outcome(tx: Tx, policy: Policy, member_id: int | None = None, *, members_too
                 snap.balances[mid] = balance_at(tx, policy, mid, member.tier, tx.now)
     if invitation_id is not None and (invitation := invitations.by_id(tx, id=invitation_id)) is not None:
         snap.invitations[invitation_id] = invitation
-    if entry_id is not None and (entry := ledger.by_id(tx, id=entry_id)) is not None:
-        snap.entries[entry_id] = entry
-        if entry.lot_id is not None and (lot := lots.by_id(tx, id=entry.lot_id)) is not None:
-            snap.lots[entry.lot_id] = lot
+    for key in (entry_id, reversed_id):
+        if key is not None and (entry := ledger.by_id(tx, id=key)) is not None:
+            snap.entries[key] = entry
+            if entry.lot_id is not None and (lot := lots.by_id(tx, id=entry.lot_id)) is not None:
+                snap.lots[entry.lot_id] = lot
     if company_id is not None and (company := companies.by_id(tx, id=company_id)) is not None:
         snap.companies[company_id] = company
         if member_id is not None:
@@ -36,4 +37,4 @@ def outcome(tx: Tx, policy: Policy, member_id: int | None = None, *, members_too
     if post_id is not None and (post := discussions.by_id(tx, id=post_id)) is not None:
         snap.posts[post_id] = post
     return Outcome(member_id=member_id, invitation_id=invitation_id, entry_id=entry_id, company_id=company_id,
-                   post_id=post_id, imported=imported, snapshot=snap)
+                   post_id=post_id, imported=imported, reversed_id=reversed_id, snapshot=snap)

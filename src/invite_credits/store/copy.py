@@ -26,11 +26,13 @@ from .sqlite.migrations import migration_files, schema_version
 # In an order that satisfies every foreign key, each with the column it is copied in order of.
 TABLES: list[tuple[str, str]] = [
     ("members", "id"), ("companies", "id"), ("credit_lots", "id"), ("invitations", "id"), ("connections", "id"),
-    ("discussion_posts", "id"), ("ledger_entries", "id"), ("contacts", "member_id, email"),
+    ("discussion_posts", "id"), ("ledger_entries", "id"), ("lot_draws", "entry_id, lot_id"),
+    ("lot_extensions", "entry_id"), ("audit_records", "id"), ("contacts", "member_id, email"),
     ("company_follows", "member_id, company_id"), ("idempotency_keys", "scope, key"),
     ("member_identities", "issuer, subject"), ("test_clock", "id"), ("readiness_probe", "id"),
 ]
-WITH_IDS = ["members", "companies", "credit_lots", "invitations", "connections", "discussion_posts", "ledger_entries"]
+WITH_IDS = ["members", "companies", "credit_lots", "invitations", "connections", "discussion_posts", "ledger_entries",
+            "audit_records"]
 BATCH_ROWS = 5000
 
 

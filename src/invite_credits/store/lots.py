@@ -63,3 +63,27 @@ def live_credits(r: Reader, *, member_id: int, now: int, soon: int) -> LiveCredi
 def page(r: Reader, *, member_id: int, before_id: int, limit: int, include_spent: bool, now: int) -> list[Lot]:
     return [_lot(row) for row in r.all("lots_page", member_id=member_id, before_id=before_id, limit=limit,
                                        include_spent=int(include_spent), now=now)]
+
+
+def extend(tx: Tx, *, id: int, expires_at: int) -> bool:
+    """Move the lot's expiry to `expires_at` (later); its extension must be written first."""
+    return tx.run("lot_extend", id=id, expires_at=expires_at) == 1
+
+
+def insert_extension(tx: Tx, *, entry_id: int, lot_id: int, at: int, old_expires_at: int, new_expires_at: int) -> None:
+    tx.run("extension_insert", entry_id=entry_id, lot_id=lot_id, at=at, old_expires_at=old_expires_at,
+           new_expires_at=new_expires_at)
+
+
+def unwritten_due(r: Reader, *, member_id: int, at: int) -> list[tuple[int, int]]:
+    """(expires_at, remaining) of the member's lots that expired by `at` and whose expiry is not written yet."""
+    return [(int(row["expires_at"]), int(row["remaining"]))
+            for row in r.all("lots_unwritten_due", member_id=member_id, at=at)]
+
+
+def credits_at(r: Reader, *, member_id: int, at: int, soon: int) -> LiveCredits:
+    """The member's lots as they stood at `at`: what each held then, with its expiry then (slow: read_slow)."""
+    row = r.one("balance_at", member_id=member_id, at=at, soon=soon)
+    if row is None:
+        return LiveCredits(0, 0, None)
+    return LiveCredits(int(row["available"]), int(row["expiring_soon"]), row["next_expiry_at"])

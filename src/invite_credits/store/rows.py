@@ -76,20 +76,39 @@ class Entry:
     referred_member_id: int | None
     contacts_count: int | None
     note: str | None
+    reverses_id: int | None = None
+    seq: int = 0
+    hash: str = ""
 
 
 @dataclass(frozen=True)
 class ChainHead:
-    """A member's newest entry: the balance the ledger has written, and when."""
+    """A member's newest entry: the balance the ledger has written, when, its place and its hash."""
 
     balance_after: int
     occurred_at: int
+    seq: int
+    hash: str
 
 
 @dataclass(frozen=True)
-class Expired:
-    member_id: int
-    credits: int
+class Draw:
+    """Credits an entry took from a lot."""
+
+    lot_id: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    at: int
+    actor: str
+    action: str
+    member_id: int | None
+    reason: str | None
+    request_id: str | None
+    details: str
 
 
 @dataclass(frozen=True)

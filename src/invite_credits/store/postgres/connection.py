@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from importlib.resources.abc import Traversable
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 
+from .. import backfill
 from ..protocol import StoreError
 from ..queries import Query, load_queries, sql_dir
 
@@ -70,6 +71,43 @@ def schema_version(conn: PgConnection) -> int:
     return int(row["v"]) if row else 0
 
 
+def _hash_chains(conn: PgConnection) -> None:
+    """The corrections migration's step: hashes through a temporary table (COPY, then one UPDATE), draws by
+    COPY, the ledger streamed through server-side cursors."""
+    conn.execute("CREATE TEMPORARY TABLE chain_fill (id bigint PRIMARY KEY, hash text NOT NULL) ON COMMIT DROP")
+
+    def write_hashes(rows: Sequence[tuple[str, int]]) -> None:
+        with conn.cursor().copy("COPY chain_fill (hash, id) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def write_draws(rows: Sequence[tuple[int, int, int, int]]) -> None:
+        with conn.cursor().copy("COPY lot_draws (entry_id, lot_id, amount, at) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    with conn.cursor("chain_entries", row_factory=tuple_row) as entries, \
+            conn.cursor("chain_lots", row_factory=tuple_row) as lots:
+        entries.itersize = lots.itersize = 5000
+        backfill.ledger_chain(entries.execute(backfill.ENTRIES), lots.execute(backfill.LOTS), write_hashes,
+                              write_draws)
+    conn.execute("UPDATE ledger_entries AS e SET hash = f.hash FROM chain_fill AS f WHERE e.id = f.id")
+
+
+STEPS: dict[str, Callable[[PgConnection], None]] = {"ledger_chain": _hash_chains}
+_STEP = re.compile(r"^-- step: ([a-z_]+)\s*$", re.MULTILINE)
+
+
+def _run_file(conn: PgConnection, text: str) -> None:
+    """The file as written, with each `-- step: NAME` line run as the Python step NAME at that point."""
+    parts = _STEP.split(text)  # [sql, step, sql, step, sql, ...]
+    for index, part in enumerate(parts):
+        if index % 2:
+            STEPS[part](conn)
+        elif part.strip():
+            conn.execute(part.encode())  # no parameters: the SQL as written
+
+
 def migrate(conn: PgConnection) -> list[int]:
     """Apply every migration newer than the database, each in its own transaction, under an advisory lock:
     ten processes starting at once migrate once (the others wait, then find nothing to do)."""
@@ -86,7 +124,7 @@ def migrate(conn: PgConnection) -> list[int]:
             if number <= current:
                 continue
             with conn.transaction():
-                conn.execute(path.read_text(encoding="utf-8").encode())  # no parameters: the file as written
+                _run_file(conn, path.read_text(encoding="utf-8"))
                 conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (number,))
             applied.append(number)
     finally:

@@ -1,11 +1,16 @@
-"""Forward-only migrations: sql/sqlite/migrations/NNNN_*.sql, applied in order by PRAGMA user_version."""
+"""Forward-only migrations: sql/sqlite/migrations/NNNN_*.sql, applied in order by PRAGMA user_version.
+
+A file runs statement by statement in one transaction. A line `-- step: NAME` runs the Python step NAME
+(STEPS) at that point, in the same transaction: what SQL alone cannot compute (the ledger's hashes)."""
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from importlib.resources.abc import Traversable
 
+from .. import backfill
 from ..queries import sql_dir
 
 _FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -30,6 +35,38 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return version
 
 
+def _hash_chains(conn: sqlite3.Connection) -> None:
+    def write_hashes(rows: Sequence[tuple[str, int]]) -> None:
+        conn.executemany("UPDATE ledger_entries SET hash = ? WHERE id = ?", rows)
+
+    def write_draws(rows: Sequence[tuple[int, int, int, int]]) -> None:
+        conn.executemany("INSERT INTO lot_draws (entry_id, lot_id, amount, at) VALUES (?, ?, ?, ?)", rows)
+
+    reader = conn.cursor()  # its own cursor: the writes above run while it streams
+    lots = conn.cursor()
+    backfill.ledger_chain(reader.execute(backfill.ENTRIES), lots.execute(backfill.LOTS), write_hashes, write_draws)
+
+
+STEPS: dict[str, Callable[[sqlite3.Connection], None]] = {"ledger_chain": _hash_chains}
+_STEP = re.compile(r"^-- step: ([a-z_]+)\s*$")
+
+
+def _statements(text: str) -> Iterator[str | Callable[[sqlite3.Connection], None]]:
+    """The file's statements, in order, and its steps where they stand."""
+    pending = ""
+    for line in text.splitlines(keepends=True):
+        step = _STEP.match(line)
+        if step and not pending.strip():
+            yield STEPS[step.group(1)]
+            continue
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending
+            pending = ""
+    if pending.strip() and not all(s.strip().startswith("--") for s in pending.splitlines() if s.strip()):
+        raise RuntimeError(f"a migration ends with an unfinished statement: {pending.strip()[:80]}")
+
+
 def migrate(conn: sqlite3.Connection) -> list[int]:
     """Apply every migration newer than the database, each in its own transaction; returns what ran."""
     applied = []
@@ -40,7 +77,17 @@ def migrate(conn: sqlite3.Connection) -> list[int]:
     for number, path in files:
         if number <= current:
             continue
-        # executescript runs the file as written; the version bump is part of the same transaction.
-        conn.executescript(f"BEGIN IMMEDIATE;\n{path.read_text(encoding='utf-8')}\nPRAGMA user_version = {number};\nCOMMIT;")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(path.read_text(encoding="utf-8")):
+                if callable(statement):
+                    statement(conn)
+                else:
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
         applied.append(number)
     return applied
