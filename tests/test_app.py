@@ -59,6 +59,7 @@ def test_graphiql_on_a_browser_get(api: Api) -> None:
     assert page.status_code == 200 and "graphiql" in page.text.lower()
     # It opens on this service's example (viewer, balance, ledger and a subscription), not GraphiQL's welcome.
     assert "subscription LiveBalance" in page.text and "ledger(first: 10)" in page.text
+    assert "mutation Reverse($entryId: ID!)" in page.text and "reverseLedgerEntry" in page.text
     assert "Welcome to GraphiQL" not in page.text
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from invite_credits.domain import ids
 from invite_credits.cli import COMMANDS, main
+from invite_credits.domain import ids
 
 from .conftest import LIVE_SECRET, free_port
 
@@ -211,7 +211,7 @@ def test_help_lists_each_command_once_and_serve_names_its_variables() -> None:
 
     top = run(["--help"], env={"COLUMNS": "200"}).stdout
     for name in COMMANDS:
-        assert len(re.findall(rf"^ +{name}\b", top, flags=re.M)) == 1, (name, top)
+        assert len(re.findall(rf"^ +{name}\s", top, flags=re.M)) == 1, (name, top)
     serve = run(["serve", "--help"]).stdout
     for variable in ("INVITE_CREDITS_DB", "INVITE_CREDITS_JWT_SECRET", "INVITE_CREDITS_CORS_ORIGINS",
                      "INVITE_CREDITS_GRAPHIQL", "docs/operations.md"):

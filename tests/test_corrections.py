@@ -326,3 +326,14 @@ def test_the_ledger_exports_as_csv_with_formulas_as_text(api: Api, admin: str) -
     since = api.client.get("/ledger.csv", params={"since": "2099-01-01T00:00:00Z"},
                            headers={"authorization": f"Bearer {token}"})
     assert since.text.count("\r\n") == 1  # the header row only
+
+
+def test_graphiqls_example_document_with_its_reversal_is_valid() -> None:
+    from graphql import parse, validate
+
+    from invite_credits.api.schema import create_schema
+    from invite_credits.graphiql import EXAMPLE
+    from invite_credits.internals import graphql_schema
+
+    assert validate(graphql_schema(create_schema()), parse(EXAMPLE)) == []
+    assert "reverseLedgerEntry" in EXAMPLE

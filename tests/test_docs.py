@@ -117,9 +117,13 @@ def test_readme_and_api_examples_run_after_the_demo(tmp_path: Path) -> None:
             program = ["set -euo pipefail"]
             for line in lines:
                 program.append(line if not line.startswith("gql ") else f"{line}; echo")
-            result = subprocess.run(["bash", "-c", "\n".join(program)], capture_output=True, text=True, timeout=60)
+            # The shell a reader runs them in: the server's database and secret (`invite-credits token --admin`).
+            shell_env = {**env, "PATH": f"{Path(script).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+            result = subprocess.run(["bash", "-c", "\n".join(program)], capture_output=True, text=True, timeout=60,
+                                    env=shell_env)
             assert result.returncode == 0, result.stderr
-            answers = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+            answers = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+            assert "\nid,occurred_at,reason,amount," in "\n" + result.stdout  # the CSV export's header row
             assert len(answers) == sum(line.startswith("gql ") for line in lines)
             for i, answer in enumerate(answers):
                 _assert_clean(answer, f"docs/api.md example {i + 1} (run {attempt})")
@@ -224,3 +228,27 @@ def test_the_readme_commands_run_as_written_twice(tmp_path: Path) -> None:
 @contextlib.contextmanager
 def _no_database() -> Iterator[str | None]:
     yield None
+
+
+def test_the_hash_chain_example_in_rules_md_recomputes_with_hashlib_alone() -> None:
+    """docs/rules.md's worked example, byte for byte: each canonical line, then the hash it yields, checked with
+    hashlib only (no code of ours), so the documented encoding is one anyone can follow."""
+    import hashlib
+
+    rules = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    (example,) = _blocks(rules.split("## The hash chain", 1)[1], "text")[:1]
+    lines = example.strip().splitlines()
+    assert len(lines) == 6
+    previous = "0" * 64
+    for canonical, expected in zip(lines[::2], lines[1::2], strict=True):
+        previous = hashlib.sha256(previous.encode("ascii") + canonical.encode("utf-8")).hexdigest()
+        assert previous == expected
+        assert json.dumps(json.loads(canonical), sort_keys=True, separators=(",", ":"), ensure_ascii=False) == canonical
+    # And the service's own encoder writes exactly these bytes for the same entries.
+    from invite_credits.domain import chain
+
+    fields = [chain.Fields(1, 1768469400, "SIGNUP", 15, 15, 15, 1, None, None, None, None, None, None, None),
+              chain.Fields(1, 1770138312, "INVITATION_SENT", -1, -1, 14, None, 7, None, None, None, None, None, None),
+              chain.Fields(1, 1770138372, "REVERSAL", 1, 1, 15, 2, None, None, None, None, None,
+                           "Ticket #12: sent by mistake – refunded", 2)]
+    assert [chain.canonical(f).decode("utf-8") for f in fields] == lines[::2]

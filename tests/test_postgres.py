@@ -76,9 +76,12 @@ def _member(conn: psycopg.Connection[Any], email: str) -> int:
     return int(row[0])
 
 
-def _entry(conn: psycopg.Connection[Any], member: int, amount: int, after: int, at: int = 10) -> None:
-    conn.execute("INSERT INTO ledger_entries (member_id, occurred_at, reason, amount, requested, balance_after) "
-                 "VALUES (%s, %s, 'ADMIN_ADJUSTMENT', %s, %s, %s)", (member, at, amount, amount, after))
+def _entry(conn: psycopg.Connection[Any], member: int, amount: int, after: int, at: int = 10,
+           seq: int | None = None) -> None:
+    """An entry continuing the member's chain (its next seq unless `seq` says otherwise)."""
+    conn.execute("INSERT INTO ledger_entries (member_id, seq, occurred_at, reason, amount, requested, balance_after, "
+                 "hash) VALUES (%s, coalesce(%s, (SELECT count(*) + 1 FROM ledger_entries WHERE member_id = %s)), %s, "
+                 "'ADMIN_ADJUSTMENT', %s, %s, %s, %s)", (member, seq, member, at, amount, amount, after, "0" * 64))
 
 
 def test_the_database_guards_the_ledger(raw: psycopg.Connection[Any]) -> None:
@@ -89,10 +92,13 @@ def test_the_database_guards_the_ledger(raw: psycopg.Connection[Any]) -> None:
         _entry(raw, ann, 5, 9)  # 5 + 5 is not 9
     with pytest.raises(errors.SerializationFailure, match="chain"):
         _entry(raw, ann, 1, 6, at=9)  # before the last entry
+    with pytest.raises(errors.SerializationFailure, match="chain"):
+        _entry(raw, ann, 0, 5, at=11, seq=1)  # a second first entry, moving no credit: a fork, refused
     _entry(raw, ann, -2, 3, at=11)
     for statement in ("UPDATE ledger_entries SET amount = 1", "DELETE FROM ledger_entries", "TRUNCATE ledger_entries",
                       "DELETE FROM members", "DELETE FROM member_heads"):
-        with pytest.raises(psycopg.errors.IntegrityConstraintViolation):
+        # (TRUNCATE of the ledger is refused before its trigger runs: the lots' draws reference it.)
+        with pytest.raises((psycopg.errors.IntegrityConstraintViolation, psycopg.errors.FeatureNotSupported)):
             raw.execute(statement)
     inserted = raw.execute("INSERT INTO credit_lots (member_id, reason, amount, remaining, granted_at, expires_at) "
                            "VALUES (%s, 'SIGNUP', 5, 5, 0, 100) RETURNING id", (ann,)).fetchone()
@@ -105,12 +111,18 @@ def test_the_database_guards_the_ledger(raw: psycopg.Connection[Any]) -> None:
     raw.execute("UPDATE credit_lots SET written_off = 1 WHERE id = %s", (lot,))
     with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="written-off"):
         raw.execute("UPDATE credit_lots SET remaining = 0 WHERE id = %s", (lot,))
-    expired = ("INSERT INTO ledger_entries (member_id, occurred_at, reason, amount, requested, balance_after, lot_id) "
-               "VALUES (%s, 100, 'EXPIRED', -3, -3, %s, %s)")
-    raw.execute(expired, (ann, 0, lot))
+    raw.execute("INSERT INTO audit_records (at, actor, action, member_id, details) "
+                "VALUES (1, 'admin', 'TIER_CHANGED', %s, '{}')", (ann,))
+    for statement in ("UPDATE audit_records SET actor = 'x'", "DELETE FROM audit_records", "TRUNCATE audit_records"):
+        with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="append-only"):
+            raw.execute(statement)
+    expired = ("INSERT INTO ledger_entries (member_id, seq, occurred_at, reason, amount, requested, balance_after, "
+               "lot_id, hash) VALUES (%s, (SELECT count(*) + 1 FROM ledger_entries WHERE member_id = %s), 100, "
+               "'EXPIRED', -3, -3, %s, %s, repeat('0', 64))")
+    raw.execute(expired, (ann, ann, 0, lot))
     _entry(raw, ann, 3, 3, at=100)
     with pytest.raises(errors.UniqueViolation):
-        raw.execute(expired, (ann, 0, lot))  # one EXPIRED entry per lot, even where the chain would allow it
+        raw.execute(expired, (ann, ann, 0, lot))  # one EXPIRED entry per lot, even where the chain would allow it
     invite = "INSERT INTO invitations (inviter_id, invitee_id, sent_at, credits_spent) VALUES (%s, %s, 0, 1)"
     raw.execute(invite, (ann, bob))
     with pytest.raises(errors.UniqueViolation):

@@ -83,10 +83,14 @@ def _member(conn: sqlite3.Connection) -> int:
         "INSERT INTO members (email, name, referral_code, joined_at) VALUES ('a@b.co', 'A', 'R1', 0)").lastrowid or 0)
 
 
-def _entry(conn: sqlite3.Connection, member: int, amount: int, balance_after: int, at: int = 10) -> None:
+def _entry(conn: sqlite3.Connection, member: int, amount: int, balance_after: int, at: int = 10,
+           seq: int | None = None) -> None:
+    """An entry continuing the member's chain (its next seq unless `seq` says otherwise; the hash is not the
+    database's to check: `invite-credits check` recomputes it)."""
     conn.execute(
-        "INSERT INTO ledger_entries (member_id, occurred_at, reason, amount, requested, balance_after) "
-        "VALUES (?, ?, 'SIGNUP', ?, ?, ?)", (member, at, amount, amount, balance_after))
+        "INSERT INTO ledger_entries (member_id, seq, occurred_at, reason, amount, requested, balance_after, hash) "
+        "VALUES (?, coalesce(?, (SELECT count(*) + 1 FROM ledger_entries WHERE member_id = ?)), ?, 'SIGNUP', ?, ?, ?, "
+        "?)", (member, seq, member, at, amount, amount, balance_after, "0" * 64))
 
 
 @pytest.mark.parametrize(
@@ -117,7 +121,48 @@ def test_ledger_chain_is_enforced(conn: sqlite3.Connection) -> None:
         _entry(conn, member, 1, 17, at=11)  # 15 + 1 is not 17
     with pytest.raises(sqlite3.IntegrityError, match="chain"):
         _entry(conn, member, 1, 16, at=9)  # earlier than the previous entry
+    with pytest.raises(sqlite3.IntegrityError, match="chain"):
+        _entry(conn, member, 0, 15, at=11, seq=1)  # a second first entry: a fork of the chain
     _entry(conn, member, 1, 16, at=11)
+
+
+def test_a_lots_expiry_moves_only_later_and_only_with_its_extension(conn: sqlite3.Connection) -> None:
+    member = _member(conn)
+    lot = conn.execute("INSERT INTO credit_lots (member_id, reason, amount, remaining, granted_at, expires_at) "
+                       "VALUES (?, 'SIGNUP', 15, 15, 10, 100)", (member,)).lastrowid
+    _entry(conn, member, 15, 15)
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        conn.execute("UPDATE credit_lots SET expires_at = 200 WHERE id = ?", (lot,))
+    entry = conn.execute("INSERT INTO ledger_entries (member_id, seq, occurred_at, reason, amount, requested, "
+                         "balance_after, lot_id, hash) VALUES (?, 2, 20, 'LOT_EXTENDED', 0, 0, 15, ?, ?)",
+                         (member, lot, "0" * 64)).lastrowid
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute("INSERT INTO lot_extensions VALUES (?, ?, 20, 100, 90)", (entry, lot))  # earlier: never
+    conn.execute("INSERT INTO lot_extensions VALUES (?, ?, 20, 100, 200)", (entry, lot))
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        conn.execute("UPDATE credit_lots SET expires_at = 300 WHERE id = ?", (lot,))  # not the recorded move
+    conn.execute("UPDATE credit_lots SET expires_at = 200 WHERE id = ?", (lot,))
+    for statement in ("UPDATE lot_extensions SET new_expires_at = 300", "DELETE FROM lot_extensions"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute(statement)
+
+
+def test_an_entry_is_reversed_once_and_audit_records_are_append_only(conn: sqlite3.Connection) -> None:
+    member = _member(conn)
+    _entry(conn, member, 15, 15)
+    reversal = ("INSERT INTO ledger_entries (member_id, seq, occurred_at, reason, amount, requested, balance_after, "
+                "reverses_id, hash) VALUES (?, (SELECT count(*) + 1 FROM ledger_entries WHERE member_id = ?), 20, "
+                "'REVERSAL', 0, -15, 15, ?, ?)")
+    conn.execute(reversal, (member, member, 1, "0" * 64))
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        conn.execute(reversal, (member, member, 1, "0" * 64))
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):  # a reversal names what it reverses
+        conn.execute(reversal.replace("?, ?)", "NULL, ?)"), (member, member, "0" * 64))
+    conn.execute("INSERT INTO audit_records (at, actor, action, member_id, details) "
+                 "VALUES (1, 'admin', 'TIER_CHANGED', ?, '{}')", (member,))
+    for statement in ("UPDATE audit_records SET actor = 'someone else'", "DELETE FROM audit_records"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute(statement)
 
 
 def test_one_pending_invitation_per_pair_in_either_direction(conn: sqlite3.Connection) -> None:

@@ -12,8 +12,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from invite_credits import auth
-from invite_credits.domain import ids
 from invite_credits.app import create_app
+from invite_credits.domain import ids
 from invite_credits.settings import Settings
 
 SECRET = "thin-path-secret-that-is-long-enough-for-hs256"

@@ -99,6 +99,26 @@ async def test_the_test_clock_moved_on_one_node_is_the_time_of_the_other(
     assert violations(url) == []
 
 
+async def test_two_admins_on_two_nodes_reversing_one_entry_make_one_reversal(
+        nodes: tuple[str, list[LiveServer]]) -> None:
+    url, servers = nodes
+    a, b = clients(servers)
+    admin = auth.admin_token(LIVE_SECRET, 600)
+    reverse = ("mutation($i: ReverseLedgerEntryInput!) { reverseLedgerEntry(input: $i) { ledgerEntry { id } "
+               "userErrors { code } } }")
+    async with a, b:
+        _, token = await sign_up(a, "ann@example.com")
+        bob, _ = await sign_up(b, "bob@example.com")
+        sent = (await gql(a, SEND, {"i": {"inviteeId": bob}}, token))["sendInvitation"]
+        entry = sent["ledgerEntry"]["id"]
+        results = await asyncio.gather(*(gql((a, b)[i % 2], reverse, {"i": {"entryId": entry, "reason": f"r{i}"}},
+                                             admin) for i in range(12)))
+        outcomes = sorted(str(r["reverseLedgerEntry"]["userErrors"]) for r in results)
+        assert outcomes.count("[]") == 1 and outcomes.count("[{'code': 'ALREADY_REVERSED'}]") == 11, outcomes
+        assert (await gql(b, VIEW, token=token))["viewer"]["balance"]["available"] == 15
+    assert violations(url) == []
+
+
 async def test_a_node_killed_under_load_loses_nothing_it_acknowledged(nodes: tuple[str, list[LiveServer]]) -> None:
     url, servers = nodes
     a, b = clients(servers)

@@ -6,20 +6,22 @@ import time
 from dataclasses import dataclass
 
 from . import auth
-from .domain import ids
+from .domain import ids, rules
 from .domain.access import Actor
-from .domain.policy import DiscussionKind, InvitationStatus, Tier
+from .domain.policy import DiscussionKind, InvitationStatus, Reason, Tier
 from .service import (
     AdjustCredits,
     AnswerInvitation,
     Contact,
     CreateCompany,
     Education,
+    ExtendLot,
     FollowUpInvitation,
     ImportContacts,
     Position,
     PostDiscussion,
     ProfileUpdate,
+    ReverseEntry,
     SendInvitation,
     Service,
     SetMemberTier,
@@ -106,6 +108,14 @@ async def seed(settings: Settings) -> list[DemoMember]:
         pending = await service.send_invitation(Actor(eddie), SendInvitation(carol))
         await service.follow_up_invitation(Actor(eddie), FollowUpInvitation(pending.invitation_id, "Just checking in!"))
         await service.adjust_credits(ADMIN, AdjustCredits(paula, 20, "Welcome bonus for the demo"))
+        # Support's corrections: Carol's withdrawn invitation is refunded, and the credits Ann earned for her
+        # contacts get a year more (her sign-up credits still expire soon).
+        assert withdrawn.entry_id is not None
+        await service.reverse_ledger_entry(ADMIN, ReverseEntry(withdrawn.entry_id, "Sent by mistake: refunded"))
+        contacts = next(lot for lot in service.lots(ann, 100, None, False).items
+                        if lot.reason is Reason.CONTACTS_IMPORTED)
+        await service.extend_credit_lot(ADMIN, ExtendLot(contacts.id, rules.to_timestamp(rules.add_months(
+            rules.to_datetime(contacts.granted_at), 24)), "Loyalty: a year more"))
         return members
     finally:
         await db.close()

@@ -70,9 +70,20 @@ query Viewer {
     name
     balance { id available expiringSoon nextExpiryAt asOf }
     ledger(first: 10) {
-      edges { node { occurredAt reason amount requested balanceAfter } }
+      edges { node { id occurredAt reason amount requested balanceAfter note hash reversedBy { id } } }
       pageInfo { hasNextPage endCursor }
     }
+  }
+}
+
+# Admins correct without editing: reverse an entry (an ID from the ledger above) with a reason. The payload
+# has the REVERSAL entry, the entry it reversed (now linked back) and the member's live balance.
+mutation Reverse($entryId: ID!) {
+  reverseLedgerEntry(input: {entryId: $entryId, reason: "Support ticket: sent by mistake"}) {
+    ledgerEntry { id reason amount reverses { id } }
+    reversed { id reversedBy { id } }
+    balance { id available }
+    userErrors { code message field }
   }
 }
 

@@ -16,6 +16,11 @@ ARGUMENTS = {
     "reasons": "Only entries with these reasons; all when omitted.",
     "status": "Only invitations in this state; all when omitted.",
     "includeSpent": "Also lots that are used up or expired (default false: only lots that still hold credits).",
+    "asOf": "The balance as it stood at this instant (not in the future; before the member joined it is 0); omit it "
+            "for the balance now.",
+    "from": "The first point of the history.",
+    "to": "No point is later than this (not in the future).",
+    "interval": "The step between two points; MONTH steps by calendar months from `from`.",
 }
 
 ENUM_VALUES: dict[str, dict[str, str]] = {
@@ -35,6 +40,29 @@ ENUM_VALUES: dict[str, dict[str, str]] = {
         "INVITATION_SENT": "The credit an invitation cost.",
         "EXPIRED": "Credits of a lot left unused 12 months after it was granted.",
         "ADMIN_ADJUSTMENT": "Credits an admin added or took, with a note.",
+        "REVERSAL": "An admin reversed an entry (see reverses): what is left of a grant's lot taken back, or a "
+                    "spend's credits given back.",
+        "LOT_EXTENDED": "An admin moved a lot's expiry later (amount 0; the note says why).",
+    },
+    "HistoryInterval": {
+        "HOUR": "One point an hour.",
+        "DAY": "One point a day (24 hours).",
+        "WEEK": "One point a week (7 days).",
+        "MONTH": "One point a calendar month, on the day of `from` (or the month's last day).",
+    },
+    "AuditAction": {
+        "TIER_CHANGED": "setMemberTier.",
+        "CREDITS_ADJUSTED": "adjustCredits.",
+        "ENTRY_REVERSED": "reverseLedgerEntry.",
+        "LOT_EXTENDED": "extendCreditLot.",
+        "COMPANY_CREATED": "createCompany.",
+        "TEST_CLOCK_ADVANCED": "advanceTestClock.",
+        "WEBHOOK_ENDPOINT_CREATED": "A webhook endpoint was created.",
+        "WEBHOOK_ENDPOINT_UPDATED": "A webhook endpoint was changed.",
+        "WEBHOOK_ENDPOINT_DELETED": "A webhook endpoint was deleted.",
+        "WEBHOOK_SECRET_ROTATED": "A webhook endpoint's secret was rotated.",
+        "EVENT_REDELIVERED": "An event was sent again to a webhook endpoint.",
+        "SIGNED_OUT_EVERYWHERE": "signOutEverywhere: every session of the member ended.",
     },
     "LimitPeriod": {
         "NONE": "No limit.",
@@ -70,6 +98,10 @@ ENUM_VALUES: dict[str, dict[str, str]] = {
         "IDEMPOTENCY_KEY_REUSED": "This idempotency key was used for another request.",
         "TEST_CLOCK_DISABLED": "The test clock is switched off.",
         "TEST_CLOCK_BACKWARDS": "The test clock only moves forward.",
+        "ALREADY_REVERSED": "This ledger entry was reversed already.",
+        "NOT_REVERSIBLE": "EXPIRED, REVERSAL and LOT_EXTENDED entries are not reversed.",
+        "EXPIRY_NOT_LATER": "The new expiry is not later than the lot's current one.",
+        "LOT_EXPIRED": "The lot has expired or has no credits left.",
         "FORBIDDEN": "A party to the invitation acting out of role (only the invitee accepts, only the inviter "
                      "withdraws or follows up).",
     },

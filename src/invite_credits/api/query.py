@@ -9,13 +9,11 @@ import strawberry
 from ..domain import ids
 from ..domain.errors import BadUserInput, Unauthenticated
 from ..domain.rules import has_control_characters
+from .audit import AuditRecord, AuditRecordConnection, AuditRecordEdge
 from .connections import after_key, check_first, company_after, company_cursor, connection, cursor
 from .context import Info
 from .scalars import DateTime
 from .types import (
-    AuditRecord,
-    AuditRecordConnection,
-    AuditRecordEdge,
     Company,
     CompanyConnection,
     CompanyEdge,
@@ -26,12 +24,11 @@ from .types import (
     LedgerEntryConnection,
     Member,
     Node,
-    earning_rules,
     ledger_connection,
     load_member,
     past_balance,
 )
-from .values import Balance, EarningRule, LedgerReason
+from .values import Balance, EarningRule, LedgerReason, earning_rules
 
 
 @strawberry.type(description="The rules in force.")

@@ -3,30 +3,28 @@ connections. Private fields check the reader; objects of a mutation's payload ca
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable
 from typing import Annotated, cast
 
 import strawberry
-from strawberry.scalars import JSON
 
 from ..domain import ids
-from ..domain.policy import AuditAction, DiscussionKind, HistoryInterval, InvitationStatus, Reason
-from ..views import (
-    AuditRecordView,
-    CompanyView,
-    EarningProgress,
-    EntryView,
-    InvitationView,
-    LotView,
-    MemberView,
-    PostView,
-    Snapshot,
-)
+from ..domain.policy import DiscussionKind, HistoryInterval, InvitationStatus, Reason
+from ..views import CompanyView, EntryView, InvitationView, LotView, MemberView, PostView, Snapshot
 from .connections import PageInfo, after_key, check_first, connection, cursor
 from .context import Info
 from .scalars import DateTime
-from .values import Balance, BalancePoint, EarningRule, Education, LedgerHead, LedgerReason, Position, Profile, TierEnum
+from .values import (
+    Balance,
+    BalancePoint,
+    EarningRule,
+    Education,
+    LedgerHead,
+    LedgerReason,
+    Position,
+    Profile,
+    TierEnum,
+    earning_rules,
+)
 
 
 @strawberry.interface(description="An object with a global ID, fetchable with Query.node.")
@@ -142,11 +140,10 @@ class LedgerEntry(Node):
         description="For grants: what the action earned before the reason's limit and the cap. Otherwise equal to amount."
     )
     balance_after: int = strawberry.field(description="The member's balance right after this entry.")
-    note: str | None = strawberry.field(description="An admin's note on an adjustment; the reason of a REVERSAL or "
-                                                    "LOT_EXTENDED.")
+    note: str | None = strawberry.field(description="An admin's note on an adjustment, or a correction's reason.")
     contacts_count: int | None = strawberry.field(description="For CONTACTS_IMPORTED: contacts newly imported.")
-    hash: str = strawberry.field(description="Hex SHA-256 chaining this entry to the member's previous one: over the "
-                                             "previous entry's hash and this entry's canonical encoding (docs/rules.md).")
+    hash: str = strawberry.field(description="Hex SHA-256 over the member's previous entry's hash and this entry's "
+                                             "canonical encoding (docs/rules.md): the member's hash chain.")
 
     @strawberry.field(description="For REVERSAL: the entry this one reverses.")
     def reverses(self, info: Info) -> LedgerEntry | None:
@@ -273,14 +270,6 @@ def ledger_connection(
                       cursor_of=lambda e: cursor("LedgerEntry", e.id), node_of=LedgerEntry.of)
 
 
-def earning_rules(progress: list[EarningProgress]) -> list[EarningRule]:
-    return [
-        EarningRule(reason=p.reason, credits_per_action=p.credits_per_action, period=p.period, limit=p.limit,
-                    earned=p.earned, remaining=p.remaining)
-        for p in progress
-    ]
-
-
 _PRIVATE = "Private: null with a FORBIDDEN error for anyone but the member and admins."
 
 
@@ -405,47 +394,7 @@ def load_member(info: Info, member_id: int | None, snapshot: Snapshot | None = N
     return Member.of(view) if view else None
 
 
-async def _past(info: Info, member: MemberView, as_of: int) -> Balance:
+async def past_balance(info: Info, member: MemberView, as_of: int) -> Balance:
+    """A balance as it stood: read off the event loop, so a resolver returns this awaitable (graphql-core awaits
+    it) and stays synchronous for the balance now."""
     return Balance.of(await info.context.service.balance_as_of(member, as_of))
-
-
-def past_balance(info: Info, member: MemberView, as_of: int) -> Awaitable[Balance]:
-    return _past(info, member, as_of)
-
-
-@strawberry.type(description="One admin action: who, what, to whom, why, and the values before and after.")
-class AuditRecord(Node):
-    view: strawberry.Private[AuditRecordView]
-    id: strawberry.ID = strawberry.field(description="Global ID.")
-    at: DateTime = strawberry.field(description="When the action took effect.")
-    actor: str = strawberry.field(description="Who acted: `admin` (the service's admin token), an identity "
-                                              "provider's `issuer#subject`, or `member:<ID>`.")
-    action: AuditAction = strawberry.field(description="What was done.")
-    reason: str | None = strawberry.field(description="Why, as the admin gave it (reversals, extensions, "
-                                                      "adjustments' notes).")
-    request_id: str | None = strawberry.field(description="The id of the request that did it (x-request-id).")
-
-    @strawberry.field(description="The member it was done to, if any.")
-    def member(self, info: Info) -> Member | None:
-        return load_member(info, self.view.member_id)
-
-    @strawberry.field(description="The values before and after, and the objects involved, by their IDs.")
-    def details(self) -> JSON:
-        return cast(JSON, json.loads(self.view.details))
-
-    @classmethod
-    def of(cls, view: AuditRecordView) -> AuditRecord:
-        return cls(view=view, id=strawberry.ID(ids.encode("AuditRecord", view.id)), at=view.at,  # type: ignore[arg-type]
-                   actor=view.actor, action=AuditAction(view.action), reason=view.reason, request_id=view.request_id)
-
-
-@strawberry.type(description="An audit record in a page of the audit log.")
-class AuditRecordEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this record.")
-    node: AuditRecord = strawberry.field(description="The record.")
-
-
-@strawberry.type(description="Audit records, newest first.")
-class AuditRecordConnection:
-    edges: list[AuditRecordEdge] = strawberry.field(description="This page's records.")
-    page_info: PageInfo = strawberry.field(description="Where this page stands.")

@@ -10,7 +10,7 @@ from ..domain import ids
 from ..domain.errors import Code
 from ..domain.policy import AuditAction, DiscussionKind, HistoryInterval, InvitationStatus, Period, Reason, Tier
 from ..views import BalancePoint as BalancePointView
-from ..views import BalanceView
+from ..views import BalanceView, EarningProgress
 from ..views import LedgerHead as LedgerHeadView
 from .scalars import DateTime
 
@@ -113,3 +113,11 @@ class LedgerHead:
     @classmethod
     def of(cls, view: LedgerHeadView) -> LedgerHead:
         return cls(entries=view.entries, hash=view.hash)
+
+
+def earning_rules(progress: list[EarningProgress]) -> list[EarningRule]:
+    return [
+        EarningRule(reason=p.reason, credits_per_action=p.credits_per_action, period=p.period, limit=p.limit,
+                    earned=p.earned, remaining=p.remaining)
+        for p in progress
+    ]

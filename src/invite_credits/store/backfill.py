@@ -7,6 +7,7 @@ member by member, so memory stays bounded by one member's lots.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import groupby
@@ -36,27 +37,30 @@ def _spends(reason: str, amount: int) -> bool:
 
 
 def _replay(entries: list[Sequence[Any]], lots: dict[int, _Lot]) -> Iterator[tuple[int, int, int, int]]:
-    """The draws of one member's spends: each takes from the live lots that expire first, as `take` does."""
-    live: dict[int, _Lot] = {}
+    """The draws of one member's spends: each takes from the live lots that expire first, as `take` does. The
+    live lots are a heap on (expiry, id); spent, expired and written-off lots leave it as they are met."""
+    live: list[tuple[int, int]] = []
+    gone: set[int] = set()
     for row in entries:
         entry_id, at, reason, amount, lot_id = row[0], row[2], row[3], row[4], row[7]
         lot = lots.get(lot_id) if lot_id is not None else None
         if lot is not None and amount > 0:
             lot.remaining = amount
-            live[lot.id] = lot
+            heapq.heappush(live, (lot.expires_at, lot.id))
         elif reason == "EXPIRED" and lot is not None:
-            live.pop(lot.id, None)
+            gone.add(lot.id)
         elif _spends(reason, amount):
             wanted = -amount
-            for candidate in sorted(live.values(), key=lambda x: (x.expires_at, x.id)):
-                if wanted == 0:
-                    break
-                if candidate.remaining == 0 or candidate.expires_at <= at:
+            while wanted and live:
+                expires_at, candidate_id = live[0]
+                candidate = lots[candidate_id]
+                if candidate_id in gone or candidate.remaining == 0 or expires_at <= at:
+                    heapq.heappop(live)
                     continue
                 took = min(wanted, candidate.remaining)
                 candidate.remaining -= took
                 wanted -= took
-                yield entry_id, candidate.id, took, at
+                yield entry_id, candidate_id, took, at
 
 
 def ledger_chain(entries: Iterable[Sequence[Any]], lots: Iterable[Sequence[Any]], write_hashes: Hashes,

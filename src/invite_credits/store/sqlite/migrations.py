@@ -67,15 +67,16 @@ def _statements(text: str) -> Iterator[str | Callable[[sqlite3.Connection], None
         raise RuntimeError(f"a migration ends with an unfinished statement: {pending.strip()[:80]}")
 
 
-def migrate(conn: sqlite3.Connection) -> list[int]:
-    """Apply every migration newer than the database, each in its own transaction; returns what ran."""
+def migrate(conn: sqlite3.Connection, upto: int | None = None) -> list[int]:
+    """Apply every migration newer than the database (up to `upto`, when given), each in its own transaction;
+    returns what ran."""
     applied = []
     files = migration_files()
     current = schema_version(conn)
     if current > len(files):
         raise RuntimeError(f"database schema {current} is newer than this code knows ({len(files)})")
     for number, path in files:
-        if number <= current:
+        if number <= current or (upto is not None and number > upto):
             continue
         conn.execute("BEGIN IMMEDIATE")
         try:
