@@ -387,6 +387,87 @@ def seeded(cfg: Config, name: str, *, sends: bool = False) -> tuple[Path, Path]:
     return db, data
 
 
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def corrections(cfg: Config, results: Results, admin_url: str | None) -> str:
+    """Issue 23's numbers: the corrections migration over the main seed (1M entries), balanceHistory over a year
+    by day for the heavy member (100,000 entries), the CSV export of that member with the server's RSS growth,
+    and `copy` of the migrated seed to PostgreSQL (hashes included) when ADMIN_URL is given."""
+    from invite_credits.domain.policy import HistoryInterval
+    from invite_credits.service import Service
+    from invite_credits.store.sqlite.database import Database
+
+    db = cfg.work / "corrections.db"
+    seeded = seed_main(db, cfg.members, cfg.heavy)
+    lines = [f"Data: {seeded['members']:,} members, {seeded['entries']:,} entries, {seeded['lots']:,} lots "
+             f"(member 1: {cfg.heavy:,} entries)", "", "| measure | result | goal |", "|---|---|---|",
+             f"| corrections migration (hashes, draws) over the seed, SQLite | {seeded['migration_seconds']:.1f} s "
+             "| <= 60 s |"]
+
+    async def history() -> tuple[float, int]:
+        store = Database(db, synchronous="NORMAL")
+        await store.open()
+        try:
+            service = Service(store)
+            member = service.member(1)
+            assert member is not None
+            now = service.now()
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                points = await service.balance_history(member, now - 365 * 86400, now, HistoryInterval.DAY)
+                times.append(time.perf_counter() - started)
+            return statistics.median(times), len(points)
+        finally:
+            await store.close()
+
+    seconds, points = asyncio.run(history())
+    lines.append(f"| balanceHistory, a year by day ({points} points), member of {cfg.heavy:,} entries | "
+                 f"{seconds * 1000:.1f} ms (2 statements) | bounded statements |")
+    server, url = start_server(cfg, db)
+    try:
+        admin = auth.admin_token(SECRET, 3600)
+        httpx.get(url + "/ledger.csv", params={"memberId": ids.encode("Member", 2)},
+                  headers={"authorization": f"Bearer {admin}"}, timeout=60)  # warm: the first request's imports
+        before = _rss_mb(server.pid)
+        peak, rows, started = before, 0, time.perf_counter()
+        with httpx.stream("GET", url + "/ledger.csv", params={"memberId": ids.encode("Member", 1)},
+                          headers={"authorization": f"Bearer {admin}"}, timeout=300) as response:
+            for _line in response.iter_lines():
+                rows += 1
+                if rows % 5000 == 0:
+                    peak = max(peak, _rss_mb(server.pid))
+        elapsed = time.perf_counter() - started
+        peak = max(peak, _rss_mb(server.pid))
+    finally:
+        stop(server)
+    lines.append(f"| GET /ledger.csv of member 1 ({rows - 1:,} rows) | {elapsed:.1f} s, RSS {before:.0f} -> "
+                 f"{peak:.0f} MB (+{peak - before:.1f}) | < +20 MB |")
+    if admin_url:
+        import psycopg
+
+        from invite_credits.store.copy import copy_sqlite_to_postgres
+
+        name = f"ic_bench_copy_{os.getpid()}"
+        base = admin_url.rsplit("/", 1)[0]
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"'.encode())
+        try:
+            started = time.perf_counter()
+            copy_sqlite_to_postgres(db, f"{base}/{name}", progress=False)
+            lines.append(f"| copy of the migrated seed to PostgreSQL (every hash carried, every chain trigger run) | "
+                         f"{time.perf_counter() - started:.0f} s | (reference) |")
+        finally:
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+    return "\n".join(lines) + "\n"
+
+
 def compare_workers(cfg: Config, results: Results) -> str:
     """One and two server processes on one database, alternating in one run: one client's latency (a stall
     per kept-alive response would show here), and balance reads and sends at 16 clients."""
@@ -703,6 +784,8 @@ COMPARISONS: list[tuple[str, str, Any]] = [
      lambda cfg, r, _: compare_stacks(cfg, r)),
     ("compare_stores", "SQLite and PostgreSQL, one and two processes, in one run",
      lambda cfg, r, args: compare_stores(cfg, r, args.compare_stores)),
+    ("corrections", "Corrections, history and tamper evidence: the migration, balanceHistory, the CSV export",
+     lambda cfg, r, args: corrections(cfg, r, args.corrections or None)),
 ]
 
 
@@ -722,9 +805,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="only: h11/httptools x asyncio/uvloop, app and floor on each, one run")
     parser.add_argument("--peers", action="store_true",
                         help="only: the app, Ariadne and Mercurius (bench/peers) and the floor on one query, one run")
+    parser.add_argument("--corrections", metavar="ADMIN_URL", nargs="?", const="",
+                        help="only: the corrections migration, balanceHistory and the CSV export on the main seed "
+                             "(and copy to PostgreSQL through ADMIN_URL, when given); needs no wrk")
     parser.add_argument("--record", action="store_true", help="write bench/RESULTS.md")
     args = parser.parse_args(argv)
-    if shutil.which("wrk") is None:
+    if shutil.which("wrk") is None and args.corrections is None:
         print("wrk is missing: apt-get install wrk", file=sys.stderr)
         return 2
     work = Path(tempfile.mkdtemp(prefix="invite-credits-bench-"))
@@ -741,7 +827,7 @@ def main(argv: list[str] | None = None) -> int:
         comparison = next(((title, run) for flag, title, run in COMPARISONS if getattr(args, flag)), None)
         if comparison is not None:
             title, run = comparison
-            if not args.smoke:  # the main seed at 20,000 members: a comparison alternates many servers
+            if not args.smoke and args.corrections is None:  # a comparison alternates many servers: 20,000 members
                 cfg.members, cfg.heavy, cfg.concurrency = 20_000, 200, [1, 16]
             text = run(cfg, results, args)
             print(text)

@@ -60,7 +60,7 @@ def _members(n: int, joined_at: int) -> Iterator[dict[str, Any]]:
                "joined_at": joined_at}
 
 
-def seed_main(path: Path, members: int, heavy: int, now: int | None = None) -> dict[str, int]:
+def seed_main(path: Path, members: int, heavy: int, now: int | None = None) -> dict[str, Any]:
     now = now or int(time.time())
     base = now - 300 * DAY
     conn = _open(path)

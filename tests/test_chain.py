@@ -5,11 +5,14 @@ drew from; two admins reversing one entry at once make one reversal."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from invite_credits.check import chain_breaks
 from invite_credits.domain import chain, ids
@@ -179,3 +182,37 @@ async def _after_migration(database: str) -> None:
     finally:
         await db.close()
     assert violations(database) == []
+
+
+def _plain_json(f: chain.Fields) -> bytes:
+    """The canonical encoding as docs/rules.md defines it, by the json module's sorted, compact dump."""
+    def ref(kind: str, key: int | None) -> str | None:
+        return ids.encode(kind, key) if key is not None else None
+
+    from invite_credits.domain.rules import iso
+
+    document = {"amount": f.amount, "balanceAfter": f.balance_after, "company": ref("Company", f.company_id),
+                "contactsCount": f.contacts_count, "creditLot": ref("CreditLot", f.lot_id),
+                "invitation": ref("Invitation", f.invitation_id), "member": ids.encode("Member", f.member_id),
+                "note": f.note, "occurredAt": iso(f.occurred_at), "post": ref("DiscussionPost", f.post_id),
+                "reason": f.reason, "referredMember": ref("Member", f.referred_member_id), "requested": f.requested,
+                "reverses": ref("LedgerEntry", f.reverses_id)}
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+_KEYS = st.none() | st.integers(min_value=1, max_value=10**15)
+
+
+@settings(max_examples=300, deadline=None)
+@given(member=st.integers(min_value=1, max_value=10**15), at=st.integers(min_value=0, max_value=253402300799),
+       reason=st.sampled_from(["SIGNUP", "INVITATION_SENT", "REVERSAL", "LOT_EXTENDED"]),
+       amount=st.integers(-1000, 1000), requested=st.integers(-1000, 1000), balance=st.integers(0, 10**6),
+       lot=_KEYS, invitation=_KEYS, company=_KEYS, post=_KEYS, referred=_KEYS, contacts=_KEYS,
+       note=st.none() | st.text(), reverses=_KEYS)
+def test_the_fast_canonical_encoding_is_the_documented_json(
+        member: int, at: int, reason: str, amount: int, requested: int, balance: int, lot: int | None,
+        invitation: int | None, company: int | None, post: int | None, referred: int | None, contacts: int | None,
+        note: str | None, reverses: int | None) -> None:
+    fields = chain.Fields(member, at, reason, amount, requested, balance, lot, invitation, company, post, referred,
+                          contacts, note, reverses)
+    assert chain.canonical(fields) == _plain_json(fields)

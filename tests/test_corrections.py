@@ -257,6 +257,12 @@ def test_balance_history_is_one_point_per_interval(api: Api, admin: str) -> None
     assert codes(too_many) == ["BAD_USER_INPUT"]
     backwards = api.gql(query, {"id": ann, "f": end, "t": start, "i": "DAY"}, token=token)
     assert codes(backwards) == ["BAD_USER_INPUT"]
+    # After now: what the balance will be if nothing else happens (the expiries due by then).
+    fresh, fresh_token = api.sign_up("new@example.com")
+    now = entries(api, fresh_token)[0]["occurredAt"]
+    ahead = api.data(query, {"id": fresh, "f": now, "t": f"{int(now[:4]) + 2}{now[4:]}", "i": "MONTH"},
+                     token=fresh_token)["member"]["balanceHistory"]
+    assert [p["available"] for p in ahead] == [15] * 12 + [0] * 13
 
 
 def _canonical(member: str, e: dict[str, Any]) -> bytes:
@@ -318,7 +324,7 @@ def test_the_ledger_exports_as_csv_with_formulas_as_text(api: Api, admin: str) -
         ({}, {}, 401, "UNAUTHENTICATED"),
         ({"authorization": f"Bearer {bob_token}"}, {"memberId": ann}, 403, "FORBIDDEN"),
         ({"authorization": f"Bearer {admin}"}, {"memberId": "nope"}, 404, "NOT_FOUND"),
-        ({"authorization": f"Bearer {admin}"}, {}, 401, "UNAUTHENTICATED"),
+        ({"authorization": f"Bearer {admin}"}, {}, 400, "BAD_USER_INPUT"),
         ({"authorization": f"Bearer {token}"}, {"since": "yesterday"}, 400, "BAD_USER_INPUT"),
     ]:
         refused = api.client.get("/ledger.csv", params=params, headers=headers)

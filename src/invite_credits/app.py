@@ -88,6 +88,8 @@ def export_target(actor: Actor, member_id: str | None, service: Service) -> int:
     """Whose ledger an export is: the signed-in member's, or (admins) memberId's; a member may name only
     themself."""
     if member_id is None:
+        if actor.is_admin and actor.member_id is None:
+            raise BadUserInput("An admin names the member: ?memberId=<ID>.")
         return actor.require_member()
     target = ids.member_id(member_id)
     if target is None or not actor.can_read(target):

@@ -73,11 +73,9 @@ SELECT r.member_id, r.seq, r.occurred_at, 'EXPIRED', r.amount, r.amount, r.balan
 -- The REVERSAL that reversed an entry, if any.
 SELECT * FROM ledger_entries WHERE reverses_id = :id;
 
--- name: draws_insert
--- What an entry took from each lot (:draws, a JSON array of [lot id, credits]).
-INSERT INTO lot_draws (entry_id, lot_id, amount, at)
-SELECT :entry_id, (d.value ->> 0)::bigint, (d.value ->> 1)::bigint, :at
-  FROM jsonb_array_elements(:draws::jsonb) AS d (value);
+-- name: draw_insert
+-- What an entry took from one lot.
+INSERT INTO lot_draws (entry_id, lot_id, amount, at) VALUES (:entry_id, :lot_id, :amount, :at);
 
 -- name: draws_of_entry
 SELECT lot_id, amount FROM lot_draws WHERE entry_id = :entry_id ORDER BY lot_id;

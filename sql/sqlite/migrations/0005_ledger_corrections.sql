@@ -150,15 +150,16 @@ BEGIN
 END;
 
 -- Each entry continues the member's chain: the next seq, balance_after = previous + amount, entries in time
--- order. (The hash is the writer's: `invite-credits check` recomputes every chain.)
+-- order; one probe of the member's newest entry. (The hash is the writer's: `invite-credits check` recomputes
+-- every chain.)
 CREATE TRIGGER ledger_entries_chain BEFORE INSERT ON ledger_entries
-WHEN NEW.balance_after IS NOT coalesce(
-        (SELECT balance_after FROM ledger_entries WHERE member_id = NEW.member_id ORDER BY id DESC LIMIT 1), 0
-     ) + NEW.amount
-  OR NEW.occurred_at < coalesce(
-        (SELECT occurred_at FROM ledger_entries WHERE member_id = NEW.member_id ORDER BY id DESC LIMIT 1), 0)
-  OR NEW.seq IS NOT coalesce(
-        (SELECT seq FROM ledger_entries WHERE member_id = NEW.member_id ORDER BY id DESC LIMIT 1), 0) + 1
+WHEN NOT EXISTS (
+        SELECT 1 FROM (SELECT balance_after, occurred_at, seq FROM ledger_entries
+                        WHERE member_id = NEW.member_id ORDER BY id DESC LIMIT 1) AS last
+         WHERE last.balance_after + NEW.amount = NEW.balance_after AND last.occurred_at <= NEW.occurred_at
+           AND last.seq + 1 = NEW.seq)
+ AND NOT (NEW.seq = 1 AND NEW.balance_after = NEW.amount AND NEW.occurred_at >= 0
+          AND NOT EXISTS (SELECT 1 FROM ledger_entries WHERE member_id = NEW.member_id))
 BEGIN
     SELECT RAISE(ABORT, 'ledger entry breaks the member''s chain');
 END;

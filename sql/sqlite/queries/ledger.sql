@@ -72,11 +72,9 @@ SELECT json_extract(r.value, '$.member_id'), json_extract(r.value, '$.seq'), jso
 -- The REVERSAL that reversed an entry, if any.
 SELECT * FROM ledger_entries WHERE reverses_id = :id;
 
--- name: draws_insert
--- What an entry took from each lot (:draws, a JSON array of [lot id, credits]).
-INSERT INTO lot_draws (entry_id, lot_id, amount, at)
-SELECT :entry_id, json_extract(d.value, '$[0]'), json_extract(d.value, '$[1]'), :at
-  FROM json_each(:draws) AS d;
+-- name: draw_insert
+-- What an entry took from one lot.
+INSERT INTO lot_draws (entry_id, lot_id, amount, at) VALUES (:entry_id, :lot_id, :amount, :at);
 
 -- name: draws_of_entry
 SELECT lot_id, amount FROM lot_draws WHERE entry_id = :entry_id ORDER BY lot_id;

@@ -19,7 +19,7 @@ ARGUMENTS = {
     "asOf": "The balance as it stood at this instant (not in the future; before the member joined it is 0); omit it "
             "for the balance now.",
     "from": "The first point of the history.",
-    "to": "No point is later than this (not in the future).",
+    "to": "No point is later than this; points after now are the balance if nothing else happens.",
     "interval": "The step between two points; MONTH steps by calendar months from `from`.",
 }
 

@@ -36,30 +36,26 @@ class Fields:
     reverses_id: int | None
 
 
-def _id(kind: str, key: int | None) -> str | None:
-    return ids.encode(kind, key) if key is not None else None
+def _id(kind: str, key: int | None) -> str:
+    return f'"{ids.encode(kind, key)}"' if key is not None else "null"
+
+
+def _number(value: int | None) -> str:
+    return "null" if value is None else str(int(value))
 
 
 def canonical(f: Fields) -> bytes:
     """The entry's fields as compact JSON, keys sorted, UTF-8, non-ASCII kept as is: API names, global IDs,
-    ISO-8601 UTC times."""
-    document = {
-        "amount": f.amount,
-        "balanceAfter": f.balance_after,
-        "company": _id("Company", f.company_id),
-        "contactsCount": f.contacts_count,
-        "creditLot": _id("CreditLot", f.lot_id),
-        "invitation": _id("Invitation", f.invitation_id),
-        "member": ids.encode("Member", f.member_id),
-        "note": f.note,
-        "occurredAt": iso(f.occurred_at),
-        "post": _id("DiscussionPost", f.post_id),
-        "reason": f.reason,
-        "referredMember": _id("Member", f.referred_member_id),
-        "requested": f.requested,
-        "reverses": _id("LedgerEntry", f.reverses_id),
-    }
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    ISO-8601 UTC times. Written key by key in sorted order (the same bytes as `json.dumps(..., sort_keys=True,
+    separators=(",", ":"), ensure_ascii=False)`, a test checks), as this runs once per entry written."""
+    note = "null" if f.note is None else json.dumps(f.note, ensure_ascii=False)
+    text = (f'{{"amount":{int(f.amount)},"balanceAfter":{int(f.balance_after)},"company":{_id("Company", f.company_id)},'
+            f'"contactsCount":{_number(f.contacts_count)},"creditLot":{_id("CreditLot", f.lot_id)},'
+            f'"invitation":{_id("Invitation", f.invitation_id)},"member":{_id("Member", f.member_id)},'
+            f'"note":{note},"occurredAt":"{iso(f.occurred_at)}","post":{_id("DiscussionPost", f.post_id)},'
+            f'"reason":{json.dumps(f.reason)},"referredMember":{_id("Member", f.referred_member_id)},'
+            f'"requested":{int(f.requested)},"reverses":{_id("LedgerEntry", f.reverses_id)}}}')
+    return text.encode("utf-8")
 
 
 def link(previous: str, f: Fields) -> str:

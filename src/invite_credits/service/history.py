@@ -45,16 +45,12 @@ def history_points(start: int, end: int, interval: HistoryInterval, limit: int) 
 
 
 class HistoryReads(UseCases):
-    def _not_future(self, at: int, name: str) -> int:
-        now = self.now()
-        if at > now:
-            raise BadUserInput(f"`{name}` is in the future: the balance is known up to now ({rules.iso(now)}).")
-        return now
-
     async def balance_as_of(self, member: Member, at: int) -> BalanceView:
         """The balance as it stood at `at`: what the ledger had written by then, less the expiries due by then
         that were written later; expiring soon and next expiry from the lots as they stood then."""
-        self._not_future(at, "asOf")
+        now = self.now()
+        if at > now:
+            raise BadUserInput(f"`asOf` is in the future: the balance is known up to now ({rules.iso(now)}).")
 
         def read(r: Reader) -> BalanceView:
             due = sum(remaining for _, remaining in lots.unwritten_due(r, member_id=member.id, at=at))
@@ -68,8 +64,8 @@ class HistoryReads(UseCases):
 
     async def balance_history(self, member: Member, start: int, end: int,
                               interval: HistoryInterval) -> list[BalancePoint]:
-        """The available balance at each point: two statements however many points."""
-        self._not_future(end, "to")
+        """The available balance at each point: two statements however many points. A point after now is what
+        the balance will be if nothing else happens: the credits left, less the expiries due by then."""
         points = history_points(start, end, interval, self.policy.history_max_points)
 
         def read(r: Reader) -> list[BalancePoint]:

@@ -78,8 +78,9 @@ def reversed_among(r: Reader, *, ids: Sequence[int]) -> dict[int, int]:
 
 
 def insert_draws(tx: Tx, *, entry_id: int, at: int, draws: Sequence[Draw]) -> None:
-    if draws:
-        tx.run("draws_insert", entry_id=entry_id, at=at, draws=json.dumps([[d.lot_id, d.amount] for d in draws]))
+    """What the entry took from each lot: one row per lot (a send takes from one)."""
+    for d in draws:
+        tx.run("draw_insert", entry_id=entry_id, lot_id=d.lot_id, amount=d.amount, at=at)
 
 
 def draws_of(r: Reader, *, entry_id: int) -> list[Draw]:
