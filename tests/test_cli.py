@@ -305,3 +305,26 @@ def test_a_backup_killed_early_leaves_nothing_at_the_target(tmp_path: Path) -> N
     assert not target.exists()  # a half-written copy never sits where a restore would look
     assert run(["backup", str(target), "--db", str(db)]).returncode == 0  # the next backup writes it whole
     assert target.exists() and not partial.exists()
+
+
+def test_export_and_events_tail_print_a_members_ledger_and_the_events(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    assert run(["demo", "--db", str(db)], timeout=120).returncode == 0
+    csv_out = run(["export", "--member", "TWVtYmVyOjE", "--db", str(db)])
+    assert csv_out.returncode == 0 and csv_out.stdout.startswith("id,occurred_at,reason,amount,")
+    rows = csv_out.stdout.strip().splitlines()[1:]
+    ndjson = [json.loads(line) for line in run(["export", "--member", "TWVtYmVyOjE", "--format", "ndjson",
+                                                "--db", str(db)]).stdout.splitlines()]
+    assert len(ndjson) == len(rows) and [e["seq"] for e in ndjson] == list(range(1, len(rows) + 1))
+    for args, words in [(["--member", "nope"], "--member"), (["--member", "TWVtYmVyOjk5"], "no member"),
+                        (["--member", "TWVtYmVyOjE", "--since", "soon"], "--since")]:
+        refused = run(["export", *args, "--db", str(db)])
+        assert refused.returncode == 2 and words in refused.stderr and "Traceback" not in refused.stderr
+    tail = run(["events", "tail", "--from-start", "--once", "--types", "invitation_sent,MEMBER_TIER_CHANGED",
+                "--db", str(db)])
+    events = [json.loads(line) for line in tail.stdout.splitlines()]
+    assert events and {e["type"] for e in events} == {"INVITATION_SENT", "MEMBER_TIER_CHANGED"}
+    assert all(e["id"] and e["data"] for e in events)
+    assert run(["events", "tail", "--once", "--db", str(db)]).stdout == ""  # from now: nothing new
+    refused = run(["events", "tail", "--types", "NOPE", "--db", str(db)])
+    assert refused.returncode == 2 and "unknown NOPE" in refused.stderr

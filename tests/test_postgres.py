@@ -335,6 +335,8 @@ def test_copy_brings_every_row_of_every_table_as_it_was(tmp_path: Path, url: str
     with lite:  # what the demo does not make: a linked identity and a stored first answer
         lite.execute("INSERT INTO member_identities VALUES ('https://idp.test', 'u-1', 1, 5)")
         lite.execute("INSERT INTO idempotency_keys VALUES ('m:1', 'k', 'sign_up', 'h', '{\"entry_id\": 1}', 5)")
+        lite.execute("INSERT OR IGNORE INTO events_pruned VALUES (1, 0)")
+        lite.execute("INSERT OR IGNORE INTO expiry_notices VALUES (1, 5, 5)")
     assert _cli("copy", "--from", str(demo), "--to", url).returncode == 0
     with psycopg.connect(url) as conn:
         for table, order in __import__("invite_credits.store.copy", fromlist=["TABLES"]).TABLES:

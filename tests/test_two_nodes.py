@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from invite_credits import auth
@@ -116,6 +117,54 @@ async def test_two_admins_on_two_nodes_reversing_one_entry_make_one_reversal(
         outcomes = sorted(str(r["reverseLedgerEntry"]["userErrors"]) for r in results)
         assert outcomes.count("[]") == 1 and outcomes.count("[{'code': 'ALREADY_REVERSED'}]") == 11, outcomes
         assert (await gql(b, VIEW, token=token))["viewer"]["balance"]["available"] == 15
+    assert violations(url) == []
+
+
+async def test_a_consumer_paging_the_feed_during_writes_on_two_nodes_sees_every_event_once(
+        nodes: tuple[str, list[LiveServer]]) -> None:
+    url, servers = nodes
+    a, b = clients(servers)
+    admin = auth.admin_token(LIVE_SECRET, 600)
+    feed = ("query($after: String) { events(first: 100, after: $after) { edges { node { id } } "
+            "pageInfo { endCursor } } }")
+    seen: list[str] = []
+    cursor: list[str | None] = [None]
+    done = asyncio.Event()
+
+    async def drain() -> None:
+        """Page from where the consumer stopped until a page comes back empty."""
+        while True:
+            page = (await gql(a, feed, {"after": cursor[0]}, admin))["events"]
+            seen.extend(e["node"]["id"] for e in page["edges"])
+            cursor[0] = page["pageInfo"]["endCursor"] or cursor[0]
+            if not page["edges"]:
+                return
+
+    async def consume() -> None:
+        while not done.is_set():
+            await drain()
+            await asyncio.sleep(0.02)
+
+    async def write(node: int) -> None:
+        client = (a, b)[node]
+        members = [await sign_up(client, f"n{node}m{i}@example.com") for i in range(12)]
+        await asyncio.gather(*(gql(client, SEND, {"i": {"inviteeId": members[(i + k) % 12][0]}}, token)
+                               for i, (_, token) in enumerate(members) for k in (1, 2, 3)))
+
+    async with a, b:
+        consumer = asyncio.create_task(consume())
+        await asyncio.gather(write(0), write(1))
+        done.set()
+        await asyncio.wait_for(consumer, timeout=60)
+        with psycopg.connect(url) as conn:
+            row = conn.execute("SELECT count(*) FROM events").fetchone()
+        assert row is not None
+        # The writers are done: what the feed still held back (transactions then running) comes in now.
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(seen) < row[0] and asyncio.get_running_loop().time() < deadline:
+            await drain()
+            await asyncio.sleep(0.05)
+    assert len(seen) == len(set(seen)) == row[0] > 12 * 2 * 5
     assert violations(url) == []
 
 

@@ -27,6 +27,7 @@ from .api.scalars import parse as parse_datetime
 from .domain import ids
 from .domain.access import Actor
 from .domain.errors import BadUserInput, InviteCreditsError, NotFound
+from .domain.policy import Policy
 from .errors_http import error_response
 from .graphql_view import GraphQLView
 from .live import LiveFeed
@@ -42,7 +43,8 @@ log = logging.getLogger("invite_credits.app")
 
 
 async def open_service(settings: Settings, observer: WriteObserver | None = None) -> Service:
-    return Service(await open_store(settings, observer))
+    policy = Policy(expiry_notice_days=settings.expiry_notice_days, event_retention_days=settings.event_retention_days)
+    return Service(await open_store(settings, observer), policy)
 
 
 async def _sweep_forever(service: Service, interval: float, metrics: Metrics) -> None:

@@ -200,7 +200,6 @@ def _check(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from .api import export
     from .api.scalars import parse
-    from .store import ledger, members
     from .store.databases import reader
 
     member_id = ids.member_id(args.member)
@@ -210,19 +209,23 @@ def _export(args: argparse.Namespace) -> int:
         since = parse(args.since) if args.since is not None else 0
     except ValueError as exc:
         raise CommandError(f"--since: {exc}") from None
-    settings = _settings(args)
-    with reader(settings) as r:  # read-only, a page of entries at a time
-        if members.by_id(r, id=member_id) is None:
+    with reader(_settings(args)) as r:  # read-only, a page of entries at a time
+        if not export.write(r, member_id, since, args.format, sys.stdout):
             raise CommandError(f"no member {args.member} in this database")
-        if args.format == "csv":
-            sys.stdout.write(export.csv_text([], header=True))
-        after = 0
-        while page := ledger.export_page(r, member_id=member_id, after_id=after, since=since, limit=1000):
-            reversed_by = ledger.reversed_among(r, ids=[e.id for e in page])
-            rows = [export.record(e, reversed_by.get(e.id)) for e in page]
-            sys.stdout.write(export.csv_text(rows) if args.format == "csv" else export.ndjson_text(rows))
-            after = page[-1].id
-    sys.stdout.flush()
+    return 0
+
+
+def _events(args: argparse.Namespace) -> int:
+    """`events tail`: every event as it commits, one JSON object a line, until interrupted."""
+    from .service.events import follow, unknown_types
+    from .store.databases import reader
+
+    types = [t.strip().upper() for t in args.types.split(",") if t.strip()] if args.types else None
+    if unknown := unknown_types(types):
+        raise CommandError(f"--types: unknown {', '.join(unknown)}")
+    with reader(_settings(args)) as r:  # read-only
+        for line in follow(r, types, from_start=args.from_start, once=args.once, interval=args.interval):
+            print(line, flush=True)
     return 0
 
 
@@ -315,6 +318,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "token": ("print a token for a member, or an admin token", _token),
     "expire": ("write every due expiry once and print what was written", _expire),
     "check": ("verify every invariant over the whole database; exit 1 on any violation", _check),
+    "events": ("events tail: print events as they commit, one JSON object a line (NDJSON)", _events),
     "export": ("print a member's ledger, oldest entry first, as CSV or NDJSON", _export),
     "backup": ("copy the live database to a new file (SQLite online backup; pg_dump on PostgreSQL)", _backup),
     "copy": ("copy a whole SQLite database into an empty PostgreSQL database, then check it", _copy),
@@ -360,6 +364,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     parsers["demo"].add_argument("--fresh", action="store_true",
                                  help="start over: remove the SQLite file (and its -wal, -shm) first")
+    tail = parsers["events"]
+    tail.add_argument("action", choices=("tail",), help="tail: follow the events as they commit")
+    tail.add_argument("--types", metavar="TYPE,...", help="only these event types (comma-separated)")
+    tail.add_argument("--from-start", action="store_true", help="from the oldest event kept, not from now")
+    tail.add_argument("--once", action="store_true", help="print what there is and stop (no following)")
+    tail.add_argument("--interval", type=float, default=0.5, help="seconds between looks (default 0.5)")
     export = parsers["export"]
     export.add_argument("--member", required=True, metavar="ID", help="the member's ID as the API returns it")
     export.add_argument("--format", choices=("csv", "ndjson"), default="csv", help="csv (default) or ndjson")

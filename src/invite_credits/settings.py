@@ -45,6 +45,9 @@ class Settings:
     # FULL: a commit is on disk before the client hears of it. NORMAL: faster; a power cut may lose the last commits.
     synchronous: str = "FULL"
     sweep_interval_seconds: float = 60.0
+    # Events out: CREDITS_EXPIRING_SOON this many days before a lot expires; the feed keeps events this long.
+    expiry_notice_days: int = 30
+    event_retention_days: int = 30
     read_connections: int = 4
     write_batch_max: int = 128
     # The playground on a browser's GET, and introspection for callers who are not admins (production switches).
@@ -239,6 +242,8 @@ _PARSED: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "INVITE_CREDITS_TEST_CLOCK": ("test_clock", _boolean, _SWITCH),
     "INVITE_CREDITS_SYNCHRONOUS": ("synchronous", _upper, "a mode"),
     "INVITE_CREDITS_SWEEP_INTERVAL": ("sweep_interval_seconds", float, _SECONDS),
+    "INVITE_CREDITS_EXPIRY_NOTICE_DAYS": ("expiry_notice_days", int, "a whole number of days"),
+    "INVITE_CREDITS_EVENT_RETENTION_DAYS": ("event_retention_days", int, "a whole number of days"),
     "INVITE_CREDITS_READ_CONNECTIONS": ("read_connections", int, _WHOLE),
     "INVITE_CREDITS_GRAPHIQL": ("graphiql", _boolean, _SWITCH),
     "INVITE_CREDITS_INTROSPECTION": ("introspection", _boolean, _SWITCH),
@@ -287,6 +292,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "member_token_ttl_seconds": (60, 366 * _DAY),
     "admin_token_ttl_seconds": (60, 366 * _DAY),
     "sweep_interval_seconds": (0.1, _DAY),
+    "expiry_notice_days": (1, 365),
+    "event_retention_days": (1, 3650),
     "read_connections": (1, 64),
     "member_mutations_per_minute": (0, 1_000_000),
     "signups_per_hour": (0, 1_000_000),

@@ -117,3 +117,7 @@ SELECT * FROM ledger_entries
  WHERE (member_id, id) > (:member_id, :after_id)
  ORDER BY member_id, id
  LIMIT :limit;
+
+-- name: entries_by_ids
+-- The entries :ids (a JSON array) names: what the events feed renders.
+SELECT * FROM ledger_entries WHERE id = ANY(ARRAY(SELECT value::bigint FROM jsonb_array_elements_text(:ids::jsonb)));

@@ -20,7 +20,7 @@ SELECT id FROM members WHERE id = ANY(ARRAY(SELECT value::bigint FROM jsonb_arra
  ORDER BY id FOR UPDATE;
 
 -- name: member_set_tier
-UPDATE members SET tier = :tier WHERE id = :id;
+UPDATE members SET tier = :tier, tier_changed_at = :now WHERE id = :id;
 
 -- name: member_set_profile
 UPDATE members

@@ -17,7 +17,7 @@ SELECT * FROM members WHERE referral_code = :referral_code;
 SELECT id FROM members WHERE id IN (SELECT value FROM json_each(:ids)) ORDER BY id;
 
 -- name: member_set_tier
-UPDATE members SET tier = :tier WHERE id = :id;
+UPDATE members SET tier = :tier, tier_changed_at = :now WHERE id = :id;
 
 -- name: member_set_profile
 UPDATE members

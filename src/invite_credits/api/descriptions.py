@@ -20,6 +20,7 @@ ARGUMENTS = {
             "for the balance now.",
     "from": "The first point of the history.",
     "to": "No point is later than this; points after now are the balance if nothing else happens.",
+    "types": "Only events of these types; all when omitted.",
     "interval": "The step between two points; MONTH steps by calendar months from `from`.",
 }
 
@@ -43,6 +44,17 @@ ENUM_VALUES: dict[str, dict[str, str]] = {
         "REVERSAL": "An admin reversed an entry (see reverses): what is left of a grant's lot taken back, or a "
                     "spend's credits given back.",
         "LOT_EXTENDED": "An admin moved a lot's expiry later (amount 0; the note says why).",
+    },
+    "EventType": {
+        "MEMBER_SIGNED_UP": "A member joined.",
+        "LEDGER_ENTRY_ADDED": "A ledger entry was written (every entry: grants, spends, expiry, corrections).",
+        "INVITATION_SENT": "An invitation was sent.",
+        "INVITATION_ACCEPTED": "An invitation was accepted: the two members are connected.",
+        "INVITATION_DECLINED": "An invitation was declined.",
+        "INVITATION_WITHDRAWN": "An invitation was withdrawn.",
+        "CREDITS_EXPIRING_SOON": "A lot with credits left expires within the notice days (once per lot and expiry "
+                                 "date).",
+        "MEMBER_TIER_CHANGED": "An admin changed a member's tier.",
     },
     "HistoryInterval": {
         "HOUR": "One point an hour.",

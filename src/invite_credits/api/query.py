@@ -8,10 +8,12 @@ import strawberry
 
 from ..domain import ids
 from ..domain.errors import BadUserInput, Unauthenticated
+from ..domain.policy import EventType
 from ..domain.rules import has_control_characters
 from .audit import AuditRecord, AuditRecordConnection, AuditRecordEdge
 from .connections import after_key, check_first, company_after, company_cursor, connection, cursor
 from .context import Info
+from .events import Event, EventConnection, event_connection
 from .scalars import DateTime
 from .types import (
     Company,
@@ -88,6 +90,9 @@ class Query:
         if kind == "CreditLot":
             lot = service.lot(key)
             return CreditLot.of(lot) if lot and info.context.can_read(lot.member_id) else None
+        if kind == "Event" and info.context.actor.is_admin:
+            found = service.event(key)
+            return Event.of(found) if found else None
         if kind == "AuditRecord" and info.context.actor.is_admin:
             record = service.audit_record(key)
             return AuditRecord.of(record) if record else None
@@ -111,6 +116,13 @@ class Query:
         if as_of is not None:
             return cast(Balance, past_balance(info, view, as_of))  # an awaitable: read off the event loop
         return Balance.of(info.context.service.balance(view))
+
+    @strawberry.field(description="Admin only: events oldest first, as webhooks deliver them; page with `after` "
+                                  "and no event is missed or seen twice, whichever server process committed it.")
+    def events(self, info: Info, first: int | None = 20, after: str | None = None,
+               types: list[EventType] | None = None) -> EventConnection | None:
+        info.context.actor.require_admin()
+        return event_connection(info, check_first(first, info.context.service), after, types)
 
     @strawberry.field(description="Admin only: every admin action, newest first; of one member with memberId.")
     def audit_log(self, info: Info, member_id: strawberry.ID | None = None, first: int | None = 20,

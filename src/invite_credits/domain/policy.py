@@ -36,6 +36,17 @@ class AuditAction(StrEnum):
     SIGNED_OUT_EVERYWHERE = "SIGNED_OUT_EVERYWHERE"
 
 
+class EventType(StrEnum):
+    MEMBER_SIGNED_UP = "MEMBER_SIGNED_UP"
+    LEDGER_ENTRY_ADDED = "LEDGER_ENTRY_ADDED"
+    INVITATION_SENT = "INVITATION_SENT"
+    INVITATION_ACCEPTED = "INVITATION_ACCEPTED"
+    INVITATION_DECLINED = "INVITATION_DECLINED"
+    INVITATION_WITHDRAWN = "INVITATION_WITHDRAWN"
+    CREDITS_EXPIRING_SOON = "CREDITS_EXPIRING_SOON"
+    MEMBER_TIER_CHANGED = "MEMBER_TIER_CHANGED"
+
+
 class HistoryInterval(StrEnum):
     HOUR = "HOUR"
     DAY = "DAY"
@@ -114,6 +125,8 @@ class Policy:
     correction_reason_max_length: int = 300
     lot_extension_max_months: int = 24
     history_max_points: int = 1000
+    expiry_notice_days: int = 30
+    event_retention_days: int = 30
     page_size_max: int = 100
     idempotency_key_max_length: int = 255
     idempotency_retention_seconds: int = 24 * 3600

@@ -27,6 +27,7 @@ from .commands import (
 )
 from .corrections import CorrectionUseCases
 from .earning import EarningUseCases
+from .events import EventReads
 from .expiry import SweepReport
 from .history import HistoryReads
 from .invitations import InvitationUseCases
@@ -35,7 +36,7 @@ from .reads import Reads
 
 
 class Service(MemberUseCases, EarningUseCases, InvitationUseCases, AdminUseCases, CorrectionUseCases, Reads,
-              HistoryReads):
+              HistoryReads, EventReads):
     """Every use case, on one store and one policy."""
 
 

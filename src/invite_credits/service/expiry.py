@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..store import clock, idempotency, lots, members
 from ..store.protocol import Tx
 from . import ledger
+from .events import write_notices_and_prune
 from .idempotency import UseCases
 
 
@@ -16,6 +17,8 @@ class SweepReport:
     members: int = 0
     credits: int = 0
     keys_pruned: int = 0
+    notices: int = 0
+    events_pruned: int = 0
 
 
 class ExpiryUseCases(UseCases):
@@ -48,7 +51,14 @@ class ExpiryUseCases(UseCases):
 
         while (pruned := await self.db.write(prune)) > 0:
             keys += pruned
-        return SweepReport(lots=written, members=len(swept), credits=credits, keys_pruned=keys)
+
+        def events_out(tx: Tx) -> tuple[int, int]:
+            clock.sweep_turn(tx)
+            return write_notices_and_prune(tx, self.policy.expiry_notice_days, self.policy.event_retention_days)
+
+        notices, events_pruned = await self.db.write(events_out)
+        return SweepReport(lots=written, members=len(swept), credits=credits, keys_pruned=keys, notices=notices,
+                           events_pruned=events_pruned)
 
     def expiry_lag(self) -> int:
         """Seconds since the oldest expiry that is due but not yet written; 0 when none is."""

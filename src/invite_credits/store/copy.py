@@ -1,5 +1,8 @@
 """Moving off SQLite: copy a whole SQLite database into an empty PostgreSQL one, table by table.
 
+The events keep their ids and come first in the feed (their `tx` is SQLite's 0); the target's outbox
+triggers, which announce the copied rows again as they go in, have their rows replaced by the source's.
+
 Rows go in id order through COPY, in batches read from SQLite, all inside one PostgreSQL transaction: a
 failed copy leaves the target as empty as it was. The target's own guards see every row: the ledger's chain
 trigger moves each member's head entry by entry, so a copied chain that does not add up stops the copy.
@@ -27,13 +30,17 @@ from .sqlite.migrations import migration_files, schema_version
 TABLES: list[tuple[str, str]] = [
     ("members", "id"), ("companies", "id"), ("credit_lots", "id"), ("invitations", "id"), ("connections", "id"),
     ("discussion_posts", "id"), ("ledger_entries", "id"), ("lot_draws", "entry_id, lot_id"),
-    ("lot_extensions", "entry_id"), ("audit_records", "id"), ("contacts", "member_id, email"),
+    ("lot_extensions", "entry_id"), ("audit_records", "id"), ("events", "id"), ("events_pruned", "id"),
+    ("expiry_notices", "id"), ("contacts", "member_id, email"),
     ("company_follows", "member_id, company_id"), ("idempotency_keys", "scope, key"),
     ("member_identities", "issuer, subject"), ("test_clock", "id"), ("readiness_probe", "id"),
 ]
 WITH_IDS = ["members", "companies", "credit_lots", "invitations", "connections", "discussion_posts", "ledger_entries",
-            "audit_records"]
+            "audit_records", "events"]
 BATCH_ROWS = 5000
+# What the target may hold before the copy, replaced by the source's rows: the events its triggers announced
+# as the copied rows went in, and the rows a server that ran on it wrote for itself (probe, notice horizon).
+REPLACED = frozenset({"events", "readiness_probe", "expiry_notices", "events_pruned"})
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,7 @@ def copy_sqlite_to_postgres(source: Path, url: str, *, progress: bool | None = N
 
 def _refuse_data(pg: psycopg.Connection[Any], url: str) -> None:
     held = [table for table, _ in TABLES
-            if table != "readiness_probe" and pg.execute(f"SELECT EXISTS (SELECT 1 FROM {table}) AS held").fetchone()
+            if table not in REPLACED - {"events"} and pg.execute(f"SELECT EXISTS (SELECT 1 FROM {table}) AS held").fetchone()
             ["held"]]  # type: ignore[index]
     if held:
         raise StoreError(f"{redacted(url)} already holds data ({', '.join(held)}): copy into an empty database")
@@ -87,6 +94,8 @@ def _copy_table(lite: sqlite3.Connection, pg: psycopg.Connection[Any], table: st
     total = lite.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     names = ", ".join(columns)
     started = time.perf_counter()
+    if table in REPLACED:
+        pg.execute(f"DELETE FROM {table}")
     bar = tqdm(total=total, desc=f"{table:<18}", unit=" rows", unit_scale=True, file=sys.stderr,
                disable=(not sys.stderr.isatty()) if progress is None else not progress, leave=True)
     rows = lite.execute(f"SELECT {names} FROM {table} ORDER BY {order}")

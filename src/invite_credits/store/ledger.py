@@ -130,3 +130,9 @@ def newest_of(r: Reader, *, member_ids: Sequence[int]) -> dict[int, int]:
 
 def after(r: Reader, *, member_id: int, after_id: int, limit: int) -> list[Entry]:
     return [_entry(row) for row in r.all("entries_after", member_id=member_id, after_id=after_id, limit=limit)]
+
+
+def by_ids(r: Reader, *, ids: Sequence[int]) -> dict[int, Entry]:
+    if not ids:
+        return {}
+    return {int(row["id"]): _entry(row) for row in r.all("entries_by_ids", ids=json.dumps(list(ids)))}

@@ -49,7 +49,8 @@ def lock(tx: Tx, *ids: int | None) -> bool:
 
 
 def set_tier(tx: Tx, *, id: int, tier: Tier) -> None:
-    tx.run("member_set_tier", id=id, tier=tier.value)
+    """The new tier, and when it changed (what MEMBER_TIER_CHANGED carries)."""
+    tx.run("member_set_tier", id=id, tier=tier.value, now=tx.now)
 
 
 def set_profile(tx: Tx, *, id: int, name: str, headline: str | None, about: str | None, location: str | None,

@@ -154,3 +154,15 @@ class StoredAnswer:
     operation: str
     request_hash: str
     response: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """An outbox row: `data` holds raw values (keys and epoch seconds) the service renders."""
+
+    id: int
+    tx: int
+    type: str
+    occurred_at: int
+    member_id: int | None
+    data: str
