@@ -29,6 +29,7 @@ from .domain.access import Actor
 from .domain.errors import BadUserInput, InviteCreditsError, NotFound
 from .domain.policy import Policy
 from .errors_http import error_response
+from .events.worker import DeliveryWorker
 from .graphql_view import GraphQLView
 from .live import LiveFeed
 from .middleware import BodySizeLimit, Cors, RequestIds, request_id
@@ -43,7 +44,8 @@ log = logging.getLogger("invite_credits.app")
 
 
 async def open_service(settings: Settings, observer: WriteObserver | None = None) -> Service:
-    policy = Policy(expiry_notice_days=settings.expiry_notice_days, event_retention_days=settings.event_retention_days)
+    policy = Policy(expiry_notice_days=settings.expiry_notice_days, event_retention_days=settings.event_retention_days,
+                    webhook_allow_private=settings.webhook_allow_private)
     return Service(await open_store(settings, observer), policy)
 
 
@@ -118,12 +120,15 @@ def create_app(settings: Settings) -> Starlette:
         log.info("serving", extra={"fields": {"pid": os.getpid(), "database": describe(settings),
                                                "test_clock": settings.test_clock}})
         sweeper = asyncio.create_task(_sweep_forever(service, settings.sweep_interval_seconds, state.metrics))
+        deliveries = asyncio.create_task(DeliveryWorker(service, state.metrics,
+                                                        allow_private=settings.webhook_allow_private).run())
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (sweeper, deliveries):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await state.live.stop()
             await state.limiter.close()
             await service.db.close()

@@ -53,6 +53,11 @@ class Metrics:
         self.storage_faults = Counter("invite_credits_storage_faults", "Writes the database could not take (a full "
                                       "disk, a read-only file, an I/O error), answered SERVICE_UNAVAILABLE; by kind.",
                                       ["kind"], registry=r)
+        self.webhook_deliveries = Counter("invite_credits_webhook_deliveries", "Webhook attempts, by outcome "
+                                          "(succeeded, retrying, failed).", ["outcome"], registry=self.registry)
+        self.outbox_lag = Gauge("invite_credits_outbox_lag_seconds", "Age of the oldest undelivered event, per "
+                                "webhook endpoint.", ["endpoint"], registry=self.registry,
+                                multiprocess_mode="max")
         self.rate_limited = Counter("invite_credits_rate_limited", "Requests refused with 429, by bucket.", ["bucket"],
                                     registry=r)
         self.rate_limit_store_errors = Counter("invite_credits_rate_limit_store_errors",

@@ -48,6 +48,8 @@ class Settings:
     # Events out: CREDITS_EXPIRING_SOON this many days before a lot expires; the feed keeps events this long.
     expiry_notice_days: int = 30
     event_retention_days: int = 30
+    # Webhook endpoints on private and loopback addresses: refused (SSRF) unless switched on, e.g. for tests.
+    webhook_allow_private: bool = False
     read_connections: int = 4
     write_batch_max: int = 128
     # The playground on a browser's GET, and introspection for callers who are not admins (production switches).
@@ -244,6 +246,7 @@ _PARSED: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "INVITE_CREDITS_SWEEP_INTERVAL": ("sweep_interval_seconds", float, _SECONDS),
     "INVITE_CREDITS_EXPIRY_NOTICE_DAYS": ("expiry_notice_days", int, "a whole number of days"),
     "INVITE_CREDITS_EVENT_RETENTION_DAYS": ("event_retention_days", int, "a whole number of days"),
+    "INVITE_CREDITS_WEBHOOK_ALLOW_PRIVATE": ("webhook_allow_private", _boolean, _SWITCH),
     "INVITE_CREDITS_READ_CONNECTIONS": ("read_connections", int, _WHOLE),
     "INVITE_CREDITS_GRAPHIQL": ("graphiql", _boolean, _SWITCH),
     "INVITE_CREDITS_INTROSPECTION": ("introspection", _boolean, _SWITCH),

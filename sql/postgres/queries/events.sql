@@ -22,6 +22,10 @@ DELETE FROM events
                                             WHERE first.occurred_at >= :before), 9223372036854775807))
 RETURNING id;
 
+-- name: deliveries_prune
+-- The deliveries of events retention removed go with them.
+DELETE FROM webhook_deliveries WHERE event_id <= :through_id;
+
 -- name: events_pruned_set
 INSERT INTO events_pruned (id, through_id) VALUES (1, :through_id)
 ON CONFLICT (id) DO UPDATE SET through_id = greatest(events_pruned.through_id, excluded.through_id);

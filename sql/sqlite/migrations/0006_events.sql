@@ -81,3 +81,51 @@ BEGIN
                         'status', NEW.status, 'creditsSpent', NEW.credits_spent, 'sentAt', NEW.sent_at,
                         'respondedAt', NEW.responded_at));
 END;
+
+-- Webhooks (the Standard Webhooks specification). An endpoint receives the events of its types while enabled;
+-- `deleted_at` retires it (its deliveries stay for the record). Secrets are `whsec_` + base64; after a rotation
+-- the previous secret signs too until `previous_until` (real time).
+CREATE TABLE webhook_endpoints (
+    id              INTEGER PRIMARY KEY,
+    url             TEXT    NOT NULL CHECK (url LIKE 'http://%' OR url LIKE 'https://%'),
+    event_types     TEXT    NOT NULL CHECK (json_valid(event_types) AND json_array_length(event_types) > 0),
+    enabled         INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    description     TEXT,
+    secret          TEXT    NOT NULL CHECK (secret LIKE 'whsec_%'),
+    previous_secret TEXT,
+    previous_until  INTEGER,
+    created_at      INTEGER NOT NULL,
+    deleted_at      INTEGER,
+    idempotency_key TEXT    UNIQUE
+);
+
+-- One attempt plan per (endpoint, event), and one more per redelivery. Times are real time (seconds), never
+-- the test clock: signatures stay verifiable and retries happen while test time stands still. A process
+-- leases a delivery (`leased_until`) while it attempts it; a lease that runs out (a process killed
+-- mid-delivery) lets another process, or the same one restarted, attempt it again with the same webhook-id.
+CREATE TABLE webhook_deliveries (
+    id               INTEGER PRIMARY KEY,
+    endpoint_id      INTEGER NOT NULL REFERENCES webhook_endpoints (id),
+    event_id         INTEGER NOT NULL,
+    status           TEXT    NOT NULL DEFAULT 'PENDING' CHECK (status IN ('PENDING', 'SUCCEEDED', 'FAILED')),
+    attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at  INTEGER,
+    last_attempt_at  INTEGER,
+    last_status_code INTEGER,
+    last_error       TEXT,
+    leased_until     INTEGER,
+    created_at       INTEGER NOT NULL,
+    CHECK ((status = 'PENDING') = (next_attempt_at IS NOT NULL))
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'PENDING';
+CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, id);
+
+-- Fan-out in the event's own transaction: every enabled endpoint of the event's type gets a delivery.
+CREATE TRIGGER events_fan_out AFTER INSERT ON events
+BEGIN
+    INSERT INTO webhook_deliveries (endpoint_id, event_id, next_attempt_at, created_at)
+    SELECT w.id, NEW.id, CAST(strftime('%s', 'now') AS INTEGER), CAST(strftime('%s', 'now') AS INTEGER)
+      FROM webhook_endpoints AS w
+     WHERE w.enabled = 1 AND w.deleted_at IS NULL
+       AND EXISTS (SELECT 1 FROM json_each(w.event_types) AS t WHERE t.value = NEW.type);
+END;

@@ -14,7 +14,7 @@ ARGUMENTS = {
     "input": "The mutation's one input.",
     "search": "Matches the company's name or slug, case-insensitively.",
     "reasons": "Only entries with these reasons; all when omitted.",
-    "status": "Only invitations in this state; all when omitted.",
+    "status": "Only those in this state (invitations, deliveries); all when omitted.",
     "includeSpent": "Also lots that are used up or expired (default false: only lots that still hold credits).",
     "asOf": "The balance as it stood at this instant (not in the future; before the member joined it is 0); omit it "
             "for the balance now.",
@@ -55,6 +55,11 @@ ENUM_VALUES: dict[str, dict[str, str]] = {
         "CREDITS_EXPIRING_SOON": "A lot with credits left expires within the notice days (once per lot and expiry "
                                  "date).",
         "MEMBER_TIER_CHANGED": "An admin changed a member's tier.",
+    },
+    "DeliveryStatus": {
+        "PENDING": "To be attempted (again) at nextAttemptAt.",
+        "SUCCEEDED": "The receiver answered 2xx within 10 seconds.",
+        "FAILED": "The retry schedule ran out, or the endpoint was deleted or disabled.",
     },
     "HistoryInterval": {
         "HOUR": "One point an hour.",

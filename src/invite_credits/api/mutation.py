@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from ..domain import ids
 from ..domain.errors import Forbidden
 from ..domain.policy import InvitationStatus
 from .context import Info
@@ -43,6 +44,18 @@ from .payloads import (
     UpdateProfilePayload,
     attempt,
     signed_out,
+)
+from .webhooks import (
+    CreateWebhookEndpointInput,
+    RedeliverEventInput,
+    RedeliverEventPayload,
+    UpdateWebhookEndpointInput,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEndpointActionInput,
+    WebhookEndpointPayload,
+    WebhookEndpointSecretPayload,
+    refused,
 )
 
 
@@ -148,6 +161,50 @@ class Mutation:
         ctx = info.context
         return await attempt(ExtendCreditLotPayload, ctx.service.extend_credit_lot(
             ctx.actor, input.to_command(), input.idempotency_key), input)
+
+    @strawberry.mutation(description="Admin only. A webhook endpoint for these event types; the payload shows its "
+                                     "signing secret, once.")
+    async def create_webhook_endpoint(self, info: Info,
+                                      input: CreateWebhookEndpointInput) -> WebhookEndpointSecretPayload:
+        ctx = info.context
+        done, errors = await refused(ctx.service.create_endpoint(
+            ctx.actor, input.url, [t.value for t in input.event_types], input.description, input.idempotency_key),
+            input)
+        return WebhookEndpointSecretPayload(endpoint=WebhookEndpoint.of(done[0]) if done else None,
+                                            secret=done[1] if done else None, user_errors=errors)
+
+    @strawberry.mutation(description="Admin only. Change an endpoint's URL, types, description, or switch it off.")
+    async def update_webhook_endpoint(self, info: Info, input: UpdateWebhookEndpointInput) -> WebhookEndpointPayload:
+        ctx = info.context
+        done, errors = await refused(ctx.service.update_endpoint(
+            ctx.actor, ids.decode("WebhookEndpoint", input.endpoint_id), input.url,
+            [t.value for t in input.event_types] if input.event_types is not None else None, input.enabled,
+            input.description), input)
+        return WebhookEndpointPayload(endpoint=WebhookEndpoint.of(done) if done else None, user_errors=errors)
+
+    @strawberry.mutation(description="Admin only. Retire an endpoint: nothing more is sent to it.")
+    async def delete_webhook_endpoint(self, info: Info, input: WebhookEndpointActionInput) -> WebhookEndpointPayload:
+        ctx = info.context
+        done, errors = await refused(ctx.service.delete_endpoint(
+            ctx.actor, ids.decode("WebhookEndpoint", input.endpoint_id)), input)
+        return WebhookEndpointPayload(endpoint=WebhookEndpoint.of(done) if done else None, user_errors=errors)
+
+    @strawberry.mutation(description="Admin only. A new signing secret, shown once; the old one keeps signing too "
+                                     "for 24 hours.")
+    async def rotate_webhook_secret(self, info: Info,
+                                    input: WebhookEndpointActionInput) -> WebhookEndpointSecretPayload:
+        ctx = info.context
+        done, errors = await refused(ctx.service.rotate_secret(
+            ctx.actor, ids.decode("WebhookEndpoint", input.endpoint_id)), input)
+        return WebhookEndpointSecretPayload(endpoint=WebhookEndpoint.of(done[0]) if done else None,
+                                            secret=done[1] if done else None, user_errors=errors)
+
+    @strawberry.mutation(description="Admin only. Send an event to an endpoint again, as a new delivery.")
+    async def redeliver_event(self, info: Info, input: RedeliverEventInput) -> RedeliverEventPayload:
+        ctx = info.context
+        done, errors = await refused(ctx.service.redeliver(
+            ctx.actor, ids.decode("WebhookEndpoint", input.endpoint_id), ids.decode("Event", input.event_id)), input)
+        return RedeliverEventPayload(delivery=WebhookDelivery.of(done) if done else None, user_errors=errors)
 
     @strawberry.mutation(description="End every session of a member (yourself, or anyone for an admin): every token "
                                      "issued before is refused from now on, on every server process.")

@@ -31,6 +31,7 @@ from .types import (
     past_balance,
 )
 from .values import Balance, EarningRule, LedgerReason, earning_rules
+from .webhooks import WebhookDelivery, WebhookEndpoint, WebhookEndpointConnection, endpoint_connection
 
 
 @strawberry.type(description="The rules in force.")
@@ -93,6 +94,12 @@ class Query:
         if kind == "Event" and info.context.actor.is_admin:
             found = service.event(key)
             return Event.of(found) if found else None
+        if kind == "WebhookEndpoint" and info.context.actor.is_admin:
+            endpoint = service.endpoint(key)
+            return WebhookEndpoint.of(endpoint) if endpoint else None
+        if kind == "WebhookDelivery" and info.context.actor.is_admin:
+            delivery = service.delivery(key)
+            return WebhookDelivery.of(delivery) if delivery else None
         if kind == "AuditRecord" and info.context.actor.is_admin:
             record = service.audit_record(key)
             return AuditRecord.of(record) if record else None
@@ -123,6 +130,11 @@ class Query:
                types: list[EventType] | None = None) -> EventConnection | None:
         info.context.actor.require_admin()
         return event_connection(info, check_first(first, info.context.service), after, types)
+
+    @strawberry.field(description="Admin only: the webhook endpoints, oldest first.")
+    def webhook_endpoints(self, info: Info, first: int | None = 20,
+                          after: str | None = None) -> WebhookEndpointConnection | None:
+        return endpoint_connection(info, first, after)
 
     @strawberry.field(description="Admin only: every admin action, newest first; of one member with memberId.")
     def audit_log(self, info: Info, member_id: strawberry.ID | None = None, first: int | None = 20,

@@ -127,6 +127,11 @@ class Policy:
     history_max_points: int = 1000
     expiry_notice_days: int = 30
     event_retention_days: int = 30
+    webhook_url_max_length: int = 2000
+    webhook_description_max_length: int = 500
+    webhook_secret_overlap_seconds: int = 24 * 3600
+    # Endpoints on private and loopback addresses (INVITE_CREDITS_WEBHOOK_ALLOW_PRIVATE): off, against SSRF.
+    webhook_allow_private: bool = False
     page_size_max: int = 100
     idempotency_key_max_length: int = 255
     idempotency_retention_seconds: int = 24 * 3600

@@ -33,10 +33,11 @@ from .history import HistoryReads
 from .invitations import InvitationUseCases
 from .members import MemberUseCases
 from .reads import Reads
+from .webhooks import WebhookUseCases
 
 
 class Service(MemberUseCases, EarningUseCases, InvitationUseCases, AdminUseCases, CorrectionUseCases, Reads,
-              HistoryReads, EventReads):
+              HistoryReads, EventReads, WebhookUseCases):
     """Every use case, on one store and one policy."""
 
 

@@ -44,6 +44,7 @@ def prune(tx: Tx, *, before: int, limit: int) -> int:
     removed = [int(row["id"]) for row in tx.all("events_prune", before=before, limit=limit)]
     if removed:
         tx.run("events_pruned_set", through_id=max(removed))
+        tx.run("deliveries_prune", through_id=max(removed))
     return len(removed)
 
 

@@ -166,3 +166,40 @@ class Event:
     occurred_at: int
     member_id: int | None
     data: str
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    id: int
+    url: str
+    event_types: list[str]
+    enabled: bool
+    description: str | None
+    secret: str
+    previous_secret: str | None
+    previous_until: int | None
+    created_at: int
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    endpoint_id: int
+    event_id: int
+    status: str
+    attempts: int
+    next_attempt_at: int | None
+    last_attempt_at: int | None
+    last_status_code: int | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery leased to this process for one attempt."""
+
+    id: int
+    endpoint_id: int
+    event_id: int
+    attempts: int
