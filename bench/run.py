@@ -468,6 +468,44 @@ def corrections(cfg: Config, results: Results, admin_url: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def webhooks(cfg: Config, results: Results) -> str:
+    """Issue 24: how many webhooks one server process delivers a second to a local receiver (the HTTP floor,
+    answering 200), signed, leased and recorded as in production; N events made at once, all to one endpoint."""
+    events = 2_000 if cfg.members < 10_000 else 20_000
+    db = cfg.work / "webhooks.db"
+    receiver, receiver_url = start_floor(cfg)
+    server, url = start_server(cfg, db, workers=1, webhook_allow_private="1")
+    try:
+        admin = auth.admin_token(SECRET, 3600)
+        made = httpx.post(url + "/graphql", headers={"authorization": f"Bearer {admin}"}, timeout=30, json={
+            "query": "mutation($u: String!) { createWebhookEndpoint(input: {url: $u, eventTypes: [MEMBER_TIER_CHANGED]})"
+                     " { endpoint { id } userErrors { code } } }", "variables": {"u": receiver_url + "/graphql"}})
+        assert made.json()["data"]["createWebhookEndpoint"]["userErrors"] == [], made.text
+        conn = sqlite3.connect(db, timeout=30)
+        with conn:
+            conn.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+                         "INSERT INTO events (type, occurred_at, member_id, data) "
+                         "SELECT 'MEMBER_TIER_CHANGED', CAST(strftime('%s', 'now') AS INTEGER), NULL, "
+                         "'{\"member\": 1, \"before\": \"FREE\", \"after\": \"PREMIUM\"}' FROM n", (events,))
+        started = time.perf_counter()
+        done = 0
+        while done < events and time.perf_counter() - started < 600:
+            time.sleep(0.5)
+            done = conn.execute("SELECT count(*) FROM webhook_deliveries WHERE status = 'SUCCEEDED'").fetchone()[0]
+        elapsed = time.perf_counter() - started
+        failed = conn.execute("SELECT count(*) FROM webhook_deliveries WHERE status <> 'SUCCEEDED'").fetchone()[0]
+        conn.close()
+        cpu = cpu_seconds(server)
+    finally:
+        stop(server)
+        stop(receiver)
+    rate = done / elapsed
+    results.notes["webhooks_per_second"] = round(rate)
+    return (f"| webhooks delivered by one process to a local receiver ({events:,} events, one endpoint) | "
+            f"{rate:,.0f}/s ({done:,} in {elapsed:.1f} s, {failed} not yet succeeded; server CPU {cpu:.1f} s) "
+            f"| >= 500/s |\n")
+
+
 def compare_workers(cfg: Config, results: Results) -> str:
     """One and two server processes on one database, alternating in one run: one client's latency (a stall
     per kept-alive response would show here), and balance reads and sends at 16 clients."""
@@ -784,6 +822,8 @@ COMPARISONS: list[tuple[str, str, Any]] = [
      lambda cfg, r, _: compare_stacks(cfg, r)),
     ("compare_stores", "SQLite and PostgreSQL, one and two processes, in one run",
      lambda cfg, r, args: compare_stores(cfg, r, args.compare_stores)),
+    ("webhooks", "Webhooks: deliveries per second from one process",
+     lambda cfg, r, _: webhooks(cfg, r)),
     ("corrections", "Corrections, history and tamper evidence: the migration, balanceHistory, the CSV export",
      lambda cfg, r, args: corrections(cfg, r, args.corrections or None)),
 ]
@@ -808,6 +848,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corrections", metavar="ADMIN_URL", nargs="?", const="",
                         help="only: the corrections migration, balanceHistory and the CSV export on the main seed "
                              "(and copy to PostgreSQL through ADMIN_URL, when given); needs no wrk")
+    parser.add_argument("--webhooks", action="store_true",
+                        help="only: webhooks delivered per second by one process to a local receiver")
     parser.add_argument("--record", action="store_true", help="write bench/RESULTS.md")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None and args.corrections is None:
@@ -827,7 +869,7 @@ def main(argv: list[str] | None = None) -> int:
         comparison = next(((title, run) for flag, title, run in COMPARISONS if getattr(args, flag)), None)
         if comparison is not None:
             title, run = comparison
-            if not args.smoke and args.corrections is None:  # a comparison alternates many servers: 20,000 members
+            if not args.smoke and args.corrections is None and not args.webhooks:  # a comparison alternates many servers: 20,000 members
                 cfg.members, cfg.heavy, cfg.concurrency = 20_000, 200, [1, 16]
             text = run(cfg, results, args)
             print(text)

@@ -43,10 +43,10 @@ def receiver() -> Iterator[Receiver]:
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             body = self.rfile.read(int(self.headers.get("content-length", "0"))).decode()
+            with state.lock:  # recorded on arrival, before the answer (which may be slow)
+                state.got.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             if state.delay:
                 time.sleep(state.delay)
-            with state.lock:
-                state.got.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             self.send_response(state.status)
             self.send_header("content-length", "0")
             self.end_headers()

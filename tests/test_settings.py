@@ -32,6 +32,8 @@ def test_every_documented_variable_sets_its_field() -> None:
         "INVITE_CREDITS_MEMBER_MUTATIONS_PER_MINUTE": "7", "INVITE_CREDITS_SIGNUPS_PER_HOUR": "0",
         "INVITE_CREDITS_ANONYMOUS_REQUESTS_PER_MINUTE": "9", "INVITE_CREDITS_REDIS_URL": "redis://127.0.0.1:6379/0",
         "INVITE_CREDITS_FORWARDED_ALLOW_IPS": "10.0.0.1",
+        "INVITE_CREDITS_EXPIRY_NOTICE_DAYS": "14", "INVITE_CREDITS_EVENT_RETENTION_DAYS": "90",
+        "INVITE_CREDITS_WEBHOOK_ALLOW_PRIVATE": "1", "INVITE_CREDITS_NATS_URL": "nats://127.0.0.1:4222",
     }
     assert set(env) == set(ENVIRONMENT) - {"INVITE_CREDITS_JWT_PUBLIC_KEY_FILE", "INVITE_CREDITS_TRUSTED_DOCUMENTS"}
     s = Settings.from_env(env)
@@ -52,12 +54,16 @@ def test_every_documented_variable_sets_its_field() -> None:
     assert s.cors_origins == ("https://app.example.com", "http://localhost:5173")
     assert (s.member_mutations_per_minute, s.signups_per_hour, s.anonymous_requests_per_minute) == (7, 0, 9)
     assert (s.redis_url, s.forwarded_allow_ips) == ("redis://127.0.0.1:6379/0", "10.0.0.1")
+    assert (s.expiry_notice_days, s.event_retention_days, s.webhook_allow_private, s.nats_url) == (
+        14, 90, True, "nats://127.0.0.1:4222")
     assert Settings().forwarded_allow_ips == "127.0.0.1"  # a proxy on this machine
     assert Settings.from_env({}) == Settings()
 
 
 @pytest.mark.parametrize(("env", "named"), [
     ({"INVITE_CREDITS_SWEEP_INTERVAL": "soon"}, "INVITE_CREDITS_SWEEP_INTERVAL"),
+    ({"INVITE_CREDITS_NATS_URL": "http://broker:4222"}, "INVITE_CREDITS_NATS_URL"),
+    ({"INVITE_CREDITS_EXPIRY_NOTICE_DAYS": "0"}, "INVITE_CREDITS_EXPIRY_NOTICE_DAYS"),
     ({"INVITE_CREDITS_SWEEP_INTERVAL": "0"}, "INVITE_CREDITS_SWEEP_INTERVAL"),
     ({"INVITE_CREDITS_READ_CONNECTIONS": "many"}, "INVITE_CREDITS_READ_CONNECTIONS"),
     ({"INVITE_CREDITS_LOG_LEVEL": "loud"}, "INVITE_CREDITS_LOG_LEVEL"),

@@ -168,6 +168,47 @@ async def test_a_consumer_paging_the_feed_during_writes_on_two_nodes_sees_every_
     assert violations(url) == []
 
 
+async def test_a_delivery_cut_short_by_sigkill_is_made_again_with_the_same_webhook_id() -> None:
+    from .receiver import receiver
+
+    create = ("mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { endpoint { id } "
+              "secret } }")
+    admin = auth.admin_token(LIVE_SECRET, 600)
+    with pg.fresh_database() as url, receiver() as hook:
+        first = start_server(url, INVITE_CREDITS_WEBHOOK_ALLOW_PRIVATE="1")
+        try:
+            async with httpx.AsyncClient(base_url=first.url, timeout=30) as a:
+                made = (await gql(a, create, {"i": {"url": hook.url, "eventTypes": ["MEMBER_SIGNED_UP"]}},
+                                  admin))["createWebhookEndpoint"]
+                hook.delay = 30  # the receiver takes its time: the process is killed mid-delivery
+                await sign_up(a, "ann@example.com")
+                await asyncio.to_thread(hook.wait_for, 1)
+        finally:
+            first.process.send_signal(signal.SIGKILL)
+            first.process.wait()
+        hook.delay = 0
+        second = start_server(url, INVITE_CREDITS_WEBHOOK_ALLOW_PRIVATE="1")  # another process, after the lease
+        try:
+            got = await asyncio.to_thread(hook.wait_for, 2, 60)
+            assert got[0].headers["webhook-id"] == got[1].headers["webhook-id"]
+            from standardwebhooks.webhooks import Webhook
+
+            Webhook(made["secret"]).verify(got[1].body, got[1].headers)
+            async with httpx.AsyncClient(base_url=second.url, timeout=30) as b:
+                deadline = asyncio.get_running_loop().time() + 10
+                while True:
+                    node = (await gql(b, "query($id: ID!) { node(id: $id) { ... on WebhookEndpoint { deliveries { "
+                                         "edges { node { status attempts } } } } } }",
+                                      {"id": made["endpoint"]["id"]}, admin))["node"]
+                    delivery = node["deliveries"]["edges"][0]["node"]
+                    if delivery["status"] == "SUCCEEDED" or asyncio.get_running_loop().time() > deadline:
+                        break
+                    await asyncio.sleep(0.2)
+            assert delivery == {"status": "SUCCEEDED", "attempts": 1}  # the killed attempt was never recorded
+        finally:
+            second.stop()
+
+
 async def test_a_node_killed_under_load_loses_nothing_it_acknowledged(nodes: tuple[str, list[LiveServer]]) -> None:
     url, servers = nodes
     a, b = clients(servers)

@@ -29,6 +29,7 @@ from .domain.access import Actor
 from .domain.errors import BadUserInput, InviteCreditsError, NotFound
 from .domain.policy import Policy
 from .errors_http import error_response
+from .events.broker import BrokerPublisher
 from .events.worker import DeliveryWorker
 from .graphql_view import GraphQLView
 from .live import LiveFeed
@@ -120,12 +121,14 @@ def create_app(settings: Settings) -> Starlette:
         log.info("serving", extra={"fields": {"pid": os.getpid(), "database": describe(settings),
                                                "test_clock": settings.test_clock}})
         sweeper = asyncio.create_task(_sweep_forever(service, settings.sweep_interval_seconds, state.metrics))
-        deliveries = asyncio.create_task(DeliveryWorker(service, state.metrics,
-                                                        allow_private=settings.webhook_allow_private).run())
+        tasks = [sweeper, asyncio.create_task(DeliveryWorker(service, state.metrics,
+                                                             allow_private=settings.webhook_allow_private).run())]
+        if settings.nats_url:
+            tasks.append(asyncio.create_task(BrokerPublisher(service, settings.nats_url, state.metrics).run()))
         try:
             yield
         finally:
-            for task in (sweeper, deliveries):
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

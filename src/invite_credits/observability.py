@@ -55,8 +55,10 @@ class Metrics:
                                       ["kind"], registry=r)
         self.webhook_deliveries = Counter("invite_credits_webhook_deliveries", "Webhook attempts, by outcome "
                                           "(succeeded, retrying, failed).", ["outcome"], registry=self.registry)
+        self.broker_published = Counter("invite_credits_broker_published", "Events published to NATS JetStream "
+                                        "and acknowledged.", registry=self.registry)
         self.outbox_lag = Gauge("invite_credits_outbox_lag_seconds", "Age of the oldest undelivered event, per "
-                                "webhook endpoint.", ["endpoint"], registry=self.registry,
+                                "webhook endpoint, and for the broker (endpoint=\"broker\").", ["endpoint"], registry=self.registry,
                                 multiprocess_mode="max")
         self.rate_limited = Counter("invite_credits_rate_limited", "Requests refused with 429, by bucket.", ["bucket"],
                                     registry=r)

@@ -50,6 +50,8 @@ class Settings:
     event_retention_days: int = 30
     # Webhook endpoints on private and loopback addresses: refused (SSRF) unless switched on, e.g. for tests.
     webhook_allow_private: bool = False
+    # NATS with JetStream: every event is also published there (subject invite_credits.<type>), at least once.
+    nats_url: str | None = None
     read_connections: int = 4
     write_batch_max: int = 128
     # The playground on a browser's GET, and introspection for callers who are not admins (production switches).
@@ -140,6 +142,9 @@ class Settings:
             raise SettingsError(f"--db takes a file path or a postgresql:// URL, not {self.db_url!r}")
         if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError(f"INVITE_CREDITS_REDIS_URL must be a redis:// URL, not {self.redis_url!r}")
+        if self.nats_url is not None and not all(
+                url.strip().startswith(("nats://", "tls://", "ws://", "wss://")) for url in self.nats_url.split(",")):
+            raise SettingsError(f"INVITE_CREDITS_NATS_URL must be nats:// URLs (comma-separated), not {self.nats_url!r}")
         for origin in self.cors_origins:
             if not _ORIGIN.fullmatch(origin):
                 raise SettingsError(f"INVITE_CREDITS_CORS_ORIGINS takes exact origins such as https://app.example.com "
@@ -247,6 +252,7 @@ _PARSED: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "INVITE_CREDITS_EXPIRY_NOTICE_DAYS": ("expiry_notice_days", int, "a whole number of days"),
     "INVITE_CREDITS_EVENT_RETENTION_DAYS": ("event_retention_days", int, "a whole number of days"),
     "INVITE_CREDITS_WEBHOOK_ALLOW_PRIVATE": ("webhook_allow_private", _boolean, _SWITCH),
+    "INVITE_CREDITS_NATS_URL": ("nats_url", _text, "a nats:// URL"),
     "INVITE_CREDITS_READ_CONNECTIONS": ("read_connections", int, _WHOLE),
     "INVITE_CREDITS_GRAPHIQL": ("graphiql", _boolean, _SWITCH),
     "INVITE_CREDITS_INTROSPECTION": ("introspection", _boolean, _SWITCH),

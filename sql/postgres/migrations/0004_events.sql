@@ -120,3 +120,13 @@ BEGIN
     RETURN NULL;
 END $$;
 CREATE TRIGGER events_fan_out AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION events_fan_out();
+
+-- How far the events are published to NATS JetStream (INVITE_CREDITS_NATS_URL): the feed position of the last
+-- event the broker acknowledged. Processes advance it by compare-and-set; one that loses a race has published
+-- a batch twice, which JetStream drops by its Nats-Msg-Id.
+CREATE TABLE broker_cursor (
+    id       integer PRIMARY KEY CHECK (id = 1),
+    tx       bigint NOT NULL,
+    event_id bigint NOT NULL
+);
+INSERT INTO broker_cursor (id, tx, event_id) VALUES (1, 0, 0);

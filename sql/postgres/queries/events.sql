@@ -58,3 +58,11 @@ SELECT tx, id FROM events ORDER BY tx DESC, id DESC LIMIT 1;
 
 -- name: event_by_id
 SELECT * FROM events WHERE id = :id;
+
+-- name: broker_cursor_get
+SELECT tx, event_id FROM broker_cursor WHERE id = 1;
+
+-- name: broker_cursor_advance
+-- Move the broker's cursor from where this process read it to the last event it published (compare-and-set).
+UPDATE broker_cursor SET tx = :tx, event_id = :event_id
+ WHERE id = 1 AND tx = :old_tx AND event_id = :old_event_id AND (tx, event_id) < (:tx, :event_id);

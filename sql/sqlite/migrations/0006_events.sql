@@ -129,3 +129,13 @@ BEGIN
      WHERE w.enabled = 1 AND w.deleted_at IS NULL
        AND EXISTS (SELECT 1 FROM json_each(w.event_types) AS t WHERE t.value = NEW.type);
 END;
+
+-- How far the events are published to NATS JetStream (INVITE_CREDITS_NATS_URL): the feed position of the last
+-- event the broker acknowledged. Processes advance it by compare-and-set; one that loses a race has published
+-- a batch twice, which JetStream drops by its Nats-Msg-Id.
+CREATE TABLE broker_cursor (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    tx       INTEGER NOT NULL,
+    event_id INTEGER NOT NULL
+);
+INSERT INTO broker_cursor (id, tx, event_id) VALUES (1, 0, 0);

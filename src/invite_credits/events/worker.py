@@ -1,17 +1,20 @@
 """The delivery worker every server process runs: it leases due deliveries (one process at a time per
-delivery), attempts each (a slow or failing receiver holds only its own slots), and records the outcome."""
+delivery), attempts each (a slow or failing receiver holds only its own slots), and records the outcomes, many
+to a transaction.
+
+Each endpoint gets PER_ENDPOINT HTTP clients of one connection each, lent to one attempt at a time: that is the
+endpoint's concurrency, and it keeps httpx's per-request pool bookkeeping to a single connection."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections import defaultdict
 
 import httpx
 
 from ..domain.errors import Unavailable
+from ..domain.webhooks import Attempt
 from ..observability import Metrics
 from ..service import Service
 from ..store.rows import Claimed
@@ -31,11 +34,20 @@ class DeliveryWorker:
         self.allow_private = allow_private
         self.interval = interval
         self.tasks: set[asyncio.Task[None]] = set()
-        self.slots: defaultdict[int, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(PER_ENDPOINT))
-        self.client = httpx.AsyncClient(limits=httpx.Limits(max_connections=IN_FLIGHT), trust_env=False)
+        self.clients: dict[int, asyncio.Queue[httpx.AsyncClient]] = {}
+        self.outcomes: asyncio.Queue[tuple[Claimed, int, Attempt | None]] = asyncio.Queue()
         self._lag_at = 0.0
 
+    def _pool(self, endpoint_id: int) -> asyncio.Queue[httpx.AsyncClient]:
+        pool = self.clients.get(endpoint_id)
+        if pool is None:
+            pool = self.clients[endpoint_id] = asyncio.Queue()
+            for _ in range(PER_ENDPOINT):
+                pool.put_nowait(httpx.AsyncClient(limits=httpx.Limits(max_connections=1), trust_env=False))
+        return pool
+
     async def run(self) -> None:
+        recorder = asyncio.create_task(self._record_forever())
         try:
             while True:
                 try:
@@ -47,10 +59,12 @@ class DeliveryWorker:
                     log.exception("webhook worker turn failed; trying again")
                     await asyncio.sleep(1)
         finally:
-            for task in self.tasks:
+            for task in (*self.tasks, recorder):
                 task.cancel()
-            await asyncio.gather(*self.tasks, return_exceptions=True)
-            await self.client.aclose()
+            await asyncio.gather(*self.tasks, recorder, return_exceptions=True)
+            for pool in self.clients.values():
+                while not pool.empty():
+                    await pool.get_nowait().aclose()
 
     async def _turn(self) -> None:
         if time.monotonic() - self._lag_at > LAG_EVERY:
@@ -71,13 +85,30 @@ class DeliveryWorker:
             await asyncio.sleep(self.interval)
 
     async def _deliver(self, claimed: Claimed, until: int) -> None:
-        async with self.slots[claimed.endpoint_id]:
+        pool = self._pool(claimed.endpoint_id)
+        client = await pool.get()
+        try:
             target = self.service.target(claimed)
             result = None
             if target is not None:
-                result = await attempt(self.client, target.url, target.msg_id, target.body, target.secrets,
+                result = await attempt(client, target.url, target.msg_id, target.body, target.secrets,
                                        self.allow_private)
-            with contextlib.suppress(Unavailable):
-                status = await self.service.record_attempt(claimed, until, result)
+        finally:
+            pool.put_nowait(client)
+        await self.outcomes.put((claimed, until, result))
+
+    async def _record_forever(self) -> None:
+        """Record outcomes as they come, up to BATCH to a transaction."""
+        while True:
+            batch = [await self.outcomes.get()]
+            while not self.outcomes.empty() and len(batch) < BATCH:
+                batch.append(self.outcomes.get_nowait())
+            try:
+                statuses = await self.service.record_attempts(batch)
+            except Unavailable as exc:
+                log.warning("webhook outcomes not recorded (their leases will run out and they are tried again): "
+                            "%s", exc)
+                continue
+            for status in statuses:
                 outcome = {"SUCCEEDED": "succeeded", "PENDING": "retrying"}.get(status, "failed")
                 self.metrics.webhook_deliveries.labels(outcome).inc()

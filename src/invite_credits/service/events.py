@@ -110,6 +110,16 @@ class EventReads(UseCases):
         found = events.by_id(self.db.reader, id=event_id)
         return render_all(self.db.reader, [found])[0] if found else None
 
+    # -- the broker publisher's -----------------------------------------------------------------------------
+    def broker_batch(self, limit: int) -> tuple[Position, list[EventView]]:
+        """Where the broker's cursor stands, and the events after it (in the feed's order)."""
+        r = self.db.reader
+        position = events.broker_position(r)
+        return position, render_all(r, events.page(r, after=position, types=None, limit=limit))
+
+    async def advance_broker(self, old: Position, new: Position) -> bool:
+        return await self.db.write(lambda tx: events.advance_broker(tx, old=old, new=new))
+
     def events_position(self) -> Position:
         """The newest event's position: where a tail starts."""
         return events.last_position(self.db.reader)

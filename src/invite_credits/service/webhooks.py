@@ -203,19 +203,29 @@ class WebhookUseCases(UseCases):
         return Target(endpoint.url, ids.encode("Event", view.id), payload(view.type, rules.iso(view.occurred_at),
                                                                            view.data), keys)
 
-    async def record_attempt(self, claimed: Claimed, until: int, result: Attempt | None) -> str:
-        """The attempt's outcome (None: nothing to send to); returns the delivery's status after it."""
+    async def record_attempts(self, outcomes: Sequence[tuple[Claimed, int, Attempt | None]]) -> list[str]:
+        """Attempts' outcomes (an attempt None: there was nothing to send to), in one transaction; returns each
+        delivery's status after it."""
         now = int(time.time())
-        if result is None:
-            status, retry, code, error = "FAILED", None, None, "the endpoint is disabled or deleted, or the event pruned"
-        elif result.succeeded:
-            status, retry, code, error = "SUCCEEDED", None, result.status_code, None
-        else:
-            retry = next_attempt(claimed.attempts + 1, now)
-            status, code, error = ("PENDING" if retry else "FAILED"), result.status_code, result.error
-        await self.db.write(lambda tx: webhooks.record(tx, id=claimed.id, until=until, status=status,
-                                                       next_attempt_at=retry, at=now, status_code=code, error=error))
-        return status
+        plans = []
+        for claimed, until, result in outcomes:
+            if result is None:
+                status, retry, code = "FAILED", None, None
+                error: str | None = "the endpoint is disabled or deleted, or the event pruned"
+            elif result.succeeded:
+                status, retry, code, error = "SUCCEEDED", None, result.status_code, None
+            else:
+                retry = next_attempt(claimed.attempts + 1, now)
+                status, code, error = ("PENDING" if retry else "FAILED"), result.status_code, result.error
+            plans.append((claimed.id, until, status, retry, code, error))
+
+        def run(tx: Tx) -> None:
+            for delivery_id, until, status, retry, code, error in plans:
+                webhooks.record(tx, id=delivery_id, until=until, status=status, next_attempt_at=retry, at=now,
+                                status_code=code, error=error)
+
+        await self.db.write(run)
+        return [plan[2] for plan in plans]
 
     def delivery_lag(self) -> dict[int, int]:
         """endpoint -> seconds since its oldest undelivered event's delivery was made."""

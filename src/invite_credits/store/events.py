@@ -57,3 +57,13 @@ def write_expiry_notices(tx: Tx, *, notice_seconds: int) -> int:
     written = tx.run("expiry_notices_insert", now=tx.now, until=until, through=through, extended_since=last)
     tx.run("expiry_notices_set", through=max(through, until), at=tx.now)
     return written
+
+
+def broker_position(r: Reader) -> Position:
+    row = r.one("broker_cursor_get")
+    return (int(row["tx"]), int(row["event_id"])) if row else (0, 0)
+
+
+def advance_broker(tx: Tx, *, old: Position, new: Position) -> bool:
+    """Move the broker's cursor from `old` to `new`; False when another process moved it first."""
+    return tx.run("broker_cursor_advance", tx=new[0], event_id=new[1], old_tx=old[0], old_event_id=old[1]) == 1
