@@ -168,6 +168,28 @@ async def test_a_consumer_paging_the_feed_during_writes_on_two_nodes_sees_every_
     assert violations(url) == []
 
 
+async def test_two_nodes_deliver_each_event_once() -> None:
+    from .receiver import receiver
+
+    create = "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }"
+    admin = auth.admin_token(LIVE_SECRET, 600)
+    with pg.fresh_database() as url, receiver() as hook:
+        servers = [start_server(url, INVITE_CREDITS_WEBHOOK_ALLOW_PRIVATE="1") for _ in range(2)]
+        try:
+            a, b = clients(servers)
+            async with a, b:
+                await gql(a, create, {"i": {"url": hook.url, "eventTypes": ["MEMBER_SIGNED_UP", "LEDGER_ENTRY_ADDED"]}},
+                          admin)
+                await asyncio.gather(*(sign_up((a, b)[i % 2], f"m{i}@example.com") for i in range(30)))
+                got = await asyncio.to_thread(hook.wait_for, 60, 30)
+                await asyncio.sleep(1)  # time for a repeat, if there were one
+        finally:
+            for server in servers:
+                server.stop()
+    ids = [r.headers["webhook-id"] for r in hook.got]
+    assert len(got) >= 60 and len(ids) == len(set(ids)) == 60  # a sign-up and its entry each, once
+
+
 async def test_a_delivery_cut_short_by_sigkill_is_made_again_with_the_same_webhook_id() -> None:
     from .receiver import receiver
 

@@ -193,3 +193,6 @@ def test_a_slow_receiver_delays_neither_the_api_nor_other_endpoints(api: Api, ad
         fast.wait_for(3, seconds=5)
         assert time.monotonic() - started < 5
         assert api.client.get("/healthz").status_code == 200
+        assert api.client.get("/readyz").status_code == 200  # a receiver's troubles are not the service's
+        metrics = api.client.get("/metrics").text
+        assert 'invite_credits_webhook_deliveries_total{outcome="succeeded"} 3.0' in metrics
