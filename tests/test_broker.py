@@ -79,7 +79,7 @@ async def stream_messages(url: str) -> list[tuple[str, str]]:
         found = []
         for sequence in range(info.state.first_seq, info.state.last_seq + 1):
             message = await js.get_msg("INVITE_CREDITS", sequence)
-            found.append((message.subject, (message.headers or {}).get("Nats-Msg-Id", "")))
+            found.append((str(message.subject), str((message.headers or {}).get("Nats-Msg-Id", ""))))
         return found
     finally:
         await connection.close()
