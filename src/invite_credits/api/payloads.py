@@ -217,7 +217,7 @@ class SignOutEverywherePayload:
 
 async def signed_out(action: Coroutine[Any, Any, int], input: object) -> SignOutEverywherePayload:
     try:
-        revoked_at = await _checked(action, input)
+        revoked_at = await checked(action, input)
     except Refusal as refusal:
         return SignOutEverywherePayload(revoked_at=None, user_errors=user_errors(refusal))
     return SignOutEverywherePayload(revoked_at=DateTime(revoked_at), user_errors=[])
@@ -238,7 +238,7 @@ def user_errors(refusal: Refusal) -> list[UserError]:
             for r in refusal.all()]
 
 
-async def _checked(action: Coroutine[Any, Any, T], input: object) -> T:
+async def checked(action: Coroutine[Any, Any, T], input: object) -> T:
     """The use case's answer, unless text with control characters anywhere in `input` refuses it first: then
     the use case never starts, and no store sees the text."""
     unprintable = control_characters(input)
@@ -252,7 +252,7 @@ async def attempt(payload: type[P], action: Coroutine[Any, Any, Outcome], input:
     """Run a use case; a refusal becomes the payload's userErrors. Text with control characters anywhere in `input`
     is refused first, before the use case (and so any store) sees it."""
     try:
-        outcome = await _checked(action, input)
+        outcome = await checked(action, input)
     except Refusal as refusal:
         return payload(outcome=None, user_errors=user_errors(refusal))
     return payload(outcome=outcome, user_errors=[])

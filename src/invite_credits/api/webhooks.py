@@ -15,8 +15,7 @@ from ..store.rows import Delivery, Endpoint
 from .connections import PageInfo, after_key, check_first, cursor, page_info
 from .context import Info
 from .events import Event
-from .inputs import control_characters
-from .payloads import user_errors
+from .payloads import checked, user_errors
 from .scalars import DateTime
 from .types import Node
 from .values import UserError
@@ -167,11 +166,7 @@ class RedeliverEventPayload:
 
 async def refused(action: Coroutine[Any, Any, Any], input: object) -> tuple[Any, list[UserError]]:
     """The use case's answer, or its refusal as userErrors (control characters refused before it runs)."""
-    unprintable = control_characters(input)
-    if unprintable:
-        action.close()
-        return None, [e for r in unprintable for e in user_errors(r)]
     try:
-        return await action, []
+        return await checked(action, input), []
     except Refusal as refusal:
         return None, user_errors(refusal)

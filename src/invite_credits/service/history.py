@@ -15,11 +15,11 @@ from ..store.rows import AuditRecord, Entry, Member
 from ..views import BalancePoint, BalanceView, LedgerHead, Page
 from .idempotency import UseCases
 from .ledger import soon
+from .reads import before, page_of
 
 _STEP = {HistoryInterval.HOUR: timedelta(hours=1), HistoryInterval.DAY: timedelta(days=1),
          HistoryInterval.WEEK: timedelta(weeks=1)}
 EXPORT_PAGE = 1000
-_NEVER = 2**62
 
 
 def history_points(start: int, end: int, interval: HistoryInterval, limit: int) -> list[int]:
@@ -87,9 +87,8 @@ class HistoryReads(UseCases):
         return audit.by_id(self.db.reader, id=record_id)
 
     def audit_log(self, member_id: int | None, first: int, after: int | None) -> Page[AuditRecord]:
-        rows = audit.page(self.db.reader, member_id=member_id, before_id=after if after is not None else _NEVER,
-                          limit=first + 1)
-        return Page(rows[:first], len(rows) > first)
+        return page_of(audit.page(self.db.reader, member_id=member_id, before_id=before(after), limit=first + 1),
+                       first)
 
     async def export(self, member_id: int, since: int = 0) -> AsyncIterator[tuple[list[Entry], dict[int, int]]]:
         """The member's entries, oldest first, a page at a time, each with which of them were reversed (and

@@ -15,7 +15,7 @@ from .idempotency import UseCases
 from .ledger import balance_at
 
 T = TypeVar("T")
-_NEVER = 2**62  # a keyset bound past every id: the first page
+NEVER = 2**62  # a keyset bound past every id: the first page
 
 
 
@@ -27,18 +27,18 @@ class Reads(UseCases):
         return balance_at(self.db.reader, self.policy, member.id, member.tier, self.now())
 
     def ledger(self, member_id: int, first: int, after: int | None, reasons: Sequence[Reason] | None) -> Page[Entry]:
-        rows = ledger.page(self.db.reader, member_id=member_id, before_id=_after(after), limit=first + 1,
+        rows = ledger.page(self.db.reader, member_id=member_id, before_id=before(after), limit=first + 1,
                            reasons=reasons)
-        return _page(rows, first)
+        return page_of(rows, first)
 
     def entries_after(self, member_id: int, after_id: int, limit: int) -> list[Entry]:
         """The member's entries newer than `after_id`, oldest first."""
         return ledger.after(self.db.reader, member_id=member_id, after_id=after_id, limit=limit)
 
     def lots(self, member_id: int, first: int, after: int | None, include_spent: bool) -> Page[Lot]:
-        rows = lots.page(self.db.reader, member_id=member_id, before_id=_after(after), limit=first + 1,
+        rows = lots.page(self.db.reader, member_id=member_id, before_id=before(after), limit=first + 1,
                          include_spent=include_spent, now=self.now())
-        return _page(rows, first)
+        return page_of(rows, first)
 
     def entry(self, entry_id: int | None) -> Entry | None:
         return ledger.by_id(self.db.reader, id=entry_id) if entry_id is not None else None
@@ -52,12 +52,12 @@ class Reads(UseCases):
     def invitations(self, member_id: int, sent: bool, status: InvitationStatus | None, first: int,
                     after: int | None) -> Page[Invitation]:
         rows = invitations.page(self.db.reader, member_id=member_id, sent=sent, status=status,
-                                before_id=_after(after), limit=first + 1)
-        return _page(rows, first)
+                                before_id=before(after), limit=first + 1)
+        return page_of(rows, first)
 
     def connections(self, member_id: int, first: int, after: int | None) -> Page[tuple[int, Member]]:
-        rows = connections.page(self.db.reader, member_id=member_id, before_id=_after(after), limit=first + 1)
-        return _page(rows, first)
+        rows = connections.page(self.db.reader, member_id=member_id, before_id=before(after), limit=first + 1)
+        return page_of(rows, first)
 
     def company(self, company_id: int | None) -> Company | None:
         return companies.by_id(self.db.reader, id=company_id) if company_id is not None else None
@@ -65,7 +65,7 @@ class Reads(UseCases):
     async def companies(self, search: str | None, first: int, after: tuple[str, int] | None) -> Page[Company]:
         term = (search or "").strip() or None
         rows = await self.db.read_slow(lambda r: companies.page(r, search=term, after=after, limit=first + 1))
-        return _page(rows, first)
+        return page_of(rows, first)
 
     def follows(self, member_id: int, company_id: int) -> bool:
         follow = companies.follow(self.db.reader, member_id=member_id, company_id=company_id)
@@ -93,10 +93,10 @@ class Reads(UseCases):
                 for r in limits]
 
 
-def _page(rows: list[T], first: int) -> Page[T]:
+def page_of(rows: list[T], first: int) -> Page[T]:
     """A page of `first` items from a query asked for first + 1: the extra row says another page follows."""
     return Page(rows[:first], len(rows) > first)
 
 
-def _after(key: int | None) -> int:
-    return key if key is not None else _NEVER
+def before(key: int | None) -> int:
+    return key if key is not None else NEVER

@@ -20,6 +20,7 @@ from ..store.rows import Claimed, Delivery, Endpoint
 from .audit import Auditor
 from .events import render_all
 from .idempotency import UseCases
+from .reads import before
 
 LEASE_SECONDS = 25  # longer than an attempt (10 s), so one process at a time holds a delivery
 
@@ -172,8 +173,8 @@ class WebhookUseCases(UseCases):
 
     def deliveries(self, endpoint_id: int, status: str | None, first: int,
                    after: int | None) -> tuple[list[Delivery], bool]:
-        rows = webhooks.deliveries(self.db.reader, endpoint_id=endpoint_id, status=status,
-                                   before_id=after if after is not None else 2**62, limit=first + 1)
+        rows = webhooks.deliveries(self.db.reader, endpoint_id=endpoint_id, status=status, before_id=before(after),
+                                   limit=first + 1)
         return rows[:first], len(rows) > first
 
     def delivery(self, delivery_id: int) -> Delivery | None:
