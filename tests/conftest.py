@@ -15,7 +15,10 @@ from typing import Any
 import httpx
 import pytest
 from hypothesis import settings as hypothesis_settings
+from starlette.testclient import TestClient
 
+from invite_credits import auth
+from invite_credits.app import create_app
 from invite_credits.check import find_violations
 from invite_credits.domain.access import Actor
 from invite_credits.domain.policy import Policy
@@ -26,6 +29,7 @@ from invite_credits.store.databases import integrity_problems, reader
 from invite_credits.store.sqlite.database import Database
 
 from . import pg
+from .http import Api
 
 # CI explores a fixed sequence of examples, so a red run is reproducible; locally each run explores anew.
 hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
@@ -61,6 +65,28 @@ def database(store_kind: str, tmp_path: Path) -> Iterator[str]:
             yield url
     else:
         yield str(tmp_path / "test.db")
+
+
+APP_SECRET = "test-secret-that-is-long-enough-for-hs256"
+
+
+@pytest.fixture
+def settings(database: str) -> Settings:
+    """The app on each store with the test clock, as the API tests drive it (webhooks may reach 127.0.0.1). A
+    test module may define its own `settings`, `api` and `admin` instead."""
+    return settings_on(database, jwt_secret=APP_SECRET, test_clock=True, synchronous="NORMAL",
+                       sweep_interval_seconds=3600, webhook_allow_private=True)
+
+
+@pytest.fixture
+def api(settings: Settings) -> Iterator[Api]:
+    with TestClient(create_app(settings)) as client:
+        yield Api(client)
+
+
+@pytest.fixture
+def admin() -> str:
+    return auth.admin_token(APP_SECRET, 3600)
 
 
 def settings_on(database: str, **values: Any) -> Settings:

@@ -7,20 +7,13 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from starlette.testclient import TestClient
-
-from invite_credits import auth
-from invite_credits.app import create_app
 from invite_credits.settings import Settings
 
-from .conftest import settings_on, violations
+from .conftest import violations
 from .http import Api, codes
 
-SECRET = "test-secret-that-is-long-enough-for-hs256"
 ENTRY = "id reason amount requested balanceAfter occurredAt note hash reverses { id } reversedBy { id }"
 LEDGER = f"query {{ viewer {{ balance {{ id available }} ledger(first: 100) {{ edges {{ node {{ {ENTRY} }} }} }} }} }}"
 REVERSE = f"""mutation($i: ReverseLedgerEntryInput!) {{ reverseLedgerEntry(input: $i) {{
@@ -34,22 +27,6 @@ SEND = "mutation($i: SendInvitationInput!) { sendInvitation(input: $i) { invitat
 CLOCK = "mutation($to: DateTime!) { advanceTestClock(input: {to: $to}) { now userErrors { code } } }"
 AUDIT = """query($m: ID, $after: String) { auditLog(memberId: $m, first: 50, after: $after) {
   edges { cursor node { id at actor action member { id } reason requestId details } } pageInfo { hasNextPage } } }"""
-
-
-@pytest.fixture
-def settings(database: str) -> Settings:
-    return settings_on(database, jwt_secret=SECRET, test_clock=True, synchronous="NORMAL", sweep_interval_seconds=3600)
-
-
-@pytest.fixture
-def api(settings: Settings) -> Iterator[Api]:
-    with TestClient(create_app(settings)) as client:
-        yield Api(client)
-
-
-@pytest.fixture
-def admin() -> str:
-    return auth.admin_token(SECRET, 3600)
 
 
 def entries(api: Api, token: str) -> list[dict[str, Any]]:

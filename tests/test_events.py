@@ -5,23 +5,16 @@ the feed pages oldest first with retention."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 import pytest
-from starlette.testclient import TestClient
 
-from invite_credits import auth
-from invite_credits.app import create_app
 from invite_credits.domain.policy import EventType
-from invite_credits.settings import Settings
 
-from .conftest import settings_on
 from .http import Api, codes
 
-SECRET = "test-secret-that-is-long-enough-for-hs256"
 SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "events"
 FEED = """query($after: String, $types: [EventType!], $first: Int) {
   events(first: $first, after: $after, types: $types) {
@@ -29,22 +22,6 @@ FEED = """query($after: String, $types: [EventType!], $first: Int) {
 SEND = "mutation($i: SendInvitationInput!) { sendInvitation(input: $i) { invitation { id } userErrors { code } } }"
 ANSWER = "mutation($i: InvitationActionInput!) { %s(input: $i) { userErrors { code } } }"
 CLOCK = "mutation($to: DateTime!) { advanceTestClock(input: {to: $to}) { userErrors { code } } }"
-
-
-@pytest.fixture
-def settings(database: str) -> Settings:
-    return settings_on(database, jwt_secret=SECRET, test_clock=True, synchronous="NORMAL", sweep_interval_seconds=3600)
-
-
-@pytest.fixture
-def api(settings: Settings) -> Iterator[Api]:
-    with TestClient(create_app(settings)) as client:
-        yield Api(client)
-
-
-@pytest.fixture
-def admin() -> str:
-    return auth.admin_token(SECRET, 3600)
 
 
 def feed(api: Api, admin: str, types: list[str] | None = None) -> list[dict[str, Any]]:

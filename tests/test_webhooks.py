@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from standardwebhooks.webhooks import Webhook
 from starlette.testclient import TestClient
 
@@ -18,34 +16,16 @@ from invite_credits import auth
 from invite_credits.app import create_app
 from invite_credits.settings import Settings
 
-from .conftest import settings_on
+from .conftest import APP_SECRET as SECRET
 from .http import Api, codes
 from .receiver import Received, receiver
 
-SECRET = "test-secret-that-is-long-enough-for-hs256"
 CREATE = """mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) {
   endpoint { id url eventTypes enabled description createdAt } secret userErrors { code field } } }"""
 UPDATE = """mutation($i: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(input: $i) {
   endpoint { id enabled eventTypes } userErrors { code field } } }"""
 DELIVERIES = """query($id: ID!) { node(id: $id) { ... on WebhookEndpoint { deliveries(first: 50) { edges { node {
   id status attempts lastStatusCode lastError nextAttemptAt lastAttemptAt event { id type } } } } } } }"""
-
-
-@pytest.fixture
-def settings(database: str) -> Settings:
-    return settings_on(database, jwt_secret=SECRET, test_clock=True, synchronous="NORMAL", sweep_interval_seconds=3600,
-                       webhook_allow_private=True)
-
-
-@pytest.fixture
-def api(settings: Settings) -> Iterator[Api]:
-    with TestClient(create_app(settings)) as client:
-        yield Api(client)
-
-
-@pytest.fixture
-def admin() -> str:
-    return auth.admin_token(SECRET, 3600)
 
 
 def create(api: Api, admin: str, url: str, types: list[str], **extra: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from ..domain.errors import BadUserInput
 from ..domain.policy import EventType
 from ..service.events import EventView
 from ..store.events import Position
-from .connections import PageInfo, page_info
+from .connections import PageInfo, connection
 from .context import Info
 from .scalars import DateTime
 from .types import Member, Node, load_member
@@ -71,7 +71,6 @@ class EventConnection:
 
 
 def event_connection(info: Info, first: int, after: str | None, types: list[EventType] | None) -> EventConnection:
-    position = event_after(after)
-    views, more = info.context.service.events(first, position, [t.value for t in types] if types else None)
-    edges = [EventEdge(cursor=event_cursor(v.position), node=Event.of(v)) for v in views]
-    return EventConnection(edges=edges, page_info=page_info([e.cursor for e in edges], more, after))
+    views, more = info.context.service.events(first, event_after(after), [t.value for t in types] if types else None)
+    return connection(EventConnection, EventEdge, views, more, after, cursor_of=lambda v: event_cursor(v.position),
+                      node_of=Event.of)

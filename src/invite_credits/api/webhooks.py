@@ -12,7 +12,7 @@ from ..domain import ids
 from ..domain.errors import BadUserInput, Refusal
 from ..domain.policy import EventType
 from ..store.rows import Delivery, Endpoint
-from .connections import PageInfo, after_key, check_first, cursor, page_info
+from .connections import PageInfo, after_key, check_first, connection, cursor
 from .context import Info
 from .events import Event
 from .payloads import checked, user_errors
@@ -82,9 +82,8 @@ class WebhookEndpoint(Node):
         service = info.context.service
         rows, more = service.deliveries(self.view.id, status.value if status else None, check_first(first, service),
                                         after_key("WebhookDelivery", after))
-        edges = [WebhookDeliveryEdge(cursor=cursor("WebhookDelivery", d.id), node=WebhookDelivery.of(d))
-                 for d in rows]
-        return WebhookDeliveryConnection(edges=edges, page_info=page_info([e.cursor for e in edges], more, after))
+        return connection(WebhookDeliveryConnection, WebhookDeliveryEdge, rows, more, after,
+                          cursor_of=lambda d: cursor("WebhookDelivery", d.id), node_of=WebhookDelivery.of)
 
     @classmethod
     def of(cls, e: Endpoint) -> WebhookEndpoint:
@@ -109,8 +108,8 @@ def endpoint_connection(info: Info, first: int | None, after: str | None) -> Web
     info.context.actor.require_admin()
     service = info.context.service
     rows, more = service.endpoints(check_first(first, service), after_key("WebhookEndpoint", after))
-    edges = [WebhookEndpointEdge(cursor=cursor("WebhookEndpoint", e.id), node=WebhookEndpoint.of(e)) for e in rows]
-    return WebhookEndpointConnection(edges=edges, page_info=page_info([e.cursor for e in edges], more, after))
+    return connection(WebhookEndpointConnection, WebhookEndpointEdge, rows, more, after,
+                      cursor_of=lambda e: cursor("WebhookEndpoint", e.id), node_of=WebhookEndpoint.of)
 
 
 # -- inputs and payloads -------------------------------------------------------------------------------------
