@@ -18,11 +18,11 @@ from hypothesis import settings as hypothesis_settings
 from starlette.testclient import TestClient
 
 from invite_credits import auth
-from invite_credits.app import create_app
-from invite_credits.check import find_violations
 from invite_credits.domain.access import Actor
 from invite_credits.domain.policy import Policy
+from invite_credits.http.app import create_app
 from invite_credits.service import Service, SignUp
+from invite_credits.service.check import find_violations
 from invite_credits.settings import Settings
 from invite_credits.store import postgres
 from invite_credits.store.databases import integrity_problems, reader

@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from invite_credits import auth
-from invite_credits.app import create_app
+from invite_credits.http.app import create_app
 from invite_credits.settings import Settings
 
 from .conftest import settings_on, violations
@@ -370,7 +370,7 @@ def test_json_logs_carry_the_request_id(api: Api, capsys: pytest.CaptureFixture[
     import json
     import logging
 
-    from invite_credits.observability import JsonFormatter
+    from invite_credits.observability.logs import JsonFormatter
 
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
@@ -387,7 +387,7 @@ def test_json_logs_carry_the_request_id(api: Api, capsys: pytest.CaptureFixture[
 
 
 def test_graphiql_files_are_served_locally_when_installed(api: Api) -> None:
-    from invite_credits import graphiql
+    from invite_credits.http import graphiql
 
     page = api.client.get("/graphql", headers={"accept": "text/html"}).text
     if not (graphiql.assets_dir() / "graphiql" / "package.json").exists():
@@ -402,7 +402,7 @@ def test_graphiql_files_are_served_locally_when_installed(api: Api) -> None:
 
 
 def test_graphiql_falls_back_to_the_cdn(tmp_path: Path) -> None:
-    from invite_credits import graphiql
+    from invite_credits.http import graphiql
 
     html = '<script src="https://unpkg.com/react@18.2.0/umd/react.production.min.js"></script>'
     assert graphiql.localize(html, tmp_path) == (html, 1)

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from starlette.testclient import TestClient
 
-from invite_credits.app import create_app
+from invite_credits.http.app import create_app
 from invite_credits.settings import Settings, SettingsError
 
 from .http import Api, codes
@@ -238,7 +238,7 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    from invite_credits import identity
+    from invite_credits.auth import identity
 
     fake = Clock()
     monkeypatch.setattr(identity, "time", fake)

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from invite_credits.check import chain_breaks
 from invite_credits.domain import chain, ids
 from invite_credits.domain.access import Actor
 from invite_credits.domain.errors import AlreadyReversed
 from invite_credits.service import AdjustCredits, ReverseEntry, SendInvitation, Service
+from invite_credits.service.check import chain_breaks
 from invite_credits.store.databases import reader
 from invite_credits.store.postgres.connection import connect as pg_connect
 from invite_credits.store.postgres.connection import migrate as pg_migrate

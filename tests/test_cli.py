@@ -162,7 +162,7 @@ def test_token_mints_for_the_members_session_and_revoke_ends_it(tmp_path: Path, 
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from starlette.testclient import TestClient
 
-    from invite_credits.app import create_app
+    from invite_credits.http.app import create_app
     from invite_credits.settings import Settings
 
     from .http import Api

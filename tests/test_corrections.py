@@ -314,9 +314,9 @@ def test_the_ledger_exports_as_csv_with_formulas_as_text(api: Api, admin: str) -
 def test_graphiqls_example_document_with_its_reversal_is_valid() -> None:
     from graphql import parse, validate
 
+    from invite_credits.api.internals import graphql_schema
     from invite_credits.api.schema import create_schema
-    from invite_credits.graphiql import EXAMPLE
-    from invite_credits.internals import graphql_schema
+    from invite_credits.http.graphiql import EXAMPLE
 
     assert validate(graphql_schema(create_schema()), parse(EXAMPLE)) == []
     assert "reverseLedgerEntry" in EXAMPLE

@@ -29,8 +29,9 @@ API = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
 OPERATIONS = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
 SOURCES = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "src" / "invite_credits").rglob("*.py"))
 # The modules that answer with an error code: every code they can send must be documented.
-_ERROR_MODULES = ["errors_http.py", "api/errors.py", "api/limits.py", "api/query.py", "persisted.py", "graphql_view.py",
-                  "thin_path.py", "domain/errors.py", "middleware.py", "live.py"]
+_ERROR_MODULES = ["http/responses.py", "http/endpoint.py", "http/websocket.py", "http/middleware.py", "api/errors.py",
+                  "api/limits.py", "api/query.py", "pipeline/persisted.py", "pipeline/pipeline.py", "domain/errors.py",
+                  "events/live.py"]
 
 
 def _request_codes() -> set[str]:

@@ -7,7 +7,7 @@ import pytest
 
 from invite_credits.api.errors import answer
 from invite_credits.domain import errors
-from invite_credits.live import TooManySubscriptions
+from invite_credits.events.live import TooManySubscriptions
 from invite_credits.store.protocol import DatabaseUnavailable, StoreError
 
 

@@ -22,7 +22,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from invite_credits import auth
 from invite_credits.api.limits import measure
-from invite_credits.app import create_app
+from invite_credits.http.app import create_app
 from invite_credits.settings import Settings
 
 from .conftest import settings_on, start_server

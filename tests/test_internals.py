@@ -11,7 +11,7 @@ from pathlib import Path
 
 from graphql import GraphQLSchema, parse
 
-from invite_credits import internals
+from invite_credits.api import internals
 from invite_credits.api.schema import create_schema
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "invite_credits"

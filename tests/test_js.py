@@ -92,7 +92,7 @@ def test_codegen_types_compile_and_its_manifest_serves_as_trusted_documents(tmp_
 
 
 def test_graphiql_in_a_browser_offline(live_server: LiveServer) -> None:
-    from invite_credits import graphiql
+    from invite_credits.http import graphiql
 
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists() or not (graphiql.assets_dir() / "graphiql").exists():

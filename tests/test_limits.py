@@ -10,7 +10,7 @@ from graphql import parse
 from starlette.testclient import TestClient
 
 from invite_credits.api.limits import document_cost
-from invite_credits.app import create_app
+from invite_credits.http.app import create_app
 from invite_credits.settings import Settings
 
 from .http import Api, codes

@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from invite_credits import auth
-from invite_credits.app import create_app
+from invite_credits.http.app import create_app
 from invite_credits.settings import Settings
 
 from .http import Api, codes

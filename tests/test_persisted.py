@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from invite_credits.app import create_app
+from invite_credits.http.app import create_app
 from invite_credits.settings import Settings
 
 from .http import Api, codes
@@ -98,17 +98,17 @@ def test_trusted_documents_only(tmp_path: Path, manifest_format: str) -> None:
         assert other.status_code == 400
 
 
-def test_trusted_documents_are_parsed_and_validated_once() -> None:
-    from invite_credits.api.schema import create_schema
-
+def test_trusted_documents_are_parsed_and_validated_once(tmp_path: Path) -> None:
     node = 'query N { node(id: "not-an-id") { id } }'
-    schema = create_schema(trusted=[node])
-    policy = schema.document_policy  # type: ignore[attr-defined]
-    for _ in range(3):
-        assert schema.execute_sync(node).data == {"node": None}
-    assert policy.parse.cache_info().misses == policy.validate.cache_info().misses == 0
-    schema.execute_sync('{ node(id: "other") { id } }')
-    assert policy.parse.cache_info().misses == 1  # other documents go through the caches
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"node": node}))
+    with TestClient(create_app(Settings(db_path=tmp_path / "t.db", jwt_secret=SECRET, synchronous="OFF",
+                                        sweep_interval_seconds=3600, trusted_documents=manifest))) as client:
+        route = next(r for r in client.app.routes if getattr(r, "path", None) == "/graphql")  # type: ignore[attr-defined]
+        policy = route.endpoint.pipeline.policy
+        for _ in range(3):
+            assert client.post("/graphql", json={"documentId": "node"}).json() == {"data": {"node": None}}
+        assert policy.parse.cache_info().misses == policy.validate.cache_info().misses == 0
 
 
 def test_a_manifest_document_that_does_not_fit_the_schema_stops_serve(tmp_path: Path) -> None:

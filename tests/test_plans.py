@@ -26,13 +26,13 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from invite_credits import auth
+from invite_credits.api.internals import graphql_schema
 from invite_credits.api.schema import create_schema
-from invite_credits.app import create_app
-from invite_credits.internals import graphql_schema
-from invite_credits.plans import Compiler, NotCompilable
+from invite_credits.http.app import create_app
+from invite_credits.pipeline.plans import Compiler, NotCompilable
 from invite_credits.settings import Settings
 
-from .test_thin_path import CASES, LEDGER, SIGN_UP
+from .test_pipeline import CASES, LEDGER, SIGN_UP
 
 SECRET = "plans-secret-that-is-long-enough-for-hs256-tokens"
 SCHEMA: GraphQLSchema = graphql_schema(create_schema())
@@ -121,7 +121,7 @@ def test_the_hot_documents_compile_and_what_plans_do_not_cover_does_not() -> Non
 def test_plans_answer_most_requests(apps: tuple[TestClient, TestClient, dict[str, str]]) -> None:
     """The differential tests above compare something: the app with plans answers from them."""
     route = next(r for r in apps[0].app.routes if getattr(r, "path", None) == "/graphql")  # type: ignore[attr-defined]
-    plans = route.endpoint.thin.plans
+    plans = route.endpoint.pipeline.plans
     before = plans.planned
     for query, variables, who in MORE[:14]:
         _same(apps, query, variables, who)

@@ -225,7 +225,7 @@ async def test_a_connection_the_server_dropped_costs_one_retry(services: list[Se
 def test_readyz_is_unavailable_on_a_read_only_database(url: str) -> None:
     from starlette.testclient import TestClient
 
-    from invite_credits.app import create_app
+    from invite_credits.http.app import create_app
     from invite_credits.settings import Settings
 
     name = url.rsplit("/", 1)[1]
@@ -247,7 +247,7 @@ def test_readyz_is_unavailable_on_a_read_only_database(url: str) -> None:
 def test_a_database_that_went_away_is_service_unavailable_not_a_stack_trace(url: str) -> None:
     from starlette.testclient import TestClient
 
-    from invite_credits.app import create_app
+    from invite_credits.http.app import create_app
     from invite_credits.settings import Settings
 
     settings = Settings(db_url=url, jwt_secret="a-secret-long-enough-for-hs256-tokens-0123")

@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from invite_credits import auth
-from invite_credits.app import create_app
+from invite_credits.http.app import create_app
 
 from .conftest import settings_on
 from .http import Api

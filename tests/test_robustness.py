@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from invite_credits import auth
-from invite_credits.app import create_app
 from invite_credits.domain import ids
+from invite_credits.http.app import create_app
 from invite_credits.settings import Settings
 
 from .http import Api, codes

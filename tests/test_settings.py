@@ -24,7 +24,7 @@ def test_every_documented_variable_sets_its_field() -> None:
         "INVITE_CREDITS_JWT_ADMIN_ROLE": "boss", "INVITE_CREDITS_JWT_ADMIN_SCOPE": "credits:admin",
         "INVITE_CREDITS_LINK_BY_EMAIL": "1", "INVITE_CREDITS_SIGNUP": "0",
         "INVITE_CREDITS_SUBSCRIPTIONS_PER_MEMBER": "3", "INVITE_CREDITS_SUBSCRIPTIONS_PER_PROCESS": "30",
-        "INVITE_CREDITS_APQ_CACHE_SIZE": "7", "INVITE_CREDITS_THIN_PATH": "0", "INVITE_CREDITS_DB_CONNECTIONS": "4",
+        "INVITE_CREDITS_APQ_CACHE_SIZE": "7", "INVITE_CREDITS_DB_CONNECTIONS": "4",
         "INVITE_CREDITS_COMPILED_PLANS": "0", "INVITE_CREDITS_HTTP": "h11", "INVITE_CREDITS_LOOP": "asyncio",
         "INVITE_CREDITS_MEMBER_TOKEN_TTL": "3600", "INVITE_CREDITS_ADMIN_TOKEN_TTL": "600",
         "INVITE_CREDITS_GRAPHIQL": "0", "INVITE_CREDITS_INTROSPECTION": "0",
@@ -47,7 +47,7 @@ def test_every_documented_variable_sets_its_field() -> None:
     assert (s.jwt_member_claim, s.jwt_role_claim, s.jwt_admin_role, s.jwt_admin_scope) == (
         "uid", "roles", "boss", "credits:admin")
     assert (s.link_by_email, s.signup_enabled, s.identity_provider) == (True, False, True)
-    assert (s.subscriptions_per_member, s.subscriptions_per_process, s.apq_cache_size, s.thin_path) == (3, 30, 7, False)
+    assert (s.subscriptions_per_member, s.subscriptions_per_process, s.apq_cache_size) == (3, 30, 7)
     assert (s.db_connections, s.db_url, s.postgres) == (4, None, False)
     assert (s.compiled_plans, s.http, s.loop) == (False, "h11", "asyncio")
     assert (s.member_token_ttl_seconds, s.admin_token_ttl_seconds, s.graphiql, s.introspection) == (3600, 600, False, False)

@@ -45,7 +45,7 @@ def _calls() -> list[tuple[str, str, set[str]]]:
     """(module, query name, keyword names) for every `x.one/all/run/insert("name", k=...)` in the store and the
     invariant check: the only code that names queries."""
     found = []
-    for path in [*GATEWAYS.glob("*.py"), *GATEWAYS.glob("sqlite/*.py"), SRC / "check.py"]:
+    for path in [*GATEWAYS.glob("*.py"), *GATEWAYS.glob("sqlite/*.py"), SRC / "service" / "check.py"]:
         for node in ast.walk(ast.parse(path.read_text())):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr in ("one", "all", "run", "insert") and node.args
@@ -58,7 +58,7 @@ def test_every_named_query_is_used_once_by_a_gateway_with_exactly_its_parameters
     queries = load_queries()
     calls = _calls()
     named = {name for _, name, _ in calls}
-    from invite_credits.check import CHECKS
+    from invite_credits.service.check import CHECKS
 
     assert sorted(set(queries) - named - set(CHECKS)) == [], "queries no gateway uses"
     assert sorted(named - set(queries)) == [], "gateways naming queries that do not exist"

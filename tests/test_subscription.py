@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from invite_credits import auth
-from invite_credits.app import create_app
+from invite_credits.http.app import create_app
 from invite_credits.settings import Settings
 
 from .http import Api

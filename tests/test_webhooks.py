@@ -13,7 +13,7 @@ from standardwebhooks.webhooks import Webhook
 from starlette.testclient import TestClient
 
 from invite_credits import auth
-from invite_credits.app import create_app
+from invite_credits.http.app import create_app
 from invite_credits.settings import Settings
 
 from .conftest import APP_SECRET as SECRET

@@ -50,7 +50,7 @@ def test_a_wheel_without_graphiql_files_is_refused_unless_asked_for(tmp_path: Pa
 
 
 def test_the_page_says_it_needs_the_cdn_without_its_files() -> None:
-    from invite_credits import graphiql
+    from invite_credits.http import graphiql
 
     html = '<body><div id="graphiql" class="graphiql-container">Loading...</div></body>'
     assert "needs internet access" in graphiql.needs_cdn(html) and "Loading..." not in graphiql.needs_cdn(html)

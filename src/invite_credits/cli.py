@@ -35,8 +35,8 @@ def _settings(args: argparse.Namespace, **flags: Any) -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .observability import configure_logging
-    from .persisted import ManifestError
+    from .observability.logs import configure_logging
+    from .pipeline.persisted import ManifestError
     from .server import ListenError, bind, serve
     from .store.databases import describe, prepare
 
@@ -77,7 +77,7 @@ def _check_trusted_documents(settings: Settings) -> None:
     if settings.trusted_documents is None:
         return
     from .api.schema import create_schema
-    from .persisted import load_manifest
+    from .pipeline.persisted import load_manifest
 
     documents = load_manifest(settings.trusted_documents)  # ManifestError names the setting
     try:
@@ -139,9 +139,9 @@ def _token(args: argparse.Namespace) -> int:
 
 def _revoke(settings: Settings, member_id: int) -> int:
     """token --revoke: sign the member out everywhere, as signOutEverywhere does."""
-    from .app import open_service
     from .domain.access import Actor
     from .domain.errors import Refusal
+    from .http.app import open_service
     from .service import SignOut
     from .store.databases import describe, require_existing
 
@@ -164,7 +164,7 @@ def _revoke(settings: Settings, member_id: int) -> int:
 
 
 def _expire(args: argparse.Namespace) -> int:
-    from .app import open_service
+    from .http.app import open_service
     from .store.databases import require_existing
 
     settings = _settings(args)
@@ -184,8 +184,8 @@ def _expire(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .check import find_violations
     from .domain.policy import Policy
+    from .service.check import find_violations
     from .store.databases import describe, integrity_problems, reader
 
     settings = _settings(args)
@@ -198,20 +198,21 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .api import export
-    from .api.scalars import parse
+    from .api import export, scalars
+    from .service.history import export_pages
     from .store.databases import reader
 
     member_id = ids.member_id(args.member)
     if member_id is None:
         raise CommandError(f"--member takes a member's ID as the API returns it, not {args.member!r}")
     try:
-        since = parse(args.since) if args.since is not None else 0
+        since = scalars.parse(args.since) if args.since is not None else 0
     except ValueError as exc:
         raise CommandError(f"--since: {exc}") from None
     with reader(_settings(args)) as r:  # read-only, a page of entries at a time
-        if not export.write(r, member_id, since, args.format, sys.stdout):
+        if (pages := export_pages(r, member_id, since)) is None:
             raise CommandError(f"no member {args.member} in this database")
+        export.write(pages, args.format, sys.stdout)
     return 0
 
 
@@ -238,8 +239,8 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _copy(args: argparse.Namespace) -> int:
-    from .check import find_violations
     from .domain.policy import Policy
+    from .service.check import find_violations
     from .store.copy import Copied, copy_sqlite_to_postgres
     from .store.databases import describe, integrity_problems, reader
 

@@ -79,7 +79,7 @@ class _Server:
     def run(settings: Settings, sock: socket.socket, ready: Any = None) -> bool:
         import uvicorn
 
-        from .app import create_app
+        from .http.app import create_app
 
         class Server(uvicorn.Server):
             started_ok = False
@@ -112,7 +112,7 @@ def _serve_on(settings: Settings, sock: socket.socket, ready: Any = None) -> boo
 
 
 def _worker(settings: Settings, sock: socket.socket, ready: Any, failures: Any) -> None:
-    from .observability import LastError, configure_logging
+    from .observability.logs import LastError, configure_logging
 
     configure_logging(settings.log_level)
     last = LastError()

@@ -96,9 +96,7 @@ class Settings:
     # manifest, only the trusted documents it lists run.
     apq_cache_size: int = 1000
     trusted_documents: Path | None = None
-    # POST (JSON) and GET queries on the thin request path (thin_path.py); off: all through Strawberry's view.
-    thin_path: bool = True
-    # Query documents run from compiled plans (plans/) on the thin path; off: graphql-core executes each one.
+    # Query documents run from compiled plans (pipeline/plans/); off: graphql-core executes each one.
     compiled_plans: bool = True
     # The HTTP stack under uvicorn: its HTTP/1.1 parser ("auto": httptools, installed with the package) and
     # event loop (asyncio: uvloop left a 1 s p99 tail under load; bench/RESULTS.md "HTTP stacks").
@@ -285,7 +283,6 @@ _PARSED: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "INVITE_CREDITS_SIGNUP": ("signup_enabled", _boolean, _SWITCH),
     "INVITE_CREDITS_APQ_CACHE_SIZE": ("apq_cache_size", int, _WHOLE),
     "INVITE_CREDITS_TRUSTED_DOCUMENTS": ("trusted_documents", _path, "a file"),
-    "INVITE_CREDITS_THIN_PATH": ("thin_path", _boolean, _SWITCH),
     "INVITE_CREDITS_COMPILED_PLANS": ("compiled_plans", _boolean, _SWITCH),
     "INVITE_CREDITS_HTTP": ("http", _lower, "a parser"),
     "INVITE_CREDITS_LOOP": ("loop", _lower, "a loop"),

@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 
 from ..domain import ids
 from ..domain.policy import AuditAction
-from ..views import AuditRecordView
+from ..service.views import AuditRecordView
 from .connections import PageInfo
 from .context import Info
 from .scalars import DateTime

@@ -9,8 +9,8 @@ from strawberry.types import Info as StrawberryInfo
 
 from ..domain.access import Actor
 from ..domain.errors import Forbidden
-from ..live import LiveFeed
-from ..observability import Metrics
+from ..events.live import LiveFeed
+from ..observability.metrics import Metrics
 from ..service import Service
 
 

@@ -1,18 +1,17 @@
 """The one error table: every exception, by the nearest class along its hierarchy, becomes one answer (an
 HTTP status, a code, the message a client may see, headers, and whether it is ours to log with its traceback).
-HTTP (graphql_view), GraphQL (process_error) and WebSocket all answer through it; unexpected failures are masked
+HTTP (http/endpoint.py), GraphQL (process_error) and WebSocket all answer through it; unexpected failures are masked
 as INTERNAL_SERVER_ERROR with the request id. (Refusals become a payload's userErrors in payloads.py; one that
 escapes a resolver is still answered here, by its code.)"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.extensions import SchemaExtension
 
 from ..domain.errors import (
     BadUserInput,
@@ -30,6 +29,22 @@ from ..domain.errors import (
 )
 
 log = logging.getLogger("invite_credits.api")
+
+# The code a request refused before GraphQL runs carries, by its HTTP status.
+HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
+              413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 500: "INTERNAL_SERVER_ERROR",
+              503: "SERVICE_UNAVAILABLE"}
+
+
+class MalformedRequest(Exception):
+    """A request that is not one GraphQL over HTTP can run: not JSON, not one object, an unknown operation, a
+    mutation by GET, a method or a media type not served. `allow`: the methods a 405 names."""
+
+    def __init__(self, status: int, message: str, *, allow: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.allow = allow
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,12 @@ def _rate_limited(exc: BaseException, request_id: str) -> Answer:
     return Answer(429, exc.code, exc.message, {"retry-after": str(exc.retry_after)})
 
 
+def _malformed(exc: BaseException, request_id: str) -> Answer:
+    assert isinstance(exc, MalformedRequest)
+    return Answer(exc.status, HTTP_CODES.get(exc.status, "BAD_REQUEST"), exc.message,
+                  {"allow": exc.allow} if exc.allow else {})
+
+
 _TABLE: dict[type[BaseException], Callable[[BaseException, str], Answer]] = {
     BaseException: _masked(500, "Internal server error", "INTERNAL_SERVER_ERROR", unexpected=True),
     InviteCreditsError: _own(400),
@@ -82,6 +103,7 @@ _TABLE: dict[type[BaseException], Callable[[BaseException, str], Answer]] = {
     Forbidden: _own(403),
     BadUserInput: _own(400),
     RateLimited: _rate_limited,
+    MalformedRequest: _malformed,
     DocumentRefused: _own(400),
     PersistedQueryNotFound: _own(404),
     PersistedQueryNotInList: _own(403),
@@ -114,27 +136,6 @@ def _request_error_code(error: GraphQLError) -> str:
     if error.message.startswith("Variable '$"):
         return "BAD_USER_INPUT"
     return "GRAPHQL_VALIDATION_FAILED"
-
-
-class ErrorPolicy(SchemaExtension):
-    """Gives every error a code; masks anything unexpected as INTERNAL_SERVER_ERROR with the request id."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        ctx = self.execution_context
-        result = ctx.result
-        # A request refused before execution (parse, validation, limits) has its errors only here;
-        # the response is built from this same list, so it is rewritten in place.
-        errors = result.errors if result is not None and getattr(result, "errors", None) else ctx.pre_execution_errors
-        if not errors:
-            return
-        request_id = getattr(ctx.context, "request_id", "-")
-        errors[:] = [process_error(error, request_id) for error in errors]
-        data = result.data if result is not None else None
-        if is_request_error(data, errors):
-            mark = getattr(ctx.context, "mark_request_error", None)
-            if mark is not None:
-                mark()
 
 
 def is_request_error(data: Any, errors: list[GraphQLError]) -> bool:

@@ -15,8 +15,6 @@ from typing import Any, TextIO
 
 from ..domain import ids
 from ..domain.rules import iso
-from ..store import ledger, members
-from ..store.protocol import Reader
 from ..store.rows import Entry
 
 COLUMNS = ("id", "occurred_at", "reason", "amount", "requested", "balance_after", "credit_lot", "invitation",
@@ -68,18 +66,11 @@ async def lines(pages: AsyncIterator[tuple[list[Entry], dict[int, int]]], form: 
         yield csv_text(rows) if form == "csv" else ndjson_text(rows)
 
 
-def write(r: Reader, member_id: int, since: int, form: str, out: TextIO, page: int = 1000) -> bool:
-    """The member's ledger from `since` on, to `out`, a page at a time (operators' `invite-credits export`);
-    False when there is no such member."""
-    if members.by_id(r, id=member_id) is None:
-        return False
+def write(pages: Iterable[tuple[list[Entry], dict[int, int]]], form: str, out: TextIO) -> None:
+    """The export to `out` (operators' `invite-credits export`), a page at a time."""
     if form == "csv":
         out.write(csv_text([], header=True))
-    after = 0
-    while entries := ledger.export_page(r, member_id=member_id, after_id=after, since=since, limit=page):
-        reversed_by = ledger.reversed_among(r, ids=[e.id for e in entries])
-        rows = [record(e, reversed_by.get(e.id)) for e in entries]
+    for page, reversed_by in pages:
+        rows = [record(e, reversed_by.get(e.id)) for e in page]
         out.write(csv_text(rows) if form == "csv" else ndjson_text(rows))
-        after = entries[-1].id
     out.flush()
-    return True

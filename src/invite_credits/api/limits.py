@@ -41,10 +41,9 @@ from graphql import (
     specified_rules,
     validate,
 )
-from strawberry.extensions import SchemaExtension
 
-from ..internals import ValidationAbortedError, get_variable_values, graphql_schema
 from .connections import DEFAULT_PAGE_SIZE
+from .internals import ValidationAbortedError, get_variable_values
 
 CONNECTION_FIELDS = frozenset(
     {"ledger", "creditLots", "invitationsSent", "invitationsReceived", "connections", "companies"}
@@ -339,51 +338,3 @@ def coerced_variables(schema: GraphQLSchema, operation: OperationDefinitionNode,
     coerced = get_variable_values(schema, operation.variable_definitions or (), dict(variables or {}),
                                   max_errors=VALIDATION_ERRORS_MAX)
     return coerced if isinstance(coerced, list) else dict(coerced.coerced)
-
-
-class Documents(SchemaExtension):
-    """Strawberry's hooks for the same policy (the WebSocket transport and what the thin path leaves to the view):
-    parse and validate through the policy's caches; refuse what the cost limit refuses."""
-
-    def __init__(self, policy: DocumentPolicy) -> None:
-        self.policy = policy
-
-    def on_parse(self) -> Iterator[None]:
-        ctx = self.execution_context
-        ctx.parse_options["max_tokens"] = self.policy.max_tokens
-        pinned = self.policy.pinned.get(ctx.query) if ctx.query is not None else None
-        if pinned is not None:
-            ctx.graphql_document = pinned
-            yield
-            return
-        try:
-            ctx.graphql_document = self.policy.parse(ctx.query)
-        except GraphQLError:
-            # Left to Strawberry's own parse (same limit), so the error is reported as the request's
-            # (400 under application/graphql-response+json) instead of escaping the operation.
-            pass
-        yield
-
-    def on_validate(self) -> Iterator[None]:
-        ctx = self.execution_context
-        document = ctx.graphql_document
-        if document is not None:
-            pinned = ctx.query is not None and self.policy.pinned.get(ctx.query) is document
-            if not pinned and self.policy.trusted_only:  # every transport resolves documents first; this is the backstop
-                ctx.pre_execution_errors = [GraphQLError(
-                    "This server runs only its trusted documents.", extensions={"code": "PERSISTED_QUERY_NOT_IN_LIST"})]
-                yield
-                return
-            errors = [] if pinned else self.policy.validate(graphql_schema(ctx.schema), document, tuple(ctx.validation_rules))
-            operation = get_operation_ast(document, ctx.operation_name)
-            if not errors:
-                actor = getattr(ctx.context, "actor", None)
-                closed = self.policy.introspection_error(document, bool(getattr(actor, "is_admin", False)))
-                errors = [closed] if closed else []
-            if not errors and operation is not None:
-                coerced = coerced_variables(graphql_schema(ctx.schema), operation, ctx.variables)
-                # Variables that do not coerce are refused by execution itself, with its own errors.
-                too_costly = self.policy.cost_error(document, operation, coerced) if isinstance(coerced, dict) else None
-                errors = [too_costly] if too_costly else []
-            ctx.pre_execution_errors = errors
-        yield

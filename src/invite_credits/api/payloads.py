@@ -9,7 +9,7 @@ import strawberry
 
 from .. import auth
 from ..domain.errors import Refusal, Refusals
-from ..views import Outcome, Snapshot
+from ..service.views import Outcome, Snapshot
 from .context import Info
 from .inputs import control_characters
 from .scalars import DateTime

@@ -1,29 +1,22 @@
-"""The schema: Query and Mutation, with the limits (depth, tokens, aliases, cost) and the error policy."""
+"""The schema: Query, Mutation and Subscription, and its document policy (limits, parse and validation caches).
+
+Strawberry builds the schema; the request pipeline (pipeline/) runs it, so the schema carries no extensions."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
 
-from ..internals import graphql_schema
-from ..observability import Observe
 from .descriptions import describe
-from .errors import ErrorPolicy
-from .limits import DocumentPolicy, Documents
+from .internals import graphql_schema
+from .limits import DocumentPolicy
 from .mutation import Mutation
 from .query import Query
 from .scalars import DATETIME_SCALAR, Timestamp
 from .subscription import Subscription
 from .types import Company, CreditLot, DiscussionPost, Invitation, LedgerEntry, Member
-
-
-class Schema(strawberry.Schema):
-    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        """Strawberry would log every error, the client's own included; ErrorPolicy logs the unexpected ones once."""
 
 
 def create_schema(
@@ -34,17 +27,11 @@ def create_schema(
     documents = DocumentPolicy(max_tokens=max_tokens, max_depth=max_depth, max_aliases=max_aliases,
                                max_cost=max_cost, max_fields=max_fields, cache_size=cache_size,
                                introspection=introspection)
-    schema = Schema(
+    schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[Member, LedgerEntry, CreditLot, Invitation, Company, DiscussionPost],
-        # Few extensions on purpose: each costs every request a hook per stage.
-        extensions=[
-            Observe,  # outermost: it sees the final errors and the whole time
-            ErrorPolicy,
-            lambda: Documents(documents),
-        ],
         config=StrawberryConfig(auto_camel_case=True, scalar_map={Timestamp: DATETIME_SCALAR}),
     )
     schema.document_policy = documents  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ import strawberry
 
 from ..domain import ids
 from ..domain.policy import DiscussionKind, HistoryInterval, InvitationStatus, Reason
-from ..views import CompanyView, EntryView, InvitationView, LotView, MemberView, PostView, Snapshot
+from ..service.views import CompanyView, EntryView, InvitationView, LotView, MemberView, PostView, Snapshot
 from .connections import PageInfo, after_key, check_first, connection, cursor
 from .context import Info
 from .scalars import DateTime

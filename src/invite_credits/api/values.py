@@ -9,9 +9,9 @@ import strawberry
 from ..domain import ids
 from ..domain.errors import Code
 from ..domain.policy import AuditAction, DiscussionKind, HistoryInterval, InvitationStatus, Period, Reason, Tier
-from ..views import BalancePoint as BalancePointView
-from ..views import BalanceView, EarningProgress
-from ..views import LedgerHead as LedgerHeadView
+from ..service.views import BalancePoint as BalancePointView
+from ..service.views import BalanceView, EarningProgress
+from ..service.views import LedgerHead as LedgerHeadView
 from .scalars import DateTime
 
 # The domain's enums are the schema's: registered once under their GraphQL names, and named here for annotations.

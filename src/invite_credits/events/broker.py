@@ -14,7 +14,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from ..domain import ids, rules
 from ..domain.errors import Unavailable
 from ..domain.webhooks import payload
-from ..observability import Metrics
+from ..observability.metrics import Metrics
 from ..service import Service
 
 log = logging.getLogger("invite_credits.broker")

@@ -15,7 +15,7 @@ import httpx
 
 from ..domain.errors import Unavailable
 from ..domain.webhooks import Attempt
-from ..observability import Metrics
+from ..observability.metrics import Metrics
 from ..service import Service
 from ..store.rows import Claimed
 from .delivery import attempt

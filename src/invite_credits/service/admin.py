@@ -11,13 +11,13 @@ from ..domain.errors import FieldChecks, InvalidInput, TestClockBackwards, TestC
 from ..domain.policy import AuditAction, Reason
 from ..store import clock, companies, members
 from ..store.protocol import Tx
-from ..views import Outcome
 from . import ledger
 from .audit import Auditor
 from .commands import AdjustCredits, CreateCompany, SetMemberTier
 from .expiry import ExpiryUseCases
 from .members import require_member
 from .snapshots import outcome
+from .views import Outcome
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 

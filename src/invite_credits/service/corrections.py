@@ -19,12 +19,12 @@ from ..store import ledger as entries
 from ..store import lots, members
 from ..store.protocol import Tx
 from ..store.rows import Draw, Entry
-from ..views import Outcome
 from . import ledger
 from .audit import Auditor
 from .commands import ExtendLot, ReverseEntry
 from .expiry import ExpiryUseCases
 from .snapshots import outcome
+from .views import Outcome
 
 _NOT_REVERSIBLE = frozenset({Reason.EXPIRED, Reason.REVERSAL, Reason.LOT_EXTENDED})
 

@@ -11,12 +11,12 @@ from ..domain.policy import Reason
 from ..store import companies, contacts, discussions, members
 from ..store.protocol import Reader, Tx
 from ..store.rows import Company
-from ..views import Outcome
 from . import ledger
 from .commands import ImportContacts, PostDiscussion
 from .idempotency import UseCases
 from .members import require_member
 from .snapshots import outcome
+from .views import Outcome
 
 
 def require_company(r: Reader, company_id: int | None) -> Company:

@@ -3,23 +3,26 @@ the audit log, and a member's entries for export."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from functools import partial
 
 from ..domain import chain, rules
 from ..domain.errors import BadUserInput
 from ..domain.policy import HistoryInterval, Tier
-from ..store import audit, ledger, lots
+from ..store import audit, ledger, lots, members
 from ..store.protocol import Reader
 from ..store.rows import AuditRecord, Entry, Member
-from ..views import BalancePoint, BalanceView, LedgerHead, Page
 from .idempotency import UseCases
 from .ledger import soon
 from .reads import before, page_of
+from .views import BalancePoint, BalanceView, LedgerHead, Page
 
 _STEP = {HistoryInterval.HOUR: timedelta(hours=1), HistoryInterval.DAY: timedelta(days=1),
          HistoryInterval.WEEK: timedelta(weeks=1)}
 EXPORT_PAGE = 1000
+# A page of an export: its entries, oldest first, and which of them were reversed (entry id -> reversing id).
+ExportPage = tuple[list[Entry], dict[int, int]]
 
 
 def history_points(start: int, end: int, interval: HistoryInterval, limit: int) -> list[int]:
@@ -90,18 +93,40 @@ class HistoryReads(UseCases):
         return page_of(audit.page(self.db.reader, member_id=member_id, before_id=before(after), limit=first + 1),
                        first)
 
-    async def export(self, member_id: int, since: int = 0) -> AsyncIterator[tuple[list[Entry], dict[int, int]]]:
+    async def export(self, member_id: int, since: int = 0) -> AsyncIterator[ExportPage]:
         """The member's entries, oldest first, a page at a time, each with which of them were reversed (and
         by which entry): memory stays bounded however long the ledger."""
         after = 0
         while True:
-            def read(r: Reader, after: int = after) -> tuple[list[Entry], dict[int, int]]:
-                page = ledger.export_page(r, member_id=member_id, after_id=after, since=since, limit=EXPORT_PAGE)
-                return page, ledger.reversed_among(r, ids=[e.id for e in page])
-
-            page, reversed_by = await self.db.read_slow(read)
+            page, reversed_by = await self.db.read_slow(partial(export_page, member_id=member_id, after=after,
+                                                                since=since))
             if page:
                 yield page, reversed_by
             if len(page) < EXPORT_PAGE:
                 return
             after = page[-1].id
+
+
+def export_page(r: Reader, member_id: int, after: int, since: int) -> ExportPage:
+    """One page of a member's export: entries after id `after` from `since` on, and which of them were reversed."""
+    page = ledger.export_page(r, member_id=member_id, after_id=after, since=since, limit=EXPORT_PAGE)
+    return page, ledger.reversed_among(r, ids=[e.id for e in page])
+
+
+def export_pages(r: Reader, member_id: int, since: int = 0) -> Iterator[ExportPage] | None:
+    """The same pages on a reader outside a server (`invite-credits export`); None when there is no such
+    member."""
+    if members.by_id(r, id=member_id) is None:
+        return None
+
+    def pages() -> Iterator[ExportPage]:
+        after = 0
+        while True:
+            page = export_page(r, member_id, after, since)
+            if page[0]:
+                yield page
+            if len(page[0]) < EXPORT_PAGE:
+                return
+            after = page[0][-1].id
+
+    return pages()

@@ -12,7 +12,7 @@ from ..domain.errors import IdempotencyKeyReused, InvalidInput
 from ..domain.policy import Policy
 from ..store import idempotency
 from ..store.protocol import Store, Tx
-from ..views import Outcome
+from .views import Outcome
 
 
 def request_hash(operation: str, request: Any) -> str:

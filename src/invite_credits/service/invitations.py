@@ -19,12 +19,12 @@ from ..domain.policy import InvitationStatus, Reason, Tier
 from ..store import connections, contacts, invitations, members
 from ..store.protocol import Reader, Tx
 from ..store.rows import Invitation, Member
-from ..views import Outcome
 from . import ledger
 from .commands import AnswerInvitation, FollowUpInvitation, SendInvitation
 from .idempotency import UseCases
 from .members import require_member
 from .snapshots import outcome
+from .views import Outcome
 
 _ROLE = {InvitationStatus.ACCEPTED: "invitee", InvitationStatus.DECLINED: "invitee",
          InvitationStatus.WITHDRAWN: "inviter"}

@@ -14,7 +14,7 @@ from ..domain.policy import Policy, Reason, Tier
 from ..store import ledger, lots
 from ..store.protocol import Reader, Tx
 from ..store.rows import ChainHead, Draw, DueLot
-from ..views import BalanceView
+from .views import BalanceView
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from ..domain.policy import AuditAction, Reason
 from ..store import identities, members
 from ..store.protocol import Reader, Tx
 from ..store.rows import Member, Session
-from ..views import Outcome
 from . import ledger
 from .audit import Auditor
 from .commands import ProfileUpdate, SignOut, SignUp
 from .idempotency import UseCases
 from .snapshots import outcome
+from .views import Outcome
 
 _REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 

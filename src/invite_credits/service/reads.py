@@ -10,9 +10,9 @@ from ..domain.policy import InvitationStatus, Period, Reason
 from ..store import companies, connections, discussions, invitations, ledger, lots, members
 from ..store.protocol import Reader
 from ..store.rows import Company, Entry, Invitation, Lot, Member, Post
-from ..views import BalanceView, EarningProgress, Page
 from .idempotency import UseCases
 from .ledger import balance_at
+from .views import BalanceView, EarningProgress, Page
 
 T = TypeVar("T")
 NEVER = 2**62  # a keyset bound past every id: the first page

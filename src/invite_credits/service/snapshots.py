@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from ..domain.policy import Policy
 from ..store import companies, discussions, invitations, ledger, lots, members
 from ..store.protocol import Tx
-from ..views import Outcome, Snapshot
 from .ledger import balance_at
+from .views import Outcome, Snapshot
 
 
 def outcome(tx: Tx, policy: Policy, member_id: int | None = None, *, members_too: Sequence[int] = (),

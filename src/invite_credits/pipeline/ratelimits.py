@@ -16,11 +16,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .domain.errors import RateLimited
+from ..domain.errors import RateLimited
 
 if TYPE_CHECKING:
-    from .observability import Metrics
-    from .settings import Settings
+    from ..observability.metrics import Metrics
+    from ..settings import Settings
 
 log = logging.getLogger("invite_credits.ratelimits")
 LOCAL_KEYS_MAX = 100_000

@@ -17,9 +17,9 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from .domain.errors import Denied
-from .store import ledger
-from .store.protocol import Store
+from ..domain.errors import Denied
+from ..store import ledger
+from ..store.protocol import Store
 
 log = logging.getLogger("invite_credits.live")
 

@@ -5,14 +5,10 @@ from __future__ import annotations
 import orjson
 from starlette.responses import Response
 
+from ..api.errors import HTTP_CODES
+
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-
-# The code a request refused at the HTTP level carries, by status.
-HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
-              413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 500: "INTERNAL_SERVER_ERROR",
-              503: "SERVICE_UNAVAILABLE"}
-
 
 def negotiate(accept: str | None) -> str:
     """The media type of the answer, by the client's `Accept` (RFC 9110 q-values; GraphQL over HTTP): the listed

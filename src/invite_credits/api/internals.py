@@ -22,15 +22,20 @@ from graphql.validation.validate import ValidationAbortedError
 # Strawberry: the isawaitable its own executor uses (cheaper than inspect's for its resolvers' results).
 from strawberry.execution import optimized_is_awaitable
 
-# Strawberry: the keyword arguments graphql-core's `execute` needs to run Strawberry's execution context class,
-# so the thin path runs the schema exactly as Strawberry's view would.
+# Strawberry: the keyword arguments graphql-core's `execute` and `subscribe` need to run Strawberry's execution
+# context class, so the pipeline runs the schema exactly as Strawberry's own executor would.
 from strawberry.schema._graphql_core import execution_context_class_kwargs
 from strawberry.schema.base import BaseSchema
 
-# Strawberry: the graphql-transport-ws handler, subclassed to check each message and apply the document policy
-# (graphql_view.TransportWS). Used: handle_message, handle_invalid_message, send_message,
-# connection_acknowledged, context.
+# Strawberry: the graphql-transport-ws handler, subclassed to check each message and to run every operation on
+# the pipeline (http/websocket.py). Used: handle_message, handle_invalid_message, `view`, and `schema`, replaced
+# by an object whose `stream(query, variable_values, context_value, root_value, operation_name)` the handler
+# calls from the operation's task (a task handle_subscribe creates while handle_message runs); the stream's
+# first result may be a PreExecutionError (sent as the operation's `error` message), later ones ExecutionResults
+# of Strawberry's type (sent as `next`).
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.types.execution import ExecutionResult as StrawberryResult
+from strawberry.types.execution import PreExecutionError
 
 
 def graphql_schema(schema: BaseSchema) -> GraphQLSchema:
@@ -45,6 +50,6 @@ def is_default_resolver(resolve: Any) -> bool:
     return bool(getattr(resolve, "_is_default", False))
 
 
-__all__ = ["BaseGraphQLTransportWSHandler", "ValidationAbortedError", "execution_context_class_kwargs",
+__all__ = ["BaseGraphQLTransportWSHandler", "PreExecutionError", "StrawberryResult", "ValidationAbortedError", "execution_context_class_kwargs",
            "get_argument_values", "get_variable_values", "graphql_schema", "is_default_resolver",
            "optimized_is_awaitable"]

@@ -1,20 +1,11 @@
-"""Prometheus metrics and structured JSON logs."""
+"""Prometheus metrics: every series the service exports, and the store's write observer."""
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
-import time
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Mapping
 
-import orjson
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
-from strawberry.extensions import SchemaExtension
-
-from .domain import ids
-from .internals import graphql_schema
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -94,106 +85,3 @@ class Metrics:
 
     def storage_fault(self, kind: str) -> None:
         self.storage_faults.labels(kind).inc()
-
-
-def outcome_of(errors: list[Any] | None, request_error: bool) -> str:
-    if request_error:
-        return "rejected"
-    codes = {(e.extensions or {}).get("code") for e in errors or ()}
-    if "INTERNAL_SERVER_ERROR" in codes:
-        return "error"
-    if codes & {"UNAUTHENTICATED", "FORBIDDEN"}:
-        return "denied"
-    return "ok"
-
-
-class Observe(SchemaExtension):
-    """Per operation: a latency observation, an outcome count, and one structured log line."""
-
-    def on_operation(self) -> Iterator[None]:
-        started = time.perf_counter()
-        yield
-        ctx = self.execution_context
-        result = ctx.result
-        errors = (result.errors if result is not None else None) or ctx.pre_execution_errors
-        observe(ctx.context, graphql_schema(ctx.schema), ctx.graphql_document, ctx.operation_name, errors,
-                time.perf_counter() - started)
-
-
-def observe(context: Any, schema: Any, document: Any, operation_name: str | None, errors: list[Any] | None,
-            elapsed: float) -> None:
-    """One operation's latency observation, outcome count and log line (the extension's, and the thin path's)."""
-    metrics: Metrics | None = getattr(context, "metrics", None)
-    outcome = outcome_of(errors, getattr(context, "request_error", False))
-    # The label is the document's first root field: a field of the schema once the document is valid, so
-    # the set of series is bounded whatever operation names clients make up (those go to the log only).
-    field = _root_field(document) if outcome != "rejected" else None
-    label = field if field is not None and field in _schema_fields(schema) else "other"
-    if metrics is not None:
-        metrics.requests.labels(label, outcome).inc()
-        metrics.latency.labels(label).observe(elapsed)
-    actor = getattr(context, "actor", None)
-    member_id = getattr(actor, "member_id", None)
-    logging.getLogger("invite_credits.request").info(
-        "graphql", extra={"fields": {
-            "request_id": getattr(context, "request_id", None), "operation": label,
-            "operation_name": (operation_name or "")[:64] or None, "outcome": outcome,
-            "ms": round(elapsed * 1000, 2),
-            "member_id": ids.encode("Member", member_id) if member_id is not None else None,
-            "admin": getattr(actor, "is_admin", False)}},
-    )
-
-
-def _schema_fields(schema: Any) -> frozenset[str]:
-    cached: frozenset[str] | None = getattr(schema, "_invite_credits_root_fields", None)
-    if cached is None:
-        roots = (schema.query_type, schema.mutation_type, schema.subscription_type)
-        cached = frozenset(name for root in roots if root is not None for name in root.fields)
-        schema._invite_credits_root_fields = cached
-    return cached
-
-
-def _root_field(document: Any) -> str | None:
-    try:
-        operation = document.definitions[0] if document else None
-        selection = operation.selection_set.selections[0]  # type: ignore[union-attr]
-        name: str = selection.name.value
-        return name
-    except (AttributeError, IndexError):
-        return None
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object a line: time, level, logger, message, the record's `fields`, and any traceback."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return orjson.dumps(entry, default=str).decode()
-
-
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-
-
-
-class LastError(logging.Handler):
-    """Keeps the last error line logged (a worker reports it to its supervisor when it fails to start)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.message: str | None = None
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.message = record.getMessage().strip().splitlines()[-1] if record.getMessage().strip() else None

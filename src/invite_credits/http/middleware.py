@@ -10,10 +10,16 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .domain.access import REQUEST_ID
-from .errors_http import error_response
+from ..domain.access import REQUEST_ID
+from .responses import error_response
 
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def client_address(scope: Scope) -> str:
+    """The client's address as the server saw it (behind trusted proxies, the one X-Forwarded-For names)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 def request_id(scope: Scope) -> str:

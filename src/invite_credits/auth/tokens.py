@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from .domain import ids
-from .domain.access import Actor
-from .domain.errors import ProviderUnavailable, Unauthenticated
+from ..domain import ids
+from ..domain.access import Actor
+from ..domain.errors import ProviderUnavailable, Unauthenticated
+from ..settings import Settings, SettingsError
 from .identity import KeyFileError, KeysUnavailable, Provider, ProviderSettings, TokenRefused
-from .settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from .service import Service
+    from ..service import Service
 
 ADMIN_SUBJECT = "admin"
 

@@ -28,7 +28,7 @@ from graphql import (
     is_object_type,
 )
 
-from ..internals import get_argument_values, is_default_resolver
+from ...api.internals import get_argument_values, is_default_resolver
 
 
 class NotCompilable(Exception):

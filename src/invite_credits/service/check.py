@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .domain import chain, ids
-from .domain.policy import Period, Policy
-from .store import ledger
-from .store.protocol import Reader
-from .store.rows import Entry
+from ..domain import chain, ids
+from ..domain.policy import Period, Policy
+from ..store import ledger
+from ..store.protocol import Reader
+from ..store.rows import Entry
 
 CHECKS: dict[str, str] = {
     "check_lot_bounds": "1. a lot's remaining is outside 0..amount",

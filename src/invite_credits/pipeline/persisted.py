@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .domain.errors import DocumentRefused, PersistedQueryNotFound, PersistedQueryNotInList
+from ..domain.errors import DocumentRefused, PersistedQueryNotFound, PersistedQueryNotInList
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 

@@ -1,4 +1,5 @@
-"""create_app(settings): Starlette routes, lifespan (database, clock, sweep) and the GraphQL view."""
+"""create_app(settings): Starlette routes, the lifespan (database, clock, sweep, delivery worker, broker) and
+the GraphQL endpoint."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
@@ -18,28 +18,28 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from . import auth, graphiql
-from .api import export
-from .api.errors import answer
-from .api.scalars import parse as parse_datetime
-from .domain import ids
-from .domain.access import Actor
-from .domain.errors import BadUserInput, InviteCreditsError, NotFound
-from .domain.policy import Policy
-from .errors_http import error_response
-from .events.broker import BrokerPublisher
-from .events.worker import DeliveryWorker
-from .graphql_view import GraphQLView
-from .live import LiveFeed
+from .. import auth
+from ..api import export
+from ..api.errors import answer
+from ..api.scalars import parse as parse_datetime
+from ..domain import ids
+from ..domain.access import Actor
+from ..domain.errors import BadUserInput, InviteCreditsError, NotFound
+from ..domain.policy import Policy
+from ..events.broker import BrokerPublisher
+from ..events.live import LiveFeed
+from ..events.worker import DeliveryWorker
+from ..observability.metrics import Metrics
+from ..pipeline.ratelimits import RateLimiter
+from ..service import Service
+from ..settings import Settings
+from ..store.databases import describe, open_store
+from ..store.protocol import WriteObserver
+from . import graphiql
+from .endpoint import GraphQLEndpoint
 from .middleware import BodySizeLimit, Cors, RequestIds, request_id
-from .observability import Metrics
-from .ratelimits import RateLimiter
-from .service import Service
-from .settings import Settings
-from .store.databases import describe, open_store
-from .store.protocol import WriteObserver
+from .responses import error_response
 
 log = logging.getLogger("invite_credits.app")
 
@@ -182,11 +182,7 @@ def create_app(settings: Settings) -> Starlette:
     async def metrics(request: Request) -> Response:
         return Response(state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
-    # Under trusted documents the playground is not served: it could run nothing but the manifest's documents.
-    playground = settings.graphiql and settings.trusted_documents is None
-    graphql = GraphQLView(state, graphql_ide="graphiql" if playground else None, allow_queries_via_get=True,
-                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-                          connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds))
+    graphql = GraphQLEndpoint(state)
     # Every method reaches the view, so a PUT is answered 405 in GraphQL's shape, not as plain text.
     app = Starlette(
         routes=[

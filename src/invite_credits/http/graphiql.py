@@ -13,6 +13,8 @@ import re
 from importlib.resources import files
 from pathlib import Path
 
+from strawberry.http.ides import get_graphql_ide_html
+
 CDN = re.compile(r"https://unpkg\.com/((?:@[\w.-]+/)?[\w.-]+)@([\w.-]+)/([\w./-]+)")
 MOUNT = "/graphiql-assets"
 
@@ -99,3 +101,10 @@ def with_example(html: str) -> str:
     """The page opening on this service's own example document instead of GraphiQL's generic welcome text."""
     literal = EXAMPLE.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${")
     return _EXAMPLE_QUERY.sub(lambda _: f"const EXAMPLE_QUERY = `{literal}`;", html, count=1)
+
+
+def page() -> tuple[str, int]:
+    """The GraphiQL page this service serves: Strawberry's, opening on the example, its files served from
+    web/graphiql when installed; and how many still load from the CDN."""
+    html, remote = localize(with_example(get_graphql_ide_html("graphiql")), assets_dir())
+    return (needs_cdn(html) if remote else html), remote

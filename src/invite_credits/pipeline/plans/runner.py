@@ -19,7 +19,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import Path, inspect, is_iterable
 
-from ..internals import get_argument_values
+from ...api.internals import get_argument_values
 from .compiler import FieldPlan, Shape
 
 Executor = Any  # graphql-core's Executor (Strawberry's class): builds resolve infos and coerces variables

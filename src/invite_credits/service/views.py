@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-from .domain.policy import DiscussionKind, InvitationStatus, Period, Reason, Tier
-from .store.rows import AuditRecord, Company, Entry, Invitation, Lot, Member, Post
+from ..domain.policy import DiscussionKind, InvitationStatus, Period, Reason, Tier
+from ..store.rows import AuditRecord, Company, Entry, Invitation, Lot, Member, Post
 
 T = TypeVar("T")
 
