@@ -194,16 +194,16 @@ class Authenticator:
             else:
                 verified = await self._provider_actor(self.provider, token, header)
         if verified.actor.member_id is not None:
-            self._check_session(verified.actor.member_id, verified)
+            await self._check_session(verified.actor.member_id, verified)
             if verified.session is not None:
                 return replace(verified.actor, session=verified.session)
         return verified.actor
 
-    def _check_session(self, member_id: int, token: Verified) -> None:
+    async def _check_session(self, member_id: int, token: Verified) -> None:
         """The member exists and the token belongs to their current session: ours carry its key; an identity
         provider's must be issued after the member last signed out everywhere. Read on every request, so a
         sign-out on any server process holds at once everywhere."""
-        session = self.service.session(member_id)
+        session = await self.service.offload(lambda: self.service.session(member_id))
         if session is None:
             raise Unauthenticated("The token's member does not exist.", "no_member")
         if token.session is not None:  # ours: every one that names a member carries a session
@@ -238,7 +238,7 @@ class Authenticator:
         issuer = iss if isinstance(iss, str) else ""
         member_id = ids.member_id(subject)
         if member_id is None:
-            member_id = self.service.member_for_identity(issuer, subject)
+            member_id = await self.service.offload(lambda: self.service.member_for_identity(issuer, subject))
         email = claims.get("email")
         if member_id is None and m.link_by_email and claims.get("email_verified") is True and isinstance(email, str):
             member_id = await self.service.link_identity(issuer, subject, email)

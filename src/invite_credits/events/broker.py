@@ -68,9 +68,8 @@ class BrokerPublisher:
             await asyncio.sleep(1)
 
     async def _publish(self, js: JetStreamContext) -> int:
-        position, views = self.service.broker_batch(BATCH)
-        self.metrics.outbox_lag.labels("broker").set(
-            max(0, self.service.now() - views[0].occurred_at) if views else 0)
+        position, views, now = await self.service.offload(lambda: (*self.service.broker_batch(BATCH), self.service.now()))
+        self.metrics.outbox_lag.labels("broker").set(max(0, now - views[0].occurred_at) if views else 0)
         if not views:
             return 0
         for view in views:

@@ -44,7 +44,7 @@ class LiveFeed:
         return sum(len(queues) for queues in self._subscribers.values())
 
     async def start(self) -> None:
-        self._last_id = ledger.last_id(self.store.reader)
+        self._last_id = await self.store.offload(lambda: ledger.last_id(self.store.reader))
         self._task = asyncio.create_task(self._poll_forever(), name="invite-credits-live-feed")
 
     async def stop(self) -> None:
@@ -90,7 +90,7 @@ class LiveFeed:
     async def poll(self) -> None:
         """Wake the subscribers of every member whose ledger moved since the last poll."""
         if self.store.ids_in_commit_order:
-            last = ledger.last_id(self.store.reader)
+            last = await self.store.offload(lambda: ledger.last_id(self.store.reader))
             if last <= self._last_id or not self._subscribers:
                 self._last_id = last
                 return

@@ -70,10 +70,10 @@ class DeliveryWorker:
         if time.monotonic() - self._lag_at > LAG_EVERY:
             self._lag_at = time.monotonic()
             self.metrics.outbox_lag.clear()
-            for endpoint, seconds in self.service.delivery_lag().items():
+            for endpoint, seconds in (await self.service.offload(self.service.delivery_lag)).items():
                 self.metrics.outbox_lag.labels(str(endpoint)).set(seconds)
         room = IN_FLIGHT - len(self.tasks)
-        if room <= 0 or not self.service.deliveries_due():
+        if room <= 0 or not await self.service.offload(self.service.deliveries_due):
             await asyncio.sleep(self.interval)
             return
         claimed, until = await self.service.claim_deliveries(min(BATCH, room))
@@ -88,7 +88,7 @@ class DeliveryWorker:
         pool = self._pool(claimed.endpoint_id)
         client = await pool.get()
         try:
-            target = self.service.target(claimed)
+            target = await self.service.offload(lambda: self.service.target(claimed))
             result = None
             if target is not None:
                 result = await attempt(client, target.url, target.msg_id, target.body, target.secrets,

@@ -53,7 +53,7 @@ async def open_service(settings: Settings, observer: WriteObserver | None = None
 async def _sweep_forever(service: Service, interval: float, metrics: Metrics) -> None:
     while True:
         try:
-            metrics.sweep_lag.set(service.expiry_lag())
+            metrics.sweep_lag.set(await service.offload(service.expiry_lag))
             report = await service.sweep()
             metrics.sweep_last.set(time.time())
             if report.lots or report.keys_pruned:
@@ -162,7 +162,8 @@ def create_app(settings: Settings) -> Starlette:
         rid = request_id(request.scope)
         try:
             actor = await state.authenticator.actor(request.headers.get("authorization"))
-            target = export_target(actor, request.query_params.get("memberId"), state.service)
+            target = await state.service.offload(
+                lambda: export_target(actor, request.query_params.get("memberId"), state.service))
             since_text = request.query_params.get("since")
             try:
                 since = parse_datetime(since_text) if since_text is not None else 0

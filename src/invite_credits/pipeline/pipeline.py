@@ -216,6 +216,15 @@ class Pipeline:
                                                      signs_up=signs_up))
 
     async def _execute(self, prepared: _Prepared, context: Context, request: GraphQLRequest) -> ExecutionResult:
+        """Where reads cannot hold the event loop up: here on SQLite; on PostgreSQL on a reader thread (with a
+        loop of its own for the resolvers that await), within the store's deadline for a read or a write."""
+        service = context.service
+        if not service.db.reads_off_loop:
+            return await self._run(prepared, context, request)
+        kind = "write" if prepared.operation.operation is OperationType.MUTATION else "read"
+        return await service.db.offload_async(lambda: self._run(prepared, context, request), kind)
+
+    async def _run(self, prepared: _Prepared, context: Context, request: GraphQLRequest) -> ExecutionResult:
         """From the document's compiled plan when it has one (plans/), else graphql-core's `execute`."""
         if self.plans is not None:
             return await self.plans.execute(prepared.query, prepared.document, prepared.operation, context,
@@ -233,6 +242,7 @@ class Pipeline:
                 context.mark_request_error()
         observe(context, self.schema, document, name, result.errors, time.perf_counter() - started)
         return result
+
 
 
 __all__ = ["GraphQLRequest", "Pipeline", "selected_operation"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 from ..domain.access import Actor
 from ..domain.errors import IdempotencyKeyReused, InvalidInput
@@ -13,6 +13,8 @@ from ..domain.policy import Policy
 from ..store import idempotency
 from ..store.protocol import Store, Tx
 from .views import Outcome
+
+T = TypeVar("T")
 
 
 def request_hash(operation: str, request: Any) -> str:
@@ -38,6 +40,10 @@ class UseCases:
     def now(self) -> int:
         """The service's time for reads (the store owns the clock; writes take the transaction's time)."""
         return self.db.now()
+
+    def offload(self, fn: Callable[[], T], kind: str = "read") -> Awaitable[T]:
+        """Run `fn` (this service's reads) where it cannot hold the event loop up: see Store.offload."""
+        return self.db.offload(fn, kind)
 
     async def _mutate(self, actor: Actor, operation: str, key: str | None, request: Any,
                       fn: Callable[[Tx], Outcome], members: Iterable[int | None] | None = None) -> Outcome:

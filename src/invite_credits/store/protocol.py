@@ -64,8 +64,17 @@ class Store(Protocol):
     # True when entries become visible in id order (one writer); False when a lower id may commit later.
     ids_in_commit_order: bool
 
+    # True when a read may wait on a network (PostgreSQL): the service runs its reads through `offload`, off
+    # the event loop. False (SQLite): reads are local, bounded, and run inline.
+    reads_off_loop: bool
+
     @property
     def reader(self) -> Reader: ...
+    def offload(self, fn: Callable[[], T], kind: str = "read") -> Awaitable[T]:
+        """Run `fn`, whose reads use `reader`, where they cannot hold the event loop up, within the deadline of
+        its kind ("read", or "write" for a mutation's whole execution); past it, DatabaseUnavailable."""
+    def offload_async(self, fn: Callable[[], Awaitable[T]], kind: str = "read") -> Awaitable[T]:
+        """`offload` for work that awaits."""
     def now(self) -> int: ...
     def read_slow(self, fn: Callable[[Reader], T]) -> Awaitable[T]: ...
     def write(self, fn: Callable[[Tx], T], members: Iterable[int | None] = ()) -> Awaitable[T]:

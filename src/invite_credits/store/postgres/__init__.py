@@ -1,5 +1,5 @@
 """The store on PostgreSQL: any number of server processes on one database, each write one transaction that
-locks the members it touches; reads on the event loop's own connection."""
+locks the members it touches; reads on reader threads, never on the event loop."""
 
 from .connection import connect, prepare, redacted
 from .database import Database, PgTx

@@ -20,6 +20,11 @@ _FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # Both numbers of the advisory lock that lets one process migrate while the others wait.
 MIGRATION_LOCK = (7317, 0)
 CONNECT_TIMEOUT_SECONDS = 10
+# The client's own bounds on a network that stops answering (a partition, a server frozen mid-reply), in
+# seconds, not the minutes TCP's defaults take: keepalive probes after 5 s idle, every 2 s, 3 unanswered end
+# the connection; data unacknowledged for 10 s ends it too (TCP_USER_TIMEOUT, Linux).
+NETWORK_BOUNDS: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+                                  "keepalives_count": 3, "tcp_user_timeout": 10_000}
 
 PgConnection = psycopg.Connection[dict[str, Any]]
 
@@ -39,7 +44,7 @@ def connect(url: str, *, application_name: str = "invite-credits", options: str 
     extra: dict[str, Any] = {"options": options} if options else {}
     try:
         return psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                               application_name=application_name, **extra)
+                               application_name=application_name, **NETWORK_BOUNDS, **extra)
     except psycopg.Error as exc:
         raise StoreError(f"database {redacted(url)} cannot be reached: {_first_line(exc)}") from None
     except (ValueError, TypeError) as exc:  # a malformed URL or option

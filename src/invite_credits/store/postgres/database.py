@@ -1,5 +1,5 @@
-"""The PostgreSQL store: every write is one transaction on a pooled connection, in a thread; reads run
-inline on the event loop's own connection.
+"""The PostgreSQL store: every write is one transaction on a pooled connection, in a thread; reads run on
+reader threads, each with its own connection, never on the event loop.
 
 Concurrency across processes is the database's: a write locks the members it touches (`members_lock`,
 `SELECT ... FOR UPDATE` in id order) before it reads them, the ledger's chain is guarded by each member's
@@ -8,8 +8,12 @@ unique key another transaction took first) is run again from the start, when it 
 and answers as it would have on SQLite (EMAIL_TAKEN, INVITATION_ALREADY_PENDING, the first answer of an
 idempotency key...).
 
-A read is one round trip to the server (tens of microseconds on one machine): less than handing it to a
-thread and back. Queries marked slow run on the pool's connections in threads instead.
+A read over the network can take as long as the server or the network makes it: run on the event loop, one
+stalled read would stall every request of the process, /healthz included. So the service hands its reads (a
+whole GraphQL operation's execution, a token's session check, the live feed's poll) to `offload`, which runs
+them on a reader thread and answers DatabaseUnavailable past a deadline, while the thread's connection is
+bounded by statement_timeout (the server's) and keepalives and TCP_USER_TIMEOUT (the client's). Queries marked
+slow run on the pool's connections in threads (`read_slow`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -30,9 +34,21 @@ from psycopg import errors
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ..protocol import DatabaseUnavailable, Row, StoreError, WriteObserver
+from ..protocol import DatabaseUnavailable, WriteObserver
 from ..queries import Query, load_queries
-from .connection import PgConnection, connect, migrate, migration_files, redacted, schema_version, start_clock, test_now
+from .connection import (
+    CONNECT_TIMEOUT_SECONDS,
+    NETWORK_BOUNDS,
+    PgConnection,
+    connect,
+    migrate,
+    migration_files,
+    redacted,
+    schema_version,
+    start_clock,
+    test_now,
+)
+from .reads import InlineReader, PgStatements, ReaderThreads, line, on_a_loop
 
 T = TypeVar("T")
 log = logging.getLogger("invite_credits.store")
@@ -40,59 +56,10 @@ log = logging.getLogger("invite_credits.store")
 # What a write retries: it lost a race, and running it again from the start sees the winner's commit.
 RETRYABLE = (errors.SerializationFailure, errors.DeadlockDetected, errors.UniqueViolation)
 MAX_ATTEMPTS = 8
-# Reads run on the event loop: a read that hangs (a lock, a server in trouble) would stall every request of the
-# process, so it is cut off. A write waits for a member's lock at most this long before it is reported.
-READER_OPTIONS = "-c statement_timeout=5000"
+# A write waits for a member's lock at most this long before it is reported.
 WRITER_OPTIONS = "-c lock_timeout=10000"
 # A write waits this long for a pooled connection (all busy, or none can be made: the server is away).
 POOL_WAIT_SECONDS = 5.0
-
-
-class PgStatements:
-    """Named queries on one connection: the Reader (and, in a transaction, the Tx) of store/protocol.py."""
-
-    def __init__(self, conn: PgConnection, queries: Mapping[str, Query]) -> None:
-        self.conn = conn
-        self._queries = queries
-
-    def one(self, query: str, /, **params: Any) -> Row | None:
-        row: Row | None = self.conn.execute(self._queries[query].sql, params).fetchone()
-        return row
-
-    def all(self, query: str, /, **params: Any) -> list[Row]:
-        return list(self.conn.execute(self._queries[query].sql, params).fetchall())
-
-
-class InlineReader(PgStatements):
-    """Bounded reads on the event loop's connection; reconnects once when the server dropped it (a restart,
-    a failover), so one broken connection costs one retry, not every later request."""
-
-    def __init__(self, url: str, queries: Mapping[str, Query]) -> None:
-        self.url = url
-        super().__init__(connect(url, application_name="invite-credits reader", options=READER_OPTIONS), queries)
-
-    def one(self, query: str, /, **params: Any) -> Row | None:
-        if self._queries[query].slow:
-            raise RuntimeError(f"{query} is marked slow: run it with Store.read_slow")
-        return self._again(lambda: super(InlineReader, self).one(query, **params))
-
-    def all(self, query: str, /, **params: Any) -> list[Row]:
-        if self._queries[query].slow:
-            raise RuntimeError(f"{query} is marked slow: run it with Store.read_slow")
-        return self._again(lambda: super(InlineReader, self).all(query, **params))
-
-    def _again(self, read: Callable[[], T]) -> T:
-        try:
-            return read()
-        except psycopg.OperationalError as exc:
-            if not self.conn.closed and not self.conn.broken:  # a read cut off by statement_timeout
-                raise DatabaseUnavailable(f"database {redacted(self.url)}: {_line(exc)}") from None
-        self.conn.close()
-        try:
-            self.conn = connect(self.url, application_name="invite-credits reader", options=READER_OPTIONS)
-            return read()
-        except (StoreError, psycopg.OperationalError) as exc:
-            raise DatabaseUnavailable(f"database {redacted(self.url)}: {_line(exc)}") from None
 
 
 class _Queue:
@@ -101,11 +68,6 @@ class _Queue:
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
         self.users = 0
-
-
-def _line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
 
 
 class PgTx(PgStatements):
@@ -146,6 +108,9 @@ class Database:
         self._pool: ConnectionPool[PgConnection] | None = None
         self._threads: ThreadPoolExecutor | None = None
         self._inline: InlineReader | None = None
+        self._readers: ReaderThreads | None = None
+        self._home: asyncio.AbstractEventLoop | None = None  # the server's loop, where writes queue per member
+        self.loop_reads = 0  # reads made on an event loop's thread (tests hold it at 0 for HTTP requests)
         self._last_now = 0
         self._now_lock = threading.Lock()
 
@@ -163,13 +128,18 @@ class Database:
         self._pool = ConnectionPool(
             self.url, min_size=1, max_size=self._size, open=False, name="invite-credits", timeout=POOL_WAIT_SECONDS,
             kwargs={"autocommit": True, "row_factory": dict_row, "application_name": "invite-credits",
-                    "options": WRITER_OPTIONS},
+                    "options": WRITER_OPTIONS, "connect_timeout": CONNECT_TIMEOUT_SECONDS, **NETWORK_BOUNDS},
         )
         self._pool.open(wait=True, timeout=30)
         self._threads = ThreadPoolExecutor(max_workers=self._size, thread_name_prefix="invite-credits-pg")
+        self._readers = ReaderThreads(self.url, self.queries, self._size, self.observer)
         self._inline = InlineReader(self.url, self.queries)
+        self._home = asyncio.get_running_loop()
 
     async def close(self) -> None:
+        if self._readers is not None:
+            self._readers.close()
+            self._readers = None
         if self._threads is not None:
             self._threads.shutdown(wait=True)
             self._threads = None
@@ -192,7 +162,8 @@ class Database:
         """The service's time for a read: the stored test time (shared by every process), or real time."""
         if not self.test_clock:
             return int(time.time())
-        row = self.reader.one("test_clock_get")
+        reader = (self._readers.here() if self._readers is not None else None) or self._own_reader()
+        row = reader.one("test_clock_get")
         if row is None:
             raise RuntimeError("the test clock has no stored time")
         return int(row["now"])
@@ -214,9 +185,34 @@ class Database:
     # -- reads -----------------------------------------------------------------------------------
     @property
     def reader(self) -> InlineReader:
+        """The reader thread's connection; elsewhere (a command, a test) the store's own, counted when an event
+        loop runs on the thread: such a read holds the loop up for its round trip."""
+        here = self._readers.here() if self._readers is not None else None
+        if here is not None:
+            return here
+        if on_a_loop():
+            self.loop_reads += 1
+        return self._own_reader()
+
+    def _own_reader(self) -> InlineReader:
         if self._inline is None:
             raise RuntimeError("database is not open")
         return self._inline
+
+    reads_off_loop = True
+
+    async def offload(self, fn: Callable[[], T], kind: str = "read") -> T:
+        """Run `fn`, whose reads use `reader`, on a reader thread, within the deadline of its kind."""
+        if self._readers is None:
+            raise RuntimeError("database is not open")
+        return await self._readers.run(fn, kind)
+
+    async def offload_async(self, fn: Callable[[], Awaitable[T]], kind: str = "read") -> T:
+        """`offload` for work that awaits (a mutation's resolvers await their writes): on the reader thread's own
+        event loop, its writes going back to the server's loop (`write`)."""
+        if self._readers is None:
+            raise RuntimeError("database is not open")
+        return await self._readers.run_async(fn, kind)
 
     async def read_slow(self, fn: Callable[[PgStatements], T]) -> T:
         """Run `fn` (reads marked slow too) on a pooled connection in a thread, off the event loop."""
@@ -241,6 +237,9 @@ class Database:
         """Run `fn` in one transaction; run it again from the start when it lost a race. At most one write of a
         member named in `members` waits on the database at a time: the others wait here, in id order, holding no
         thread and no connection, so a member whose row is locked elsewhere cannot take every connection."""
+        if self._home is not None and asyncio.get_running_loop() is not self._home:
+            # From a reader thread's loop (a mutation the pipeline runs there): the member queues are the server's.
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.write(fn, members), self._home))
         async with contextlib.AsyncExitStack() as held:
             for member in sorted({m for m in members if m is not None}):
                 await held.enter_async_context(self._member_queue(member))
@@ -285,7 +284,7 @@ class Database:
                 continue
             except PoolTimeout as exc:  # no connection to be had: retrying would only wait again
                 self._retried("connection")
-                raise DatabaseUnavailable(f"database {redacted(self.url)}: {_line(exc)}") from None
+                raise DatabaseUnavailable(f"database {redacted(self.url)}: {line(exc)}") from None
             except (errors.LockNotAvailable, errors.QueryCanceled) as exc:
                 # A member's lock held past lock_timeout (10 s), or a statement cut off: the connection is fine
                 # and retrying would only wait as long again, so the caller hears it now, at the bound.
@@ -293,14 +292,14 @@ class Database:
                 if self.observer is not None:
                     self.observer.storage_fault(kind)
                 log.warning("a write gave up: %s", kind.replace("_", " "), extra={"fields": {"fault": kind}})
-                raise DatabaseUnavailable(f"database {redacted(self.url)}: {_line(exc)}") from None
+                raise DatabaseUnavailable(f"database {redacted(self.url)}: {line(exc)}") from None
             except psycopg.OperationalError as exc:
                 # A connection the server dropped (a restart, a failover, an idle timeout): before COMMIT nothing
                 # was kept, so the write runs again on a new connection. During COMMIT the outcome is unknown:
                 # the caller hears so, and a retry with the same idempotency key gets the first answer.
                 self._retried("connection")
                 if committing or attempt >= 3:
-                    raise DatabaseUnavailable(f"database {redacted(self.url)}: {_line(exc)}") from None
+                    raise DatabaseUnavailable(f"database {redacted(self.url)}: {line(exc)}") from None
                 self._pool.check()  # a server restart drops every connection: let the pool replace them all
                 continue
             if self.observer is not None:

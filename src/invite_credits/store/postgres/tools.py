@@ -10,7 +10,7 @@ import psycopg
 from ..protocol import Reader, StoreError
 from ..queries import load_queries
 from .connection import connect, migrate, migration_files, redacted, schema_version
-from .database import PgStatements
+from .reads import PgStatements
 
 
 @contextmanager

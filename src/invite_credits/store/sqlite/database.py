@@ -26,7 +26,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -243,6 +243,16 @@ class Database:
         if self._inline is None:
             raise RuntimeError("database is not open")
         return self._inline
+
+    # A local file answers in microseconds, and every inline read has a time limit: reads stay on the loop.
+    reads_off_loop = False
+
+    async def offload(self, fn: Callable[[], T], kind: str = "read") -> T:
+        """Run `fn` here: its reads are inline reads, each bounded by the progress handler."""
+        return fn()
+
+    async def offload_async(self, fn: Callable[[], Awaitable[T]], kind: str = "read") -> T:
+        return await fn()
 
     async def read_slow(self, fn: Callable[[Statements], T]) -> T:
         """Run `fn` (reads marked slow too) on a reader thread, off the event loop."""

@@ -1,0 +1,151 @@
+"""Reads on PostgreSQL: named queries on a connection, the reader that reconnects once, and the reader threads
+every read of a server process runs on (never the event loop: a stalled database would stall every request).
+
+Each reader thread opens its own connection on first use, bounded by statement_timeout (the server's) and the
+network bounds of connection.py (the client's); `ReaderThreads.run` gives up on a job past its deadline and
+answers DatabaseUnavailable, while the thread finishes on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import psycopg
+
+from ..protocol import DatabaseUnavailable, Row, StoreError, WriteObserver
+from ..queries import Query
+from .connection import PgConnection, connect, redacted
+
+T = TypeVar("T")
+log = logging.getLogger("invite_credits.store")
+
+# A read that hangs (a lock, a server in trouble) is cut off by the server.
+READER_OPTIONS = "-c statement_timeout=5000"
+# What a caller of `ReaderThreads.run` waits at most, reads and writes: past it, SERVICE_UNAVAILABLE (a write may
+# still commit: a retry with the same idempotency key gets its answer).
+DEADLINES = {"read": 6.0, "write": 15.0}
+
+
+class PgStatements:
+    """Named queries on one connection: the Reader (and, in a transaction, the Tx) of store/protocol.py."""
+
+    def __init__(self, conn: PgConnection, queries: Mapping[str, Query]) -> None:
+        self.conn = conn
+        self._queries = queries
+
+    def one(self, query: str, /, **params: Any) -> Row | None:
+        row: Row | None = self.conn.execute(self._queries[query].sql, params).fetchone()
+        return row
+
+    def all(self, query: str, /, **params: Any) -> list[Row]:
+        return list(self.conn.execute(self._queries[query].sql, params).fetchall())
+
+
+class InlineReader(PgStatements):
+    """Bounded reads on the event loop's connection; reconnects once when the server dropped it (a restart,
+    a failover), so one broken connection costs one retry, not every later request."""
+
+    def __init__(self, url: str, queries: Mapping[str, Query]) -> None:
+        self.url = url
+        super().__init__(connect(url, application_name="invite-credits reader", options=READER_OPTIONS), queries)
+
+    def one(self, query: str, /, **params: Any) -> Row | None:
+        if self._queries[query].slow:
+            raise RuntimeError(f"{query} is marked slow: run it with Store.read_slow")
+        return self._again(lambda: super(InlineReader, self).one(query, **params))
+
+    def all(self, query: str, /, **params: Any) -> list[Row]:
+        if self._queries[query].slow:
+            raise RuntimeError(f"{query} is marked slow: run it with Store.read_slow")
+        return self._again(lambda: super(InlineReader, self).all(query, **params))
+
+    def _again(self, read: Callable[[], T]) -> T:
+        try:
+            return read()
+        except psycopg.OperationalError as exc:
+            if not self.conn.closed and not self.conn.broken:  # a read cut off by statement_timeout
+                raise DatabaseUnavailable(f"database {redacted(self.url)}: {line(exc)}") from None
+        self.conn.close()
+        try:
+            self.conn = connect(self.url, application_name="invite-credits reader", options=READER_OPTIONS)
+            return read()
+        except (StoreError, psycopg.OperationalError) as exc:
+            raise DatabaseUnavailable(f"database {redacted(self.url)}: {line(exc)}") from None
+
+
+def line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+class ReaderThreads:
+    """The process's reader threads, each with its own connection (and, for work that awaits, its own event
+    loop), and the deadline of each job."""
+
+    def __init__(self, url: str, queries: Mapping[str, Query], size: int, observer: WriteObserver | None) -> None:
+        self.url = url
+        self.queries = queries
+        self.observer = observer
+        self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="invite-credits-pg-read")
+        self._local = threading.local()
+        self._readers: list[InlineReader] = []
+        self._loops: list[asyncio.AbstractEventLoop] = []
+
+    def here(self) -> InlineReader | None:
+        """This thread's reader, when this is a reader thread."""
+        reader: InlineReader | None = getattr(self._local, "reader", None)
+        return reader
+
+    async def run(self, fn: Callable[[], T], kind: str) -> T:
+        """`fn` on a reader thread (at once when this is one); DatabaseUnavailable past the deadline of its kind."""
+        if self.here() is not None:
+            return fn()
+        context = contextvars.copy_context()  # the request id an audit record names, and the like
+        job = asyncio.get_running_loop().run_in_executor(self._pool, self._on_thread, context, fn)
+        try:
+            return await asyncio.wait_for(job, DEADLINES[kind])
+        except TimeoutError:
+            if self.observer is not None:
+                self.observer.storage_fault(f"{kind}_deadline")
+            log.warning("a %s gave up: no answer within %g s", kind, DEADLINES[kind],
+                        extra={"fields": {"fault": f"{kind}_deadline"}})
+            raise DatabaseUnavailable(f"database {redacted(self.url)}: no answer within {DEADLINES[kind]:g} s") from None
+
+    async def run_async(self, fn: Callable[[], Awaitable[T]], kind: str) -> T:
+        """`run` for work that awaits: on the reader thread's own event loop."""
+        return await self.run(lambda: self._loop().run_until_complete(fn()), kind)
+
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        loop: asyncio.AbstractEventLoop | None = getattr(self._local, "loop", None)
+        if loop is None:
+            loop = self._local.loop = asyncio.new_event_loop()
+            self._loops.append(loop)
+        return loop
+
+    def _on_thread(self, context: contextvars.Context, fn: Callable[[], T]) -> T:
+        if self.here() is None:
+            self._local.reader = InlineReader(self.url, self.queries)
+            self._readers.append(self._local.reader)
+        return context.run(fn)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        for reader in self._readers:
+            reader.conn.close()
+        for loop in self._loops:
+            loop.close()
+
+
+def on_a_loop() -> bool:
+    """Whether an event loop runs on this thread (a read here would hold it up)."""
+    with contextlib.suppress(RuntimeError):
+        asyncio.get_running_loop()
+        return True
+    return False

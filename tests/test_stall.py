@@ -1,0 +1,186 @@
+"""A slow or stalled PostgreSQL never freezes a server process (issue 21, item 6).
+
+- A database that stops answering for 8 s (a proxy between the server and PostgreSQL stops forwarding, as a
+  SIGSTOPped cluster or a network partition would look to the client): /healthz keeps answering within 100 ms,
+  and every request is answered, with data or SERVICE_UNAVAILABLE, within its deadline.
+- A read made slow on purpose (pg_sleep) holds its own request only: other requests' reads are not delayed.
+- The reads of HTTP requests, queries and mutations alike, never run on the event loop.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from invite_credits import auth
+from invite_credits.http.app import create_app
+from invite_credits.service import Service
+from invite_credits.settings import Settings
+from invite_credits.store.postgres.reads import DEADLINES
+
+from . import pg
+from .conftest import LIVE_SECRET, start_server
+from .http import Api
+
+SIGN_UP = 'mutation($e: String!) { signUp(input: {email: $e, name: "Stall"}) { member { id } token } }'
+BALANCE = "{ viewer { balance { available } } }"
+
+
+class FreezingProxy:
+    """A TCP proxy to PostgreSQL that can stop forwarding without closing anything: to the server process the
+    database looks stalled, as a SIGSTOPped cluster does (the kernel still holds the connections open)."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.open = threading.Event()
+        self.open.set()
+        self.closing = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, database_url: str) -> str:
+        host = f"{self.target[0]}:{self.target[1]}"
+        return database_url.replace(host, f"127.0.0.1:{self.port}")
+
+    def _accept(self) -> None:
+        while not self.closing:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                self.open.wait()  # frozen: the bytes wait here, and nothing else is read
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+    def close(self) -> None:
+        self.closing = True
+        self.open.set()
+        self.listener.close()
+
+
+@pytest.fixture
+def proxied_database() -> Iterator[tuple[FreezingProxy, str]]:
+    with pg.fresh_database() as url:
+        host, _, port = url.split("@")[1].split("/")[0].partition(":")
+        proxy = FreezingProxy((host, int(port or 5432)))
+        try:
+            yield proxy, proxy.url(url)
+        finally:
+            proxy.close()
+
+
+def _post(url: str, query: str, token: str | None = None, variables: dict[str, Any] | None = None) -> tuple[float, Any]:
+    started = time.monotonic()
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    response = httpx.post(url + "/graphql", json={"query": query, "variables": variables or {}}, headers=headers,
+                          timeout=60)
+    return time.monotonic() - started, response.json()
+
+
+def _codes(body: Any) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
+
+
+def test_a_stalled_database_leaves_healthz_answering_and_every_request_answered_in_time(
+        proxied_database: tuple[FreezingProxy, str]) -> None:
+    proxy, url = proxied_database
+    server = start_server(url, INVITE_CREDITS_DB_CONNECTIONS="4")
+    try:
+        signed = _post(server.url, SIGN_UP, variables={"e": "stall@example.com"})[1]["data"]["signUp"]
+        token = signed["token"]
+        assert _post(server.url, BALANCE, token)[1] == {"data": {"viewer": {"balance": {"available": 15}}}}
+        proxy.open.clear()
+        frozen_at = time.monotonic()
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            reads = [pool.submit(_post, server.url, BALANCE, token) for _ in range(8)]
+            writes = [pool.submit(_post, server.url, SIGN_UP, None, {"e": f"w{i}@example.com"}) for i in range(2)]
+            health = []
+            with httpx.Client(base_url=server.url, timeout=5) as probe:  # one kept-alive connection, as a prober has
+                while time.monotonic() - frozen_at < 8:
+                    started = time.monotonic()
+                    assert probe.get("/healthz").status_code == 200
+                    health.append(time.monotonic() - started)
+                    time.sleep(0.1)
+            proxy.open.set()
+            answered = [(f.result(), DEADLINES["read"]) for f in reads] + [(f.result(), DEADLINES["write"])
+                                                                            for f in writes]
+        assert len(health) > 40 and max(health) < 0.1, f"/healthz took up to {max(health) * 1000:.0f} ms"
+        for (seconds, body), deadline in answered:
+            assert seconds < deadline + 1.5, (seconds, body)
+            assert body.get("data") or _codes(body) == ["SERVICE_UNAVAILABLE"], body
+        assert any(_codes(body) == ["SERVICE_UNAVAILABLE"] for (_, body), _ in answered)  # the stall was felt
+        # And once the database answers again, so does the server.
+        deadline = time.monotonic() + 20
+        while _post(server.url, BALANCE, token)[1].get("data") is None:
+            assert time.monotonic() < deadline, "the server did not recover"
+            time.sleep(0.5)
+    finally:
+        proxy.open.set()
+        server.stop()
+
+
+def test_a_slow_read_does_not_delay_the_reads_of_other_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pg.fresh_database() as url, \
+            TestClient(create_app(Settings(db_url=url, jwt_secret=LIVE_SECRET, sweep_interval_seconds=3600))) as c:
+        api = Api(c)
+        _, slow_token = api.sign_up("slow@example.com", "Slow")
+        _, fast_token = api.sign_up("fast@example.com", "Fast")
+        real = Service.balance
+
+        def balance(self: Service, member: Any) -> Any:
+            if member.email == "slow@example.com":
+                self.db.reader.conn.execute("SELECT pg_sleep(2)")  # type: ignore[attr-defined]
+            return real(self, member)
+
+        monkeypatch.setattr(Service, "balance", balance)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            slow = pool.submit(api.data, BALANCE, token=slow_token)
+            time.sleep(0.3)  # the slow read is running
+            started = time.monotonic()
+            for _ in range(5):
+                assert api.data(BALANCE, token=fast_token) == {"viewer": {"balance": {"available": 15}}}
+            fast = time.monotonic() - started
+            assert not slow.done(), "the slow read was not slow"
+            assert slow.result() == {"viewer": {"balance": {"available": 15}}}
+        assert fast < 1.0, f"five reads took {fast:.2f} s beside a 2 s read"
+
+
+def test_http_requests_read_nothing_on_the_event_loop() -> None:
+    with pg.fresh_database() as url, \
+            TestClient(create_app(Settings(db_url=url, jwt_secret=LIVE_SECRET, sweep_interval_seconds=3600))) as c:
+        api = Api(c)
+        db = c.app.state.app_state.service.db  # type: ignore[attr-defined]
+        member_id, token = api.sign_up("loop@example.com", "Loop")
+        other_id, _ = api.sign_up("other@example.com", "Other")
+        before = db.loop_reads
+        admin = auth.admin_token(LIVE_SECRET, 60)
+        api.data("{ viewer { name balance { available } ledger(first: 5) { edges { node { reason amount } } } "
+                 "earning { reason earned } } }", token=token)
+        api.data(f'mutation {{ sendInvitation(input: {{inviteeId: "{other_id}"}}) {{ invitation {{ id invitee '
+                 '{ name } } balance { available } userErrors { code } } }', token=token)
+        api.data('query($m: ID!) { member(id: $m) { name balance { available } } }', {"m": member_id}, token=admin)
+        assert db.loop_reads == before, f"{db.loop_reads - before} reads ran on the event loop"
