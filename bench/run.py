@@ -814,6 +814,13 @@ def report(cfg: Config, results: Results, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _against(cfg: Config, results: Results, args: Any) -> str:
+    from against import compare_code
+
+    text: str = compare_code(cfg, results, args.against, "postgresql://postgres@127.0.0.1/postgres")
+    return text
+
+
 # flag, RESULTS.md section, runner: the modes that measure one comparison in one run.
 COMPARISONS: list[tuple[str, str, Any]] = [
     ("compare_workers", "Workers: one process and two, in one run", lambda cfg, r, _: compare_workers(cfg, r)),
@@ -822,6 +829,8 @@ COMPARISONS: list[tuple[str, str, Any]] = [
      lambda cfg, r, _: compare_stacks(cfg, r)),
     ("compare_stores", "SQLite and PostgreSQL, one and two processes, in one run",
      lambda cfg, r, args: compare_stores(cfg, r, args.compare_stores)),
+    ("against", "This code against an earlier checkout, on both stores, in one run",
+     lambda cfg, r, args: _against(cfg, r, args)),
     ("webhooks", "Webhooks: deliveries per second from one process",
      lambda cfg, r, _: webhooks(cfg, r)),
     ("corrections", "Corrections, history and tamper evidence: the migration, balanceHistory, the CSV export",
@@ -850,6 +859,9 @@ def main(argv: list[str] | None = None) -> int:
                              "(and copy to PostgreSQL through ADMIN_URL, when given); needs no wrk")
     parser.add_argument("--webhooks", action="store_true",
                         help="only: webhooks delivered per second by one process to a local receiver")
+    parser.add_argument("--against", metavar="SRC",
+                        help="only: this code against an earlier checkout's src/ (servers started with PYTHONPATH=SRC) "
+                             "on SQLite and PostgreSQL (postgresql://postgres@127.0.0.1/postgres), one run")
     parser.add_argument("--record", action="store_true", help="write bench/RESULTS.md")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None and args.corrections is None:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 import threading
 import time
@@ -119,16 +120,24 @@ def test_a_stalled_database_leaves_healthz_answering_and_every_request_answered_
             reads = [pool.submit(_post, server.url, BALANCE, token) for _ in range(8)]
             writes = [pool.submit(_post, server.url, SIGN_UP, None, {"e": f"w{i}@example.com"}) for i in range(2)]
             health = []
-            with httpx.Client(base_url=server.url, timeout=5) as probe:  # one kept-alive connection, as a prober has
-                while time.monotonic() - frozen_at < 8:
-                    started = time.monotonic()
-                    assert probe.get("/healthz").status_code == 200
-                    health.append(time.monotonic() - started)
-                    time.sleep(0.1)
+            # The server's latency, not this process's: after hundreds of tests, one of pytest's own full garbage
+            # collections can take longer than the bound.
+            gc.disable()
+            try:
+                with httpx.Client(base_url=server.url, timeout=5) as probe:  # one kept-alive connection, as a prober
+                    while time.monotonic() - frozen_at < 8:
+                        started = time.monotonic()
+                        assert probe.get("/healthz").status_code == 200
+                        health.append(time.monotonic() - started)
+                        time.sleep(0.1)
+            finally:
+                gc.enable()
             proxy.open.set()
             answered = [(f.result(), DEADLINES["read"]) for f in reads] + [(f.result(), DEADLINES["write"])
                                                                             for f in writes]
-        assert len(health) > 40 and max(health) < 0.1, f"/healthz took up to {max(health) * 1000:.0f} ms"
+        slowest = max(range(len(health)), key=health.__getitem__)
+        assert len(health) > 40 and health[slowest] < 0.1, (
+            f"/healthz took {health[slowest] * 1000:.0f} ms, probe {slowest} of {len(health)}")
         for (seconds, body), deadline in answered:
             assert seconds < deadline + 1.5, (seconds, body)
             assert body.get("data") or _codes(body) == ["SERVICE_UNAVAILABLE"], body

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import time
@@ -118,6 +119,9 @@ def create_app(settings: Settings) -> Starlette:
         state.live = LiveFeed(service.db, max_per_member=settings.subscriptions_per_member,
                               max_total=settings.subscriptions_per_process)
         await state.live.start()
+        # What startup made (the schema, the queries, the service) lives as long as the process: moved out of the
+        # collector's reach, a full collection walks only what requests made since (tens of ms less a pause).
+        gc.freeze()
         log.info("serving", extra={"fields": {"pid": os.getpid(), "database": describe(settings),
                                                "test_clock": settings.test_clock}})
         sweeper = asyncio.create_task(_sweep_forever(service, settings.sweep_interval_seconds, state.metrics))

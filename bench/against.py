@@ -1,0 +1,65 @@
+"""This code against an earlier checkout, side by side in one run: the same seeded database on SQLite and on
+PostgreSQL (copied), each server started from one code or the other (the earlier one through PYTHONPATH),
+alternating round by round; balance reads, a 20-entry ledger page and sends at 16 clients."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from run import BALANCE, LEDGER, Config, Results, seeded, start_server, stop, wrk
+
+SCENARIOS = (("balance", "read", BALANCE), ("ledger", "read", LEDGER), ("send", "send", ""))
+
+
+def compare_code(cfg: Config, results: Results, earlier_src: str, admin_url: str) -> str:
+    import psycopg
+
+    from invite_credits.store.copy import copy_sqlite_to_postgres
+
+    db, data = seeded(cfg, "against", sends=True)
+    name = f"ic_bench_against_{os.getpid()}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{admin_url.rpartition('/')[0]}/{name}"
+    stores: list[tuple[str, Path | str]] = [("SQLite", db), ("PostgreSQL", url)]
+    codes: list[tuple[str, dict[str, str]]] = [("earlier", {"PYTHONPATH": str(Path(earlier_src).resolve())}),
+                                               ("this", {})]
+    try:
+        copy_sqlite_to_postgres(db, url, progress=False)
+        for _ in range(cfg.rounds):
+            for store, where in stores:
+                for code, env in codes:
+                    saved = {k: os.environ.get(k) for k in env}
+                    os.environ.update(env)
+                    try:
+                        server, server_url = start_server(cfg, where, workers=1)
+                    finally:
+                        for k, v in saved.items():
+                            if v is None:
+                                os.environ.pop(k, None)
+                            else:
+                                os.environ[k] = v
+                    try:
+                        for scenario, mode, body in SCENARIOS:
+                            results.add(f"{store}_{code}_{scenario}", wrk(cfg, server_url, data, mode, 16, body))
+                    finally:
+                        stop(server)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    m = results.median
+    lines = ["| store | scenario | earlier req/s | this req/s | this / earlier | earlier p99 ms | this p99 ms |",
+             "|---|---|---|---|---|---|---|"]
+    for store, _ in stores:
+        for scenario, _, _ in SCENARIOS:
+            old: Any = m(f"{store}_earlier_{scenario}")
+            new: Any = m(f"{store}_this_{scenario}")
+            lines.append(f"| {store} | {scenario} | {old.rps:,.0f} | {new.rps:,.0f} | {new.rps / old.rps:.2f}x | "
+                         f"{old.p99_ms:.1f} | {new.p99_ms:.1f} |")
+    lines += ["", f"Data: {cfg.members:,} members (the bench seed, copied to PostgreSQL with `copy`); "
+                  f"{cfg.rounds} rounds of {cfg.seconds:g} s, alternating, medians; one process each; wrk "
+                  f"-t{cfg.threads} -c16 on the same 2 cores; earlier code: {earlier_src}."]
+    return "\n".join(lines) + "\n"
