@@ -814,6 +814,13 @@ def report(cfg: Config, results: Results, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _plans(cfg: Config, results: Results) -> str:
+    from plans import compare_plans
+
+    text: str = compare_plans(cfg, results)
+    return text
+
+
 def _against(cfg: Config, results: Results, args: Any) -> str:
     from against import compare_code
 
@@ -829,6 +836,8 @@ COMPARISONS: list[tuple[str, str, Any]] = [
      lambda cfg, r, _: compare_stacks(cfg, r)),
     ("compare_stores", "SQLite and PostgreSQL, one and two processes, in one run",
      lambda cfg, r, args: compare_stores(cfg, r, args.compare_stores)),
+    ("compare_plans", "Compiled plans on the one pipeline, on and off, in one run",
+     lambda cfg, r, _: _plans(cfg, r)),
     ("against", "This code against an earlier checkout, on both stores, in one run",
      lambda cfg, r, args: _against(cfg, r, args)),
     ("webhooks", "Webhooks: deliveries per second from one process",
@@ -859,6 +868,8 @@ def main(argv: list[str] | None = None) -> int:
                              "(and copy to PostgreSQL through ADMIN_URL, when given); needs no wrk")
     parser.add_argument("--webhooks", action="store_true",
                         help="only: webhooks delivered per second by one process to a local receiver")
+    parser.add_argument("--compare-plans", action="store_true",
+                        help="only: compiled plans on and off, balance and a ledger page, one run")
     parser.add_argument("--against", metavar="SRC",
                         help="only: this code against an earlier checkout's src/ (servers started with PYTHONPATH=SRC) "
                              "on SQLite and PostgreSQL (postgresql://postgres@127.0.0.1/postgres), one run")
