@@ -9,7 +9,13 @@ import strawberry
 
 from ..domain import ids
 from ..domain.policy import DiscussionKind, HistoryInterval, InvitationStatus, Reason
-from ..service.views import CompanyView, EntryView, InvitationView, LotView, MemberView, PostView, Snapshot
+from ..service.views import Snapshot
+from ..store.rows import Company as CompanyRow
+from ..store.rows import Entry as EntryRow
+from ..store.rows import Invitation as InvitationRow
+from ..store.rows import Lot as LotRow
+from ..store.rows import Member as MemberRow
+from ..store.rows import Post as PostRow
 from .connections import PageInfo, after_key, check_first, connection, cursor
 from .context import Info
 from .scalars import DateTime
@@ -34,7 +40,7 @@ class Node:
 
 @strawberry.type(description="A credit lot: what one grant added, and what is left of it.")
 class CreditLot(Node):
-    view: strawberry.Private[LotView]
+    view: strawberry.Private[LotRow]
     snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID.")
     reason: LedgerReason = strawberry.field(description="Why the credits were granted.")
@@ -49,7 +55,7 @@ class CreditLot(Node):
         return self.view.expires_at <= now
 
     @classmethod
-    def of(cls, view: LotView, snapshot: Snapshot | None = None) -> CreditLot:
+    def of(cls, view: LotRow, snapshot: Snapshot | None = None) -> CreditLot:
         return cls(
             view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("CreditLot", view.id)), reason=view.reason, amount=view.amount,
             remaining=view.remaining, granted_at=view.granted_at, expires_at=view.expires_at,  # type: ignore[arg-type]
@@ -58,7 +64,7 @@ class CreditLot(Node):
 
 @strawberry.type(description="A company members can follow.")
 class Company(Node):
-    view: strawberry.Private[CompanyView]
+    view: strawberry.Private[CompanyRow]
     snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID.")
     name: str = strawberry.field(description="Display name.")
@@ -72,13 +78,13 @@ class Company(Node):
         return member_id is not None and info.context.service.follows(member_id, self.view.id)
 
     @classmethod
-    def of(cls, view: CompanyView, snapshot: Snapshot | None = None) -> Company:
+    def of(cls, view: CompanyRow, snapshot: Snapshot | None = None) -> Company:
         return cls(view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("Company", view.id)), name=view.name, slug=view.slug)
 
 
 @strawberry.type(description="A post, comment or article in a discussion.")
 class DiscussionPost(Node):
-    view: strawberry.Private[PostView]
+    view: strawberry.Private[PostRow]
     snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID.")
     kind: DiscussionKind = strawberry.field(description="Post, comment or article.")
@@ -90,14 +96,14 @@ class DiscussionPost(Node):
         return load_member(info, self.view.member_id, self.snapshot)
 
     @classmethod
-    def of(cls, view: PostView, snapshot: Snapshot | None = None) -> DiscussionPost:
+    def of(cls, view: PostRow, snapshot: Snapshot | None = None) -> DiscussionPost:
         return cls(view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("DiscussionPost", view.id)), kind=view.kind,
                    body=view.body, posted_at=view.posted_at)  # type: ignore[arg-type]
 
 
 @strawberry.type(description="A connection invitation from one member to another.")
 class Invitation(Node):
-    view: strawberry.Private[InvitationView]
+    view: strawberry.Private[InvitationRow]
     snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID.")
     status: InvitationStatus = strawberry.field(description="Where it stands.")
@@ -120,7 +126,7 @@ class Invitation(Node):
         return member
 
     @classmethod
-    def of(cls, view: InvitationView, snapshot: Snapshot | None = None) -> Invitation:
+    def of(cls, view: InvitationRow, snapshot: Snapshot | None = None) -> Invitation:
         return cls(
             view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("Invitation", view.id)), status=view.status,
             message=view.message, follow_up_message=view.follow_up_message, sent_at=view.sent_at,  # type: ignore[arg-type]
@@ -130,7 +136,7 @@ class Invitation(Node):
 
 @strawberry.type(description="One change of a member's credits. Entries are never changed or removed.")
 class LedgerEntry(Node):
-    view: strawberry.Private[EntryView]
+    view: strawberry.Private[EntryRow]
     snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID.")
     occurred_at: DateTime = strawberry.field(description="When it happened (for EXPIRED: the lot's expiry time).")
@@ -193,7 +199,7 @@ class LedgerEntry(Node):
         return CreditLot.of(view, snap) if view else None
 
     @classmethod
-    def of(cls, view: EntryView, snapshot: Snapshot | None = None) -> LedgerEntry:
+    def of(cls, view: EntryRow, snapshot: Snapshot | None = None) -> LedgerEntry:
         return cls(
             view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("LedgerEntry", view.id)), occurred_at=view.occurred_at,  # type: ignore[arg-type]
             reason=view.reason, amount=view.amount, requested=view.requested, balance_after=view.balance_after,
@@ -275,7 +281,7 @@ _PRIVATE = "Private: null with a FORBIDDEN error for anyone but the member and a
 
 @strawberry.type(description="A member of the network.")
 class Member(Node):
-    view: strawberry.Private[MemberView]
+    view: strawberry.Private[MemberRow]
     snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID; also the `sub` of the member's token.")
     name: str = strawberry.field(description="Display name.")
@@ -381,7 +387,7 @@ class Member(Node):
                           cursor_of=lambda item: cursor("Connection", item[0]), node_of=lambda item: Member.of(item[1]))
 
     @classmethod
-    def of(cls, view: MemberView, snapshot: Snapshot | None = None) -> Member:
+    def of(cls, view: MemberRow, snapshot: Snapshot | None = None) -> Member:
         return cls(view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("Member", view.id)), name=view.name,
                    headline=view.headline, tier=view.tier, joined_at=view.joined_at)  # type: ignore[arg-type]
 
@@ -394,7 +400,7 @@ def load_member(info: Info, member_id: int | None, snapshot: Snapshot | None = N
     return Member.of(view) if view else None
 
 
-async def past_balance(info: Info, member: MemberView, as_of: int) -> Balance:
+async def past_balance(info: Info, member: MemberRow, as_of: int) -> Balance:
     """A balance as it stood: read off the event loop, so a resolver returns this awaitable (graphql-core awaits
     it) and stays synchronous for the balance now."""
     return Balance.of(await info.context.service.balance_as_of(member, as_of))

@@ -8,19 +8,9 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from ..domain.policy import DiscussionKind, InvitationStatus, Period, Reason, Tier
-from ..store.rows import AuditRecord, Company, Entry, Invitation, Lot, Member, Post
+from ..store.rows import Company, Entry, Invitation, Lot, Member, Post
 
 T = TypeVar("T")
-
-
-# The store's typed rows are what the service answers for single objects.
-MemberView = Member
-LotView = Lot
-EntryView = Entry
-InvitationView = Invitation
-CompanyView = Company
-PostView = Post
-AuditRecordView = AuditRecord
 
 
 @dataclass(frozen=True)
@@ -72,13 +62,13 @@ class Snapshot:
     replay of it are built from this, so a replay is the first answer exactly, whatever changed since."""
 
     at: int
-    members: dict[int, MemberView] = field(default_factory=dict)
+    members: dict[int, Member] = field(default_factory=dict)
     balances: dict[int, BalanceView] = field(default_factory=dict)
-    invitations: dict[int, InvitationView] = field(default_factory=dict)
-    entries: dict[int, EntryView] = field(default_factory=dict)
-    lots: dict[int, LotView] = field(default_factory=dict)
-    companies: dict[int, CompanyView] = field(default_factory=dict)
-    posts: dict[int, PostView] = field(default_factory=dict)
+    invitations: dict[int, Invitation] = field(default_factory=dict)
+    entries: dict[int, Entry] = field(default_factory=dict)
+    lots: dict[int, Lot] = field(default_factory=dict)
+    companies: dict[int, Company] = field(default_factory=dict)
+    posts: dict[int, Post] = field(default_factory=dict)
     following: dict[int, bool] = field(default_factory=dict)  # company -> does the acting member follow it
 
     @classmethod
@@ -89,9 +79,9 @@ class Snapshot:
         balances = {int(key): _revive(BalanceView, {"member_id": int(key), **value})
                     for key, value in data.get("balances", {}).items()}
         return cls(
-            at=data["at"], members=views("members", MemberView), balances=balances,
-            invitations=views("invitations", InvitationView), entries=views("entries", EntryView),
-            lots=views("lots", LotView), companies=views("companies", CompanyView), posts=views("posts", PostView),
+            at=data["at"], members=views("members", Member), balances=balances,
+            invitations=views("invitations", Invitation), entries=views("entries", Entry),
+            lots=views("lots", Lot), companies=views("companies", Company), posts=views("posts", Post),
             following={int(key): bool(value) for key, value in data.get("following", {}).items()},
         )
 
