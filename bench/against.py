@@ -8,26 +8,19 @@ import os
 from pathlib import Path
 from typing import Any
 
-from run import BALANCE, LEDGER, Config, Results, seeded, start_server, stop, wrk
+from run import BALANCE, LEDGER, Config, Results, scratch_postgres, seeded, start_server, stop, wrk
 
 SCENARIOS = (("balance", "read", BALANCE), ("ledger", "read", LEDGER), ("send", "send", ""))
 
 
 def compare_code(cfg: Config, results: Results, earlier_src: str, admin_url: str) -> str:
-    import psycopg
-
     from invite_credits.store.copy import copy_sqlite_to_postgres
 
     db, data = seeded(cfg, "against", sends=True)
-    name = f"ic_bench_against_{os.getpid()}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{admin_url.rpartition('/')[0]}/{name}"
-    stores: list[tuple[str, Path | str]] = [("SQLite", db), ("PostgreSQL", url)]
     codes: list[tuple[str, dict[str, str]]] = [("earlier", {"PYTHONPATH": str(Path(earlier_src).resolve())}),
                                                ("this", {})]
-    try:
+    with scratch_postgres(admin_url, "against") as url:
+        stores: list[tuple[str, Path | str]] = [("SQLite", db), ("PostgreSQL", url)]
         copy_sqlite_to_postgres(db, url, progress=False)
         for _ in range(cfg.rounds):
             for store, where in stores:
@@ -47,9 +40,6 @@ def compare_code(cfg: Config, results: Results, earlier_src: str, admin_url: str
                             results.add(f"{store}_{code}_{scenario}", wrk(cfg, server_url, data, mode, 16, body))
                     finally:
                         stop(server)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     m = results.median
     lines = ["| store | scenario | earlier req/s | this req/s | this / earlier | earlier p99 ms | this p99 ms |",
              "|---|---|---|---|---|---|---|"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -535,21 +537,30 @@ def compare_workers(cfg: Config, results: Results) -> str:
     return "\n".join(lines) + "\n"
 
 
+@contextlib.contextmanager
+def scratch_postgres(admin_url: str, label: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database made through `admin_url`, dropped afterwards."""
+    import psycopg
+
+    name = f"ic_bench_{label}_{os.getpid()}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{admin_url.rpartition('/')[0]}/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def compare_stores(cfg: Config, results: Results, admin_url: str) -> str:
     """The same seeded database on SQLite and on PostgreSQL (copied), 1 and 2 server processes each, alternating
     in one run: balance reads and sends at 16 clients; then where one request's time goes, in-process."""
-    import psycopg
 
     from invite_credits.store.copy import copy_sqlite_to_postgres
 
     db, data = seeded(cfg, "stores", sends=True)
-    name = f"ic_bench_{os.getpid()}"
-    base = admin_url.rpartition("/")[0]
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{base}/{name}"
-    try:
+    with scratch_postgres(admin_url, "stores") as url:
         copy_sqlite_to_postgres(db, url, progress=False)
         stores: list[tuple[str, Path | str]] = [("SQLite", db), ("PostgreSQL", url)]
         for _ in range(cfg.rounds):
@@ -562,9 +573,6 @@ def compare_stores(cfg: Config, results: Results, admin_url: str) -> str:
                     finally:
                         stop(server)
         profile = asyncio.run(_request_profile(db, url))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     m = results.median
     lines = ["| store | processes | balance, 16 clients: req/s | p99 ms | sends, 16 clients: req/s | p99 ms |",
              "|---|---|---|---|---|---|"]
