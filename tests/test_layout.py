@@ -65,6 +65,9 @@ def _module(path: Path) -> str:
     return ".".join(("invite_credits", *(parts[:-1] if parts[-1] == "__init__" else parts)))
 
 
+MODULE_NAMES: set[str] = set()
+
+
 def _our_imports(path: Path, *, at_run_time: bool = True) -> set[str]:
     """The modules of ours `path` imports (with `at_run_time`, not those only a type checker reads)."""
     package = _module(path).split(".") if path.name == "__init__.py" else _module(path).split(".")[:-1]
@@ -83,11 +86,13 @@ def _our_imports(path: Path, *, at_run_time: bool = True) -> set[str]:
             module = [*base, *(node.module.split(".") if node.module else [])]
             for alias in node.names:
                 candidate = ".".join([*module, alias.name])
-                is_module = any(_module(p) == candidate for p in MODULES)
-                found.add(candidate if is_module else ".".join(module))
+                found.add(candidate if candidate in MODULE_NAMES else ".".join(module))
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("invite_credits"):
             found.add(str(node.module))
     return found
+
+
+MODULE_NAMES.update(_module(p) for p in MODULES)
 
 
 def _floor(module: str) -> str:

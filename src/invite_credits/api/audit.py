@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 
 from ..domain import ids
 from ..domain.policy import AuditAction
-from ..store.rows import AuditRecord as AuditRecordRow
+from ..store import rows
 from .connections import PageInfo
 from .context import Info
 from .scalars import DateTime
@@ -19,7 +19,7 @@ from .types import Member, Node, load_member
 
 @strawberry.type(description="One admin action: who, what, to whom, why, and the values before and after.")
 class AuditRecord(Node):
-    view: strawberry.Private[AuditRecordRow]
+    view: strawberry.Private[rows.AuditRecord]
     id: strawberry.ID = strawberry.field(description="Global ID.")
     at: DateTime = strawberry.field(description="When the action took effect.")
     actor: str = strawberry.field(description="Who acted: `admin` (the service's admin token), an identity "
@@ -38,7 +38,7 @@ class AuditRecord(Node):
         return cast(JSON, json.loads(self.view.details))
 
     @classmethod
-    def of(cls, view: AuditRecordRow) -> AuditRecord:
+    def of(cls, view: rows.AuditRecord) -> AuditRecord:
         return cls(view=view, id=strawberry.ID(ids.encode("AuditRecord", view.id)), at=view.at,  # type: ignore[arg-type]
                    actor=view.actor, action=AuditAction(view.action), reason=view.reason, request_id=view.request_id)
 

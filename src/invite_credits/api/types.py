@@ -10,12 +10,7 @@ import strawberry
 from ..domain import ids
 from ..domain.policy import DiscussionKind, HistoryInterval, InvitationStatus, Reason
 from ..service.views import Snapshot
-from ..store.rows import Company as CompanyRow
-from ..store.rows import Entry as EntryRow
-from ..store.rows import Invitation as InvitationRow
-from ..store.rows import Lot as LotRow
-from ..store.rows import Member as MemberRow
-from ..store.rows import Post as PostRow
+from ..store import rows
 from .connections import PageInfo, after_key, check_first, connection, cursor
 from .context import Info
 from .scalars import DateTime
@@ -40,7 +35,7 @@ class Node:
 
 @strawberry.type(description="A credit lot: what one grant added, and what is left of it.")
 class CreditLot(Node):
-    view: strawberry.Private[LotRow]
+    view: strawberry.Private[rows.Lot]
     snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID.")
     reason: LedgerReason = strawberry.field(description="Why the credits were granted.")
@@ -55,7 +50,7 @@ class CreditLot(Node):
         return self.view.expires_at <= now
 
     @classmethod
-    def of(cls, view: LotRow, snapshot: Snapshot | None = None) -> CreditLot:
+    def of(cls, view: rows.Lot, snapshot: Snapshot | None = None) -> CreditLot:
         return cls(
             view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("CreditLot", view.id)), reason=view.reason, amount=view.amount,
             remaining=view.remaining, granted_at=view.granted_at, expires_at=view.expires_at,  # type: ignore[arg-type]
@@ -64,7 +59,7 @@ class CreditLot(Node):
 
 @strawberry.type(description="A company members can follow.")
 class Company(Node):
-    view: strawberry.Private[CompanyRow]
+    view: strawberry.Private[rows.Company]
     snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID.")
     name: str = strawberry.field(description="Display name.")
@@ -78,13 +73,13 @@ class Company(Node):
         return member_id is not None and info.context.service.follows(member_id, self.view.id)
 
     @classmethod
-    def of(cls, view: CompanyRow, snapshot: Snapshot | None = None) -> Company:
+    def of(cls, view: rows.Company, snapshot: Snapshot | None = None) -> Company:
         return cls(view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("Company", view.id)), name=view.name, slug=view.slug)
 
 
 @strawberry.type(description="A post, comment or article in a discussion.")
 class DiscussionPost(Node):
-    view: strawberry.Private[PostRow]
+    view: strawberry.Private[rows.Post]
     snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID.")
     kind: DiscussionKind = strawberry.field(description="Post, comment or article.")
@@ -96,14 +91,14 @@ class DiscussionPost(Node):
         return load_member(info, self.view.member_id, self.snapshot)
 
     @classmethod
-    def of(cls, view: PostRow, snapshot: Snapshot | None = None) -> DiscussionPost:
+    def of(cls, view: rows.Post, snapshot: Snapshot | None = None) -> DiscussionPost:
         return cls(view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("DiscussionPost", view.id)), kind=view.kind,
                    body=view.body, posted_at=view.posted_at)  # type: ignore[arg-type]
 
 
 @strawberry.type(description="A connection invitation from one member to another.")
 class Invitation(Node):
-    view: strawberry.Private[InvitationRow]
+    view: strawberry.Private[rows.Invitation]
     snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID.")
     status: InvitationStatus = strawberry.field(description="Where it stands.")
@@ -126,7 +121,7 @@ class Invitation(Node):
         return member
 
     @classmethod
-    def of(cls, view: InvitationRow, snapshot: Snapshot | None = None) -> Invitation:
+    def of(cls, view: rows.Invitation, snapshot: Snapshot | None = None) -> Invitation:
         return cls(
             view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("Invitation", view.id)), status=view.status,
             message=view.message, follow_up_message=view.follow_up_message, sent_at=view.sent_at,  # type: ignore[arg-type]
@@ -136,7 +131,7 @@ class Invitation(Node):
 
 @strawberry.type(description="One change of a member's credits. Entries are never changed or removed.")
 class LedgerEntry(Node):
-    view: strawberry.Private[EntryRow]
+    view: strawberry.Private[rows.Entry]
     snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID.")
     occurred_at: DateTime = strawberry.field(description="When it happened (for EXPIRED: the lot's expiry time).")
@@ -199,7 +194,7 @@ class LedgerEntry(Node):
         return CreditLot.of(view, snap) if view else None
 
     @classmethod
-    def of(cls, view: EntryRow, snapshot: Snapshot | None = None) -> LedgerEntry:
+    def of(cls, view: rows.Entry, snapshot: Snapshot | None = None) -> LedgerEntry:
         return cls(
             view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("LedgerEntry", view.id)), occurred_at=view.occurred_at,  # type: ignore[arg-type]
             reason=view.reason, amount=view.amount, requested=view.requested, balance_after=view.balance_after,
@@ -281,7 +276,7 @@ _PRIVATE = "Private: null with a FORBIDDEN error for anyone but the member and a
 
 @strawberry.type(description="A member of the network.")
 class Member(Node):
-    view: strawberry.Private[MemberRow]
+    view: strawberry.Private[rows.Member]
     snapshot: strawberry.Private[Snapshot | None]
     id: strawberry.ID = strawberry.field(description="Global ID; also the `sub` of the member's token.")
     name: str = strawberry.field(description="Display name.")
@@ -387,7 +382,7 @@ class Member(Node):
                           cursor_of=lambda item: cursor("Connection", item[0]), node_of=lambda item: Member.of(item[1]))
 
     @classmethod
-    def of(cls, view: MemberRow, snapshot: Snapshot | None = None) -> Member:
+    def of(cls, view: rows.Member, snapshot: Snapshot | None = None) -> Member:
         return cls(view=view, snapshot=snapshot, id=strawberry.ID(ids.encode("Member", view.id)), name=view.name,
                    headline=view.headline, tier=view.tier, joined_at=view.joined_at)  # type: ignore[arg-type]
 
@@ -400,7 +395,6 @@ def load_member(info: Info, member_id: int | None, snapshot: Snapshot | None = N
     return Member.of(view) if view else None
 
 
-async def past_balance(info: Info, member: MemberRow, as_of: int) -> Balance:
-    """A balance as it stood: read off the event loop, so a resolver returns this awaitable (graphql-core awaits
-    it) and stays synchronous for the balance now."""
+async def past_balance(info: Info, member: rows.Member, as_of: int) -> Balance:
+    """A past balance, read off the event loop (a resolver returns this awaitable; graphql-core awaits it)."""
     return Balance.of(await info.context.service.balance_as_of(member, as_of))

@@ -110,7 +110,10 @@ class ReaderThreads:
         context = contextvars.copy_context()  # the request id an audit record names, and the like
         job = asyncio.get_running_loop().run_in_executor(self._pool, self._on_thread, context, fn)
         try:
-            return await asyncio.wait_for(job, DEADLINES[kind])
+            # Not asyncio.wait_for: on 3.11 it can swallow a cancellation that meets the job's end, and a
+            # cancelled task (a server stopping) would run on.
+            async with asyncio.timeout(DEADLINES[kind]):
+                return await job
         except TimeoutError:
             if self.observer is not None:
                 self.observer.storage_fault(f"{kind}_deadline")
@@ -119,7 +122,9 @@ class ReaderThreads:
             raise DatabaseUnavailable(f"database {redacted(self.url)}: no answer within {DEADLINES[kind]:g} s") from None
 
     async def run_async(self, fn: Callable[[], Awaitable[T]], kind: str) -> T:
-        """`run` for work that awaits: on the reader thread's own event loop."""
+        """`run` for work that awaits: on the reader thread's own event loop (already there: awaited in place)."""
+        if self.here() is not None:
+            return await fn()
         return await self.run(lambda: self._loop().run_until_complete(fn()), kind)
 
     def _loop(self) -> asyncio.AbstractEventLoop:
