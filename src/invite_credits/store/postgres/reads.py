@@ -98,14 +98,23 @@ class ReaderThreads:
         self._readers: list[InlineReader] = []
         self._loops: list[asyncio.AbstractEventLoop] = []
 
+    def on_a_reader_thread(self) -> bool:
+        return bool(getattr(self._local, "active", False))
+
     def here(self) -> InlineReader | None:
-        """This thread's reader, when this is a reader thread."""
+        """This thread's reader, when this is a reader thread; its connection is made at its first read, so a
+        database that cannot be reached fails that read (a resolver's field error), as an inline read does."""
+        if not self.on_a_reader_thread():
+            return None
         reader: InlineReader | None = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = self._local.reader = InlineReader(self.url, self.queries)
+            self._readers.append(reader)
         return reader
 
     async def run(self, fn: Callable[[], T], kind: str) -> T:
         """`fn` on a reader thread (at once when this is one); DatabaseUnavailable past the deadline of its kind."""
-        if self.here() is not None:
+        if self.on_a_reader_thread():
             return fn()
         context = contextvars.copy_context()  # the request id an audit record names, and the like
         job = asyncio.get_running_loop().run_in_executor(self._pool, self._on_thread, context, fn)
@@ -123,7 +132,7 @@ class ReaderThreads:
 
     async def run_async(self, fn: Callable[[], Awaitable[T]], kind: str) -> T:
         """`run` for work that awaits: on the reader thread's own event loop (already there: awaited in place)."""
-        if self.here() is not None:
+        if self.on_a_reader_thread():
             return await fn()
         return await self.run(lambda: self._loop().run_until_complete(fn()), kind)
 
@@ -135,9 +144,7 @@ class ReaderThreads:
         return loop
 
     def _on_thread(self, context: contextvars.Context, fn: Callable[[], T]) -> T:
-        if self.here() is None:
-            self._local.reader = InlineReader(self.url, self.queries)
-            self._readers.append(self._local.reader)
+        self._local.active = True
         return context.run(fn)
 
     def close(self) -> None:
