@@ -1,7 +1,10 @@
+-- name: invitation_next_id
+-- The id the next invitation gets, drawn ahead (a write that sends it with others needs no answer first).
+SELECT nextval(pg_get_serial_sequence('invitations', 'id')) AS id;
+
 -- name: invitation_insert
-INSERT INTO invitations (inviter_id, invitee_id, status, message, sent_at, credits_spent)
-VALUES (:inviter_id, :invitee_id, 'PENDING', :message, :sent_at, :credits_spent)
-RETURNING id;
+INSERT INTO invitations (id, inviter_id, invitee_id, status, message, sent_at, credits_spent)
+VALUES (:id, :inviter_id, :invitee_id, 'PENDING', :message, :sent_at, :credits_spent);
 
 -- name: invitation_by_id
 SELECT * FROM invitations WHERE id = :id;

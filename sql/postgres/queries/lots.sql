@@ -1,10 +1,17 @@
+-- name: lot_next_id
+-- The id the next lot gets, drawn ahead (a write that sends it with others needs no answer first).
+SELECT nextval(pg_get_serial_sequence('credit_lots', 'id')) AS id;
+
 -- name: lot_insert
-INSERT INTO credit_lots (member_id, reason, amount, remaining, granted_at, expires_at)
-VALUES (:member_id, :reason, :amount, :amount, :granted_at, :expires_at)
-RETURNING id;
+INSERT INTO credit_lots (id, member_id, reason, amount, remaining, granted_at, expires_at)
+VALUES (:id, :member_id, :reason, :amount, :amount, :granted_at, :expires_at);
 
 -- name: lot_by_id
 SELECT * FROM credit_lots WHERE id = :id;
+
+-- name: lot_of_entry
+-- The lot an entry names (a grant's, or the one a reversal wrote off), found through the entry.
+SELECT l.* FROM ledger_entries AS e JOIN credit_lots AS l ON l.id = e.lot_id WHERE e.id = :entry_id;
 
 -- name: lots_spendable
 -- Lots with credit left that have not expired, in spending order.

@@ -1,7 +1,10 @@
+-- name: member_next_id
+-- The id the next member gets, drawn ahead (a write that sends it with others needs no answer first).
+SELECT nextval(pg_get_serial_sequence('members', 'id')) AS id;
+
 -- name: member_insert
-INSERT INTO members (email, name, tier, referral_code, referred_by, joined_at)
-VALUES (:email, :name, 'FREE', :referral_code, :referred_by, :joined_at)
-RETURNING id;
+INSERT INTO members (id, email, name, tier, referral_code, referred_by, joined_at)
+VALUES (:id, :email, :name, 'FREE', :referral_code, :referred_by, :joined_at);
 
 -- name: member_by_id
 SELECT * FROM members WHERE id = :id;
@@ -17,6 +20,14 @@ SELECT * FROM members WHERE referral_code = :referral_code;
 -- until the transaction ends: every write to a member's credits, invitations or profile holds it.
 -- (= ANY(ARRAY(...)): a primary-key probe per id; IN (SELECT ...) was planned as a scan of every member.)
 SELECT id FROM members WHERE id = ANY(ARRAY(SELECT value::bigint FROM jsonb_array_elements_text(:ids::jsonb)))
+ ORDER BY id FOR UPDATE;
+
+-- name: members_lock_invitation
+-- The two parties of an invitation, locked as members_lock locks (in id order): one statement, where reading
+-- the invitation first to learn them would cost a round trip (its parties never change).
+SELECT id FROM members
+ WHERE id = ANY(ARRAY(SELECT inviter_id FROM invitations WHERE id = :invitation_id
+                      UNION ALL SELECT invitee_id FROM invitations WHERE id = :invitation_id))
  ORDER BY id FOR UPDATE;
 
 -- name: member_set_tier

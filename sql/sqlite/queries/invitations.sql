@@ -1,6 +1,10 @@
+-- name: invitation_next_id
+-- The id the next invitation gets: the one SQLite would choose (no AUTOINCREMENT; one writer).
+SELECT coalesce(max(id), 0) + 1 AS id FROM invitations;
+
 -- name: invitation_insert
-INSERT INTO invitations (inviter_id, invitee_id, status, message, sent_at, credits_spent)
-VALUES (:inviter_id, :invitee_id, 'PENDING', :message, :sent_at, :credits_spent);
+INSERT INTO invitations (id, inviter_id, invitee_id, status, message, sent_at, credits_spent)
+VALUES (:id, :inviter_id, :invitee_id, 'PENDING', :message, :sent_at, :credits_spent);
 
 -- name: invitation_by_id
 SELECT * FROM invitations WHERE id = :id;

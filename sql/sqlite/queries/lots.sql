@@ -1,9 +1,17 @@
+-- name: lot_next_id
+-- The id the next lot gets: the one SQLite would choose (no AUTOINCREMENT; one writer).
+SELECT coalesce(max(id), 0) + 1 AS id FROM credit_lots;
+
 -- name: lot_insert
-INSERT INTO credit_lots (member_id, reason, amount, remaining, granted_at, expires_at)
-VALUES (:member_id, :reason, :amount, :amount, :granted_at, :expires_at);
+INSERT INTO credit_lots (id, member_id, reason, amount, remaining, granted_at, expires_at)
+VALUES (:id, :member_id, :reason, :amount, :amount, :granted_at, :expires_at);
 
 -- name: lot_by_id
 SELECT * FROM credit_lots WHERE id = :id;
+
+-- name: lot_of_entry
+-- The lot an entry names (a grant's, or the one a reversal wrote off), found through the entry.
+SELECT l.* FROM ledger_entries AS e JOIN credit_lots AS l ON l.id = e.lot_id WHERE e.id = :entry_id;
 
 -- name: lots_spendable
 -- Lots with credit left that have not expired, in spending order.

@@ -38,6 +38,9 @@ class Metrics:
                                     "Time a write waited for the writer thread.", buckets=LATENCY_BUCKETS, registry=r)
         self.batch_size = Histogram("invite_credits_write_batch_size", "Writes committed together.",
                                     buckets=(1, 2, 4, 8, 16, 32, 64, 128), registry=r)
+        self.round_trip_counts = Histogram("invite_credits_write_round_trips", "Times a committed write waited for "
+                                     "PostgreSQL, its commit included.", buckets=(1, 2, 3, 4, 6, 8, 12, 16, 24),
+                                     registry=r)
         self.retries = Counter("invite_credits_write_retries", "Writes run again (PostgreSQL): lost a race "
                                "(SerializationFailure, DeadlockDetected, UniqueViolation) or a dropped connection.",
                                ["reason"], registry=r)
@@ -79,6 +82,9 @@ class Metrics:
 
     def batch_committed(self, size: int) -> None:
         self.batch_size.observe(size)
+
+    def write_round_trips(self, count: int) -> None:
+        self.round_trip_counts.observe(count)
 
     def retried(self, reason: str) -> None:
         self.retries.labels(reason).inc()

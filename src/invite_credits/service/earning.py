@@ -43,16 +43,29 @@ class EarningUseCases(UseCases):
             clean.append((email, name))
         checks.done()
 
+        emails = sorted({email for email, _ in clean})
+
         def run(tx: Tx) -> Outcome:
             members.lock(tx, member_id)
             member = require_member(tx, member_id)
-            imported = sum(contacts.insert(tx, member_id=member_id, email=email, name=name, imported_at=tx.now)
-                           for email, name in clean if email != member.email)
+            skip = contacts.known_among(tx, member_id=member_id, emails=emails) | {member.email}
+            added: set[str] = set()
+            for email, name in clean:
+                if email not in skip and email not in added:  # a contact listed twice is imported once
+                    added.add(email)
+                    contacts.insert_new(tx, member_id=member_id, email=email, name=name, imported_at=tx.now)
+            imported = len(added)
             entry_id = ledger.grant(tx, p, member_id, Reason.CONTACTS_IMPORTED, imported * p.contact_credits,
                                     ledger.Refs(contacts_count=imported))
             return outcome(tx, p, member_id, imported=imported, entry_id=entry_id)
 
-        return await self._mutate(actor, "import_contacts", key, clean, run)
+        def reads(r: Tx) -> None:
+            members.lock(r, member_id)
+            members.by_id(r, id=member_id)
+            contacts.known_among(r, member_id=member_id, emails=emails)
+            ledger.grant_reads(r, p, member_id, Reason.CONTACTS_IMPORTED)
+
+        return await self._mutate(actor, "import_contacts", key, clean, run, ahead=reads)
 
     async def follow_company(self, actor: Actor, company_id: int | None, key: str | None = None) -> Outcome:
         member_id = actor.require_member()
@@ -71,7 +84,15 @@ class EarningUseCases(UseCases):
                 companies.follow_set(tx, member_id=member_id, company_id=company.id, following=True)
             return outcome(tx, self.policy, member_id, company_id=company.id, entry_id=entry_id)
 
-        return await self._mutate(actor, "follow_company", key, {"company": company_id}, run)
+        def reads(r: Tx) -> None:
+            members.lock(r, member_id)
+            members.by_id(r, id=member_id)
+            if company_id is not None:
+                companies.by_id(r, id=company_id)
+                companies.follow(r, member_id=member_id, company_id=company_id)
+            ledger.grant_reads(r, self.policy, member_id, Reason.COMPANY_FOLLOWED)
+
+        return await self._mutate(actor, "follow_company", key, {"company": company_id}, run, ahead=reads)
 
     async def unfollow_company(self, actor: Actor, company_id: int | None, key: str | None = None) -> Outcome:
         member_id = actor.require_member()
@@ -97,4 +118,11 @@ class EarningUseCases(UseCases):
                                     ledger.Refs(post_id=post_id))
             return outcome(tx, self.policy, member_id, post_id=post_id, entry_id=entry_id)
 
-        return await self._mutate(actor, "post_discussion", key, {"kind": cmd.kind.value, "body": text}, run)
+        def reads(r: Tx) -> None:
+            members.lock(r, member_id)
+            members.by_id(r, id=member_id)
+            discussions.next_id(r)
+            ledger.grant_reads(r, self.policy, member_id, Reason.DISCUSSION)
+
+        return await self._mutate(actor, "post_discussion", key, {"kind": cmd.kind.value, "body": text}, run,
+                                  ahead=reads)

@@ -46,13 +46,24 @@ class UseCases:
         return self.db.offload(fn, kind)
 
     async def _mutate(self, actor: Actor, operation: str, key: str | None, request: Any,
-                      fn: Callable[[Tx], Outcome], members: Iterable[int | None] | None = None) -> Outcome:
+                      fn: Callable[[Tx], Outcome], members: Iterable[int | None] | None = None,
+                      ahead: Callable[[Tx], object] | None = None) -> Outcome:
         """Run `fn` in one write transaction, once per (caller, key): a repeat with the same operation and input
         gets the first answer (stored with the effect, in the same transaction); other input is refused.
-        `members`: those the write is known to lock (by default the caller), for the store's per-member queue."""
+        `members`: those the write is known to lock (by default the caller), for the store's per-member queue.
+        `ahead`: the reads `fn` starts with (Tx.ahead), sent with the key's claim."""
         touched = list(members) if members is not None else [actor.member_id]
+
+        def declared(tx: Tx) -> None:
+            if ahead is not None:
+                tx.ahead(ahead)
+
         if key is None:
-            return await self.db.write(fn, touched)
+            def plain(tx: Tx) -> Outcome:
+                declared(tx)
+                return fn(tx)
+
+            return await self.db.write(plain, touched)
         if not key.strip() or len(key) > self.policy.idempotency_key_max_length:
             raise InvalidInput(f"idempotencyKey must be 1 to {self.policy.idempotency_key_max_length} characters.",
                                ["idempotencyKey"])
@@ -60,6 +71,7 @@ class UseCases:
         digest = request_hash(operation, request)
 
         def run(tx: Tx) -> Outcome:
+            declared(tx)
             # Claimed before the work: a key raced from two processes has one effect (the loser waits for the
             # winner's commit, then replays its answer).
             if not idempotency.claim(tx, scope=scope, key=key, operation=operation, request_hash=digest,

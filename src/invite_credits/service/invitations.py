@@ -49,11 +49,18 @@ def party_invitation(r: Reader, actor_id: int, invitation_id: int | None, role: 
 
 
 def locked_invitation(tx: Tx, actor_id: int, invitation_id: int | None, role: str) -> Invitation:
-    """party_invitation, read again once both parties are locked (its status may have moved meanwhile)."""
-    row = party_invitation(tx, actor_id, invitation_id, role)
-    if members.lock(tx, row.inviter_id, row.invitee_id):
-        return party_invitation(tx, actor_id, invitation_id, role)
-    return row
+    """party_invitation, read once both parties are locked (through the invitation: its parties never change,
+    its status may)."""
+    if invitation_id is not None:
+        members.lock_invitation(tx, invitation_id=invitation_id)
+    return party_invitation(tx, actor_id, invitation_id, role)
+
+
+def invitation_reads(r: Tx, invitation_id: int | None) -> None:
+    """The reads `locked_invitation` makes, for a use case to declare ahead."""
+    if invitation_id is not None:
+        members.lock_invitation(r, invitation_id=invitation_id)
+        invitations.by_id(r, id=invitation_id)
 
 
 def require_pending(row: Invitation) -> None:
@@ -95,9 +102,19 @@ class InvitationUseCases(UseCases):
             return outcome(tx, p, inviter_id, members_too=[invitee.id], invitation_id=invitation_id,
                            entry_id=entry_id)
 
+        def reads(r: Tx) -> None:
+            members.lock(r, inviter_id, cmd.invitee_id)
+            members.by_id(r, id=inviter_id)
+            if cmd.invitee_id is not None:
+                members.by_id(r, id=cmd.invitee_id)
+                connections.connected(r, a=inviter_id, b=cmd.invitee_id)
+                invitations.pending_between(r, a=inviter_id, b=cmd.invitee_id)
+            invitations.next_id(r)
+            ledger.take_reads(r, inviter_id)
+
         return await self._mutate(actor, "send_invitation", key,
                                   {"invitee": cmd.invitee_id, "message": cmd.message}, run,
-                                  [actor.member_id, cmd.invitee_id])
+                                  [actor.member_id, cmd.invitee_id], ahead=reads)
 
     async def answer_invitation(self, actor: Actor, cmd: AnswerInvitation, key: str | None = None) -> Outcome:
         """ACCEPTED or DECLINED by the invitee, WITHDRAWN by the inviter. Refusals: NOT_FOUND, FORBIDDEN, NOT_PENDING."""
@@ -117,7 +134,12 @@ class InvitationUseCases(UseCases):
             return outcome(tx, self.policy, member_id, members_too=[row.inviter_id, row.invitee_id],
                            invitation_id=row.id, entry_id=entry_id)
 
-        return await self._mutate(actor, _OPERATION[status], key, {"invitation": cmd.invitation_id}, run)
+        def reads(r: Tx) -> None:
+            invitation_reads(r, cmd.invitation_id)
+            if status is InvitationStatus.ACCEPTED:
+                ledger.grant_reads(r, self.policy, member_id, Reason.INVITATION_ACCEPTED)
+
+        return await self._mutate(actor, _OPERATION[status], key, {"invitation": cmd.invitation_id}, run, ahead=reads)
 
     async def follow_up_invitation(self, actor: Actor, cmd: FollowUpInvitation, key: str | None = None) -> Outcome:
         """Refusals: NOT_FOUND, FORBIDDEN, MESSAGE_TOO_LONG / INVALID_INPUT, INVITATION_NOT_PENDING,
@@ -136,4 +158,5 @@ class InvitationUseCases(UseCases):
             return outcome(tx, self.policy, member_id, members_too=[row.invitee_id], invitation_id=row.id)
 
         return await self._mutate(actor, "follow_up_invitation", key,
-                                  {"invitation": cmd.invitation_id, "message": cmd.message}, run)
+                                  {"invitation": cmd.invitation_id, "message": cmd.message}, run,
+                                  ahead=lambda r: invitation_reads(r, cmd.invitation_id))

@@ -38,8 +38,8 @@ class Head:
     transaction's time, or their last entry's when that is later: a wall clock stepped back, another process's
     clock ahead), the next entry's seq and the hash it continues."""
 
-    def __init__(self, tx: Tx, member_id: int) -> None:
-        last = ledger.head(tx, member_id=member_id) or _EMPTY
+    def __init__(self, tx: Tx, member_id: int, *, fresh: bool = False) -> None:
+        last = _EMPTY if fresh else ledger.head(tx, member_id=member_id) or _EMPTY
         self.member_id = member_id
         self.balance = last.balance_after
         self.at = max(tx.now, last.occurred_at)
@@ -92,6 +92,13 @@ def expire(tx: Tx, due: list[DueLot]) -> tuple[int, set[int]]:
     return credits, {lot.member_id for lot in due}
 
 
+def take_reads(r: Tx, member_id: int) -> None:
+    """The reads `take` makes, for a use case to declare ahead (Tx.ahead)."""
+    lots.member_due(r, member_id=member_id, now=r.now)
+    lots.spendable(r, member_id=member_id, now=r.now)
+    ledger.head(r, member_id=member_id)
+
+
 def expire_member(tx: Tx, member_id: int) -> None:
     """Write the member's due expiries before anything else touches their credits."""
     expire(tx, lots.member_due(tx, member_id=member_id, now=tx.now))
@@ -106,12 +113,23 @@ def allowance_left(tx: Tx, policy: Policy, member_id: int, reason: Reason) -> in
     return rule.limit - ledger.granted_since(tx, member_id=member_id, since=since, reasons=[reason]).get(reason, 0)
 
 
+def grant_reads(r: Tx, policy: Policy, member_id: int, reason: Reason, *, limited: bool = True) -> None:
+    """The reads `grant` makes, for a use case to declare ahead (Tx.ahead)."""
+    lots.member_due(r, member_id=member_id, now=r.now)
+    if limited:
+        allowance_left(r, policy, member_id, reason)
+    ledger.head(r, member_id=member_id)
+    lots.next_id(r)
+
+
 def grant(tx: Tx, policy: Policy, member_id: int, reason: Reason, requested: int, refs: Refs = Refs(),
-          *, limited: bool = True) -> int | None:
-    """Grant under the reason's limit, then the cap. Returns the entry id, or None when nothing was written."""
-    expire_member(tx, member_id)
+          *, limited: bool = True, fresh: bool = False) -> int | None:
+    """Grant under the reason's limit, then the cap. Returns the entry id, or None when nothing was written.
+    `fresh`: the member was inserted by this transaction, so has no lots or entries to read yet."""
+    if not fresh:
+        expire_member(tx, member_id)
     left = allowance_left(tx, policy, member_id, reason) if limited else None
-    head = Head(tx, member_id)
+    head = Head(tx, member_id, fresh=fresh)
     plan = rules.plan_grant(requested, left, head.balance, policy.balance_cap)
     if plan is None:
         return None
@@ -132,8 +150,7 @@ def take(tx: Tx, member_id: int, amount: int, reason: Reason, refs: Refs = Refs(
     expire_member(tx, member_id)
     draws = []
     for draw in rules.plan_spend(lots.spendable(tx, member_id=member_id, now=tx.now), amount, partial=partial):
-        if not lots.draw(tx, id=draw.lot_id, amount=draw.amount):
-            raise RuntimeError(f"lot {draw.lot_id} changed under a write")
+        lots.draw(tx, id=draw.lot_id, amount=draw.amount)
         draws.append(Draw(draw.lot_id, draw.amount))
     taken = sum(d.amount for d in draws)
     head = Head(tx, member_id)

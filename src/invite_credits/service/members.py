@@ -10,7 +10,7 @@ from ..domain import profile, rules
 from ..domain.access import Actor
 from ..domain.errors import EmailTaken, FieldChecks, InvalidReferralCode, NotFound
 from ..domain.policy import AuditAction, Reason
-from ..store import identities, members
+from ..store import identities, lots, members
 from ..store.protocol import Reader, Tx
 from ..store.rows import Member, Session
 from . import ledger
@@ -40,6 +40,7 @@ class MemberUseCases(UseCases):
         checks.done()
         assert name is not None
         code = (cmd.referral_code or "").strip().upper() or None
+        candidate = _referral_code()  # drawn here, so the read that checks it can be declared ahead
 
         def run(tx: Tx) -> Outcome:
             if members.by_email(tx, email=email) is not None:
@@ -49,17 +50,34 @@ class MemberUseCases(UseCases):
                 referrer = members.by_referral_code(tx, referral_code=code)
                 if referrer is None:
                     raise InvalidReferralCode("No member has this referral code.", ["referralCode"])
+                referrer_id = referrer.id
+
+                def referrer_reads(r: Tx) -> None:
+                    members.lock(r, referrer_id)
+                    ledger.grant_reads(r, p, referrer_id, Reason.REFERRAL)
+
+                tx.ahead(referrer_reads)
                 members.lock(tx, referrer.id)  # the referral grant writes to the referrer's credits
-            member_id = members.insert(tx, email=email, name=name, referral_code=_new_referral_code(tx),
+            member_id = members.insert(tx, email=email, name=name, referral_code=_new_referral_code(tx, candidate),
                                        referred_by=referrer.id if referrer else None, joined_at=tx.now)
-            # A new member: the once-only limit cannot bite.
-            entry_id = ledger.grant(tx, p, member_id, Reason.SIGNUP, rules.signup_credits(email, p), limited=False)
+            # A new member: the once-only limit cannot bite, and there is nothing of theirs to read yet.
+            entry_id = ledger.grant(tx, p, member_id, Reason.SIGNUP, rules.signup_credits(email, p), limited=False,
+                                    fresh=True)
             if referrer is not None:
                 ledger.grant(tx, p, referrer.id, Reason.REFERRAL, p.referral_credits,
                              ledger.Refs(referred_member_id=member_id))
             return outcome(tx, p, member_id, entry_id=entry_id)
 
-        return await self._mutate(actor, "sign_up", key, {"email": email, "name": name, "code": code}, run)
+        def reads(r: Tx) -> None:
+            members.by_email(r, email=email)
+            if code is not None:
+                members.by_referral_code(r, referral_code=code)
+            members.by_referral_code(r, referral_code=candidate)
+            members.next_id(r)
+            lots.next_id(r)
+
+        return await self._mutate(actor, "sign_up", key, {"email": email, "name": name, "code": code}, run,
+                                  ahead=reads)
 
     async def update_profile(self, actor: Actor, update: ProfileUpdate, key: str | None = None) -> Outcome:
         member_id = actor.require_member()
@@ -80,7 +98,12 @@ class MemberUseCases(UseCases):
                                         self.policy.profile_completed_credits)
             return outcome(tx, self.policy, member_id, entry_id=entry_id)
 
-        return await self._mutate(actor, "update_profile", key, clean, run)
+        def reads(r: Tx) -> None:
+            members.lock(r, member_id)
+            members.by_id(r, id=member_id)
+            ledger.grant_reads(r, self.policy, member_id, Reason.PROFILE_COMPLETED)
+
+        return await self._mutate(actor, "update_profile", key, clean, run, ahead=reads)
 
     def completion(self, member: Member) -> int:
         """The member's profile completion, 0 to 100."""
@@ -135,8 +158,13 @@ class MemberUseCases(UseCases):
         return await self.db.write(run)
 
 
-def _new_referral_code(r: Reader) -> str:
-    while True:
-        code = "".join(secrets.choice(_REFERRAL_ALPHABET) for _ in range(8))
-        if members.by_referral_code(r, referral_code=code) is None:
-            return code
+def _referral_code() -> str:
+    return "".join(secrets.choice(_REFERRAL_ALPHABET) for _ in range(8))
+
+
+def _new_referral_code(r: Reader, first: str) -> str:
+    """`first`, or another drawn until one is free."""
+    code = first
+    while members.by_referral_code(r, referral_code=code) is not None:
+        code = _referral_code()
+    return code

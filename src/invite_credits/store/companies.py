@@ -37,8 +37,8 @@ def follow(r: Reader, *, member_id: int, company_id: int) -> Follow | None:
 
 
 def follow_insert(tx: Tx, *, member_id: int, company_id: int, now: int) -> None:
-    tx.run("follow_insert", member_id=member_id, company_id=company_id, now=now)
+    tx.run_later("follow_insert", expect=1, member_id=member_id, company_id=company_id, now=now)
 
 
 def follow_set(tx: Tx, *, member_id: int, company_id: int, following: bool) -> None:
-    tx.run("follow_set", member_id=member_id, company_id=company_id, following=int(following))
+    tx.run_later("follow_set", member_id=member_id, company_id=company_id, following=int(following))

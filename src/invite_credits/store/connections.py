@@ -8,7 +8,7 @@ from .rows import Member
 
 
 def insert(tx: Tx, *, member_id: int, other_id: int, invitation_id: int, connected_at: int) -> None:
-    tx.run("connection_insert", member_id=member_id, other_id=other_id, invitation_id=invitation_id,
+    tx.run_later("connection_insert", expect=1, member_id=member_id, other_id=other_id, invitation_id=invitation_id,
            connected_at=connected_at)
 
 

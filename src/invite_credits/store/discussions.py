@@ -7,8 +7,19 @@ from .protocol import Reader, Tx
 from .rows import Post
 
 
+def next_id(r: Reader) -> int | None:
+    """The id `insert` gives the next post (a use case may declare it ahead)."""
+    row = r.one("post_next_id")
+    return int(row["id"]) if row else None
+
+
 def insert(tx: Tx, *, member_id: int, kind: DiscussionKind, body: str, posted_at: int) -> int:
-    return tx.insert("post_insert", member_id=member_id, kind=kind.value, body=body, posted_at=posted_at)
+    """The new post's id, drawn first, so the insert goes out with the statements after it."""
+    id = next_id(tx)
+    if id is None:
+        raise RuntimeError("no post id was drawn")
+    tx.run_later("post_insert", expect=1, id=id, member_id=member_id, kind=kind.value, body=body, posted_at=posted_at)
+    return id
 
 
 def by_id(r: Reader, *, id: int) -> Post | None:

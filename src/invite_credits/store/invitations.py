@@ -15,9 +15,20 @@ def _invitation(row: Row) -> Invitation:
     )
 
 
+def next_id(r: Reader) -> int | None:
+    """The id `insert` gives the next invitation (a use case may declare it ahead)."""
+    row = r.one("invitation_next_id")
+    return int(row["id"]) if row else None
+
+
 def insert(tx: Tx, *, inviter_id: int, invitee_id: int, message: str | None, sent_at: int, credits_spent: int) -> int:
-    return tx.insert("invitation_insert", inviter_id=inviter_id, invitee_id=invitee_id, message=message,
-                     sent_at=sent_at, credits_spent=credits_spent)
+    """The new invitation's id, drawn first, so the insert goes out with the statements after it."""
+    id = next_id(tx)
+    if id is None:
+        raise RuntimeError("no invitation id was drawn")
+    tx.run_later("invitation_insert", expect=1, id=id, inviter_id=inviter_id, invitee_id=invitee_id, message=message,
+                 sent_at=sent_at, credits_spent=credits_spent)
+    return id
 
 
 def by_id(r: Reader, *, id: int) -> Invitation | None:
@@ -31,12 +42,13 @@ def pending_between(r: Reader, *, a: int, b: int) -> int | None:
     return int(row["id"]) if row else None
 
 
-def answer(tx: Tx, *, id: int, status: InvitationStatus, responded_at: int) -> bool:
-    return tx.run("invitation_answer", id=id, status=status.value, responded_at=responded_at) == 1
+def answer(tx: Tx, *, id: int, status: InvitationStatus, responded_at: int) -> None:
+    """Answer a pending invitation (its parties locked, its status read): the transaction fails if it was not."""
+    tx.run_later("invitation_answer", expect=1, id=id, status=status.value, responded_at=responded_at)
 
 
-def follow_up(tx: Tx, *, id: int, message: str) -> bool:
-    return tx.run("invitation_follow_up", id=id, message=message) == 1
+def follow_up(tx: Tx, *, id: int, message: str) -> None:
+    tx.run_later("invitation_follow_up", expect=1, id=id, message=message)
 
 
 def page(r: Reader, *, member_id: int, sent: bool, status: InvitationStatus | None, before_id: int,

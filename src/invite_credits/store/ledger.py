@@ -80,7 +80,7 @@ def reversed_among(r: Reader, *, ids: Sequence[int]) -> dict[int, int]:
 def insert_draws(tx: Tx, *, entry_id: int, at: int, draws: Sequence[Draw]) -> None:
     """What the entry took from each lot: one row per lot (a send takes from one)."""
     for d in draws:
-        tx.run("draw_insert", entry_id=entry_id, lot_id=d.lot_id, amount=d.amount, at=at)
+        tx.run_later("draw_insert", entry_id=entry_id, lot_id=d.lot_id, amount=d.amount, at=at)
 
 
 def draws_of(r: Reader, *, entry_id: int) -> list[Draw]:

@@ -19,13 +19,30 @@ def _due(row: Row) -> DueLot:
     return DueLot(id=row["id"], member_id=row["member_id"], remaining=row["remaining"], expires_at=row["expires_at"])
 
 
+def next_id(r: Reader) -> int | None:
+    """The id `insert` gives the next lot (a use case may declare it ahead)."""
+    row = r.one("lot_next_id")
+    return int(row["id"]) if row else None
+
+
 def insert(tx: Tx, *, member_id: int, reason: Reason, amount: int, granted_at: int, expires_at: int) -> int:
-    return tx.insert("lot_insert", member_id=member_id, reason=reason.value, amount=amount, granted_at=granted_at,
-                     expires_at=expires_at)
+    """The new lot's id, drawn first, so the insert goes out with the statements after it."""
+    id = next_id(tx)
+    if id is None:
+        raise RuntimeError("no lot id was drawn")
+    tx.run_later("lot_insert", expect=1, id=id, member_id=member_id, reason=reason.value, amount=amount,
+                 granted_at=granted_at, expires_at=expires_at)
+    return id
 
 
 def by_id(r: Reader, *, id: int) -> Lot | None:
     row = r.one("lot_by_id", id=id)
+    return _lot(row) if row else None
+
+
+def of_entry(r: Reader, *, entry_id: int) -> Lot | None:
+    """The lot the entry names, if it names one."""
+    row = r.one("lot_of_entry", entry_id=entry_id)
     return _lot(row) if row else None
 
 
@@ -35,9 +52,10 @@ def spendable(r: Reader, *, member_id: int, now: int) -> list[rules.Lot]:
             for row in r.all("lots_spendable", member_id=member_id, now=now)]
 
 
-def draw(tx: Tx, *, id: int, amount: int) -> bool:
-    """Take `amount` from the lot; False when it no longer holds that much."""
-    return tx.run("lot_draw", id=id, amount=amount) == 1
+def draw(tx: Tx, *, id: int, amount: int) -> None:
+    """Take `amount` from the lot; the transaction fails (before its commit) if the lot no longer holds that
+    much: the member's lock guards it, so that would be a bug."""
+    tx.run_later("lot_draw", expect=1, id=id, amount=amount)
 
 
 def due(r: Reader, *, now: int, limit: int) -> list[DueLot]:

@@ -33,9 +33,20 @@ def by_referral_code(r: Reader, *, referral_code: str) -> Member | None:
     return _member(r.one("member_by_referral_code", referral_code=referral_code))
 
 
+def next_id(r: Reader) -> int | None:
+    """The id `insert` gives the next member (a use case may declare it ahead)."""
+    row = r.one("member_next_id")
+    return int(row["id"]) if row else None
+
+
 def insert(tx: Tx, *, email: str, name: str, referral_code: str, referred_by: int | None, joined_at: int) -> int:
-    return tx.insert("member_insert", email=email, name=name, referral_code=referral_code, referred_by=referred_by,
-                     joined_at=joined_at)
+    """The new member's id, drawn first, so the insert goes out with the statements after it."""
+    id = next_id(tx)
+    if id is None:
+        raise RuntimeError("no member id was drawn")
+    tx.run_later("member_insert", expect=1, id=id, email=email, name=name, referral_code=referral_code,
+                 referred_by=referred_by, joined_at=joined_at)
+    return id
 
 
 def lock(tx: Tx, *ids: int | None) -> bool:
@@ -48,6 +59,14 @@ def lock(tx: Tx, *ids: int | None) -> bool:
     return True
 
 
+def lock_invitation(tx: Tx, *, invitation_id: int) -> bool:
+    """`lock` of an invitation's two parties, found through it in the same statement."""
+    if tx.serial:
+        return False
+    tx.all("members_lock_invitation", invitation_id=invitation_id)
+    return True
+
+
 def set_tier(tx: Tx, *, id: int, tier: Tier) -> None:
     """The new tier, and when it changed (what MEMBER_TIER_CHANGED carries)."""
     tx.run("member_set_tier", id=id, tier=tier.value, now=tx.now)
@@ -55,7 +74,7 @@ def set_tier(tx: Tx, *, id: int, tier: Tier) -> None:
 
 def set_profile(tx: Tx, *, id: int, name: str, headline: str | None, about: str | None, location: str | None,
                 experience: list[Any], education: list[Any], skills: list[str]) -> None:
-    tx.run("member_set_profile", id=id, name=name, headline=headline, about=about, location=location,
+    tx.run_later("member_set_profile", expect=1, id=id, name=name, headline=headline, about=about, location=location,
            experience=json.dumps(experience), education=json.dumps(education), skills=json.dumps(skills))
 
 

@@ -14,6 +14,8 @@ from importlib.resources.abc import Traversable
 
 _NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 _PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
+_READS = re.compile(r"\b(?:FROM|JOIN)\s+([a-z_][a-z0-9_]*)\b(?!\s*\()", re.IGNORECASE)
+_WRITES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
 _KINDS = {"select": "select", "with": "select", "insert": "insert", "update": "update", "delete": "delete"}
 
 
@@ -30,6 +32,8 @@ class Query:
     doc: str
     params: frozenset[str]
     source: str
+    reads: frozenset[str] = frozenset()  # the tables it reads (FROM, JOIN)
+    writes: frozenset[str] = frozenset()  # the tables it writes itself (INSERT INTO, UPDATE, DELETE FROM)
 
 
 def sql_dir(dialect: str = "sqlite") -> Traversable:
@@ -70,6 +74,8 @@ def parse_queries(text: str, source: str, paramstyle: str = "named") -> dict[str
             name=name, sql=sql if paramstyle == "named" else _pyformat(sql), kind=kind, slow=any(line.startswith("slow:") for line in doc_lines),
             doc=" ".join(line for line in doc_lines if not line.startswith("slow:")),
             params=frozenset(_PARAM.findall(sql)), source=source,
+            reads=frozenset(t.lower() for t in _READS.findall(sql)),
+            writes=frozenset(t.lower() for t in _WRITES.findall(sql)),
         )
     return queries
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from importlib.resources.abc import Traversable
 from typing import Any
 
@@ -66,6 +67,37 @@ def migration_files() -> list[tuple[int, Traversable]]:
     if [n for n, _ in found] != list(range(1, len(found) + 1)):
         raise RuntimeError("migrations must be numbered 0001, 0002, ... without gaps")
     return found
+
+
+_FUNCTION = re.compile(r"CREATE (?:OR REPLACE )?FUNCTION (\w+)\(\).*?\$\$(.*?)\$\$", re.DOTALL)
+_TRIGGER = re.compile(r"CREATE TRIGGER \w+\s+(?:BEFORE|AFTER|INSTEAD OF)\b[^;]*?\bON (\w+)[^;]*?EXECUTE FUNCTION (\w+)\(")
+_TARGET = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", re.IGNORECASE)
+
+
+@cache
+def trigger_writes() -> dict[str, frozenset[str]]:
+    """table -> the other tables its triggers write, through triggers of those too (from the migrations, the
+    last definition of each function winning): what a write to the table may change besides itself."""
+    bodies: dict[str, str] = {}
+    direct: dict[str, set[str]] = {}
+    for _, path in migration_files():
+        text = path.read_text(encoding="utf-8")
+        bodies.update((name, body) for name, body in _FUNCTION.findall(text))
+        for table, function in _TRIGGER.findall(text):
+            direct.setdefault(table, set()).add(function)
+    writes = {table: {t.lower() for f in functions for t in _TARGET.findall(bodies.get(f, ""))} - {table}
+              for table, functions in direct.items()}
+    closed: dict[str, frozenset[str]] = {}
+    for table in writes:
+        seen: set[str] = set()
+        todo = list(writes[table])
+        while todo:
+            other = todo.pop()
+            if other not in seen:
+                seen.add(other)
+                todo.extend(writes.get(other, ()))
+        closed[table] = frozenset(seen - {table})
+    return closed
 
 
 def schema_version(conn: PgConnection) -> int:

@@ -24,8 +24,7 @@ import logging
 import random
 import threading
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -35,7 +34,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..protocol import DatabaseUnavailable, WriteObserver
-from ..queries import Query, load_queries
+from ..queries import load_queries
 from .connection import (
     CONNECT_TIMEOUT_SECONDS,
     NETWORK_BOUNDS,
@@ -49,6 +48,7 @@ from .connection import (
     test_now,
 )
 from .reads import InlineReader, PgStatements, ReaderThreads, line, on_a_loop
+from .tx import PgTx
 
 T = TypeVar("T")
 log = logging.getLogger("invite_credits.store")
@@ -68,27 +68,6 @@ class _Queue:
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
         self.users = 0
-
-
-class PgTx(PgStatements):
-    """A write transaction's view: named queries, the transaction's time, and a tally of what it moved."""
-
-    def __init__(self, conn: PgConnection, queries: Mapping[str, Query], now: int) -> None:
-        super().__init__(conn, queries)
-        self.now = now
-        self.moved: Counter[str] = Counter()
-        self.serial = False
-
-    def run(self, query: str, /, **params: Any) -> int:
-        """Execute a write; returns the count of rows it changed."""
-        return self.conn.execute(self._queries[query].sql, params).rowcount
-
-    def insert(self, query: str, /, **params: Any) -> int:
-        """Execute an INSERT ... RETURNING id of one row; returns its id."""
-        row = self.conn.execute(self._queries[query].sql, params).fetchone()
-        if row is None:
-            raise RuntimeError(f"{query} inserted no row")
-        return int(row["id"])
 
 
 class Database:
@@ -271,9 +250,10 @@ class Database:
                 with self._pool.connection() as conn:
                     if attempt == 1 and self.observer is not None:
                         self.observer.write_queued(time.perf_counter() - queued)
-                    with conn.transaction():
-                        tx = PgTx(conn, self.queries, self._tx_now(conn))
+                    with conn.pipeline() as pipeline, conn.transaction():
+                        tx = PgTx(conn, self.queries, self._tx_now(conn), pipeline)
                         value = fn(tx)
+                        tx.settle()
                         committing = True
             except RETRYABLE as exc:
                 self._retried(type(exc).__name__)
@@ -305,6 +285,7 @@ class Database:
             if self.observer is not None:
                 self.observer.committed(tx.moved)
                 self.observer.batch_committed(1)
+                self.observer.write_round_trips(tx.round_trips + 1)  # and the commit's
             return value
         raise AssertionError("unreachable")
 

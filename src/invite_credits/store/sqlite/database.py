@@ -26,101 +26,21 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from ..protocol import DatabaseUnavailable, Row, WriteObserver
-from ..queries import Query, load_queries
+from ..protocol import WriteObserver
+from ..queries import load_queries
 from .connection import _test_now, connect, start_clock
 from .faults import StorageFaults
 from .migrations import migrate, migration_files, schema_version
+from .statements import InlineReader, SqliteTx, Statements
 
 T = TypeVar("T")
 log = logging.getLogger("invite_credits.store")
-
-# An inline read (on the event loop) is stopped past this; the progress handler looks every this many steps.
-INLINE_READ_SECONDS = 1.0
-PROGRESS_STEPS = 1000
-
-
-class Statements:
-    """Named queries on one connection: the Reader (and, in a transaction, the Tx) of store/protocol.py."""
-
-    def __init__(self, conn: sqlite3.Connection, queries: Mapping[str, Query]) -> None:
-        self.conn = conn
-        self._queries = queries
-
-    def one(self, query: str, /, **params: Any) -> Row | None:
-        row: Row | None = self.conn.execute(self._queries[query].sql, params).fetchone()  # sqlite3.Row maps by name
-        return row
-
-    def all(self, query: str, /, **params: Any) -> list[Row]:
-        return self.conn.execute(self._queries[query].sql, params).fetchall()
-
-
-class InlineReader(Statements):
-    """Bounded reads on the event loop's own connection: a query marked slow is refused here, and every read has
-    a time limit (a progress handler, as Datasette does), so no read, however built, holds the loop for long."""
-
-    def __init__(self, conn: sqlite3.Connection, queries: Mapping[str, Query],
-                 time_limit_seconds: float = INLINE_READ_SECONDS) -> None:
-        super().__init__(conn, queries)
-        self.time_limit = time_limit_seconds
-        self._deadline = 0.0
-        conn.set_progress_handler(self._past_deadline, PROGRESS_STEPS)
-
-    def _past_deadline(self) -> int:
-        return 1 if self._deadline and time.monotonic() > self._deadline else 0
-
-    def one(self, query: str, /, **params: Any) -> Row | None:
-        self._bounded(query)
-        return self._limited(query, lambda: super(InlineReader, self).one(query, **params))
-
-    def all(self, query: str, /, **params: Any) -> list[Row]:
-        self._bounded(query)
-        return self._limited(query, lambda: super(InlineReader, self).all(query, **params))
-
-    def _bounded(self, query: str) -> None:
-        if self._queries[query].slow:
-            raise RuntimeError(f"{query} is marked slow: run it with Store.read_slow")
-
-    def _limited(self, query: str, read: Callable[[], T]) -> T:
-        self._deadline = time.monotonic() + self.time_limit
-        try:
-            return read()
-        except sqlite3.OperationalError as exc:
-            if "interrupted" in str(exc):
-                raise DatabaseUnavailable(f"{query} ran past its time limit of {self.time_limit:g} s") from None
-            raise
-        finally:
-            self._deadline = 0.0
-
-
-class SqliteTx(Statements):
-    """A write transaction's view: named queries, the transaction's time, and a tally of what it moved."""
-
-    def __init__(self, conn: sqlite3.Connection, queries: Mapping[str, Query], now: int) -> None:
-        super().__init__(conn, queries)
-        self.now = now
-        self.moved: Counter[str] = Counter()  # reported only if this write commits
-        self.serial = True
-
-    def run(self, query: str, /, **params: Any) -> int:
-        """Execute a write; returns the count of rows it changed."""
-        return self.conn.execute(self._queries[query].sql, params).rowcount
-
-    def insert(self, query: str, /, **params: Any) -> int:
-        """Execute an INSERT of one row; returns its id."""
-        cursor = self.conn.execute(self._queries[query].sql, params)
-        if cursor.rowcount != 1 or cursor.lastrowid is None:
-            raise RuntimeError(f"{query} inserted no row")
-        return cursor.lastrowid
-
-
-
 
 @dataclass
 class _Job(Generic[T]):

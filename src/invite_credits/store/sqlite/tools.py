@@ -11,9 +11,9 @@ from pathlib import Path
 from ..protocol import StoreError
 from ..queries import load_queries
 from .connection import connect
-from .database import Statements
 from .files import check_database_path
 from .migrations import migrate, migration_files, schema_version
+from .statements import Statements
 
 
 @contextmanager

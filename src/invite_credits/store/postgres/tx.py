@@ -1,0 +1,126 @@
+"""A write transaction on PostgreSQL, in psycopg's pipeline mode: statements go out as they are made, and the
+client waits for the server only when the code needs an answer.
+
+So a write costs a round trip per answer it waits for, not per statement:
+- BEGIN leaves with the first statement, and COMMIT with the last;
+- a write whose count is not needed now (`run_later`) leaves with the next statement that needs an answer,
+  its expected count checked when its result is in, or before the commit;
+- the reads a use case declares ahead (`ahead`, store/ahead.py) leave together and are answered from their
+  results; a write drops those of them that read a table it writes, itself or through a trigger (so a read
+  declared ahead is never answered with what a write of the transaction since changed).
+
+An error of a statement that went out earlier surfaces at the next answer, as the same exception; the
+transaction is rolled back whole, as it would be had the statement been waited for.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import psycopg
+
+from ..ahead import Key, key, recorded
+from ..protocol import Row, Tx
+from ..queries import Query
+from .connection import PgConnection, trigger_writes
+from .reads import PgStatements
+
+Cursor = psycopg.Cursor[dict[str, Any]]
+
+
+class PgTx(PgStatements):
+    """A write transaction's view: named queries, the transaction's time, and a tally of what it moved."""
+
+    def __init__(self, conn: PgConnection, queries: Mapping[str, Query], now: int, pipeline: psycopg.Pipeline) -> None:
+        super().__init__(conn, queries)
+        self.now = now
+        self.moved: Counter[str] = Counter()
+        self.serial = False
+        self._pipeline = pipeline
+        self._declared: dict[Key, Cursor] = {}  # reads sent ahead, not yet asked for
+        self._expected: list[tuple[str, Cursor, int]] = []  # writes sent with a count to check
+        self.round_trips = 0  # the times this transaction waited for the server (its commit not yet counted)
+
+    def _send(self, query: str, params: dict[str, Any]) -> Cursor:
+        return self.conn.execute(self._queries[query].sql, params)
+
+    def _write(self, query: str, params: dict[str, Any]) -> Cursor:
+        written = self._queries[query].writes
+        if self._declared and written:
+            triggered = trigger_writes()
+            changed = written.union(*(triggered.get(table, ()) for table in written))
+            self._declared = {k: c for k, c in self._declared.items() if not self._queries[k[0]].reads & changed}
+        return self._send(query, params)
+
+    def one(self, query: str, /, **params: Any) -> Row | None:
+        row: Row | None = self._waited(self._answer(query, params)).fetchone()
+        self._check()
+        return row
+
+    def all(self, query: str, /, **params: Any) -> list[Row]:
+        rows: list[Row] = list(self._waited(self._answer(query, params)).fetchall())
+        self._check()
+        return rows
+
+    def _waited(self, cursor: Cursor) -> Cursor:
+        """The cursor, counting a round trip when its result is not in yet (fetching it waits for the server,
+        and brings every result sent before it)."""
+        if cursor.pgresult is None:
+            self.round_trips += 1
+        return cursor
+
+    def _sync(self) -> None:
+        self.round_trips += 1
+        self._pipeline.sync()
+
+    def _answer(self, query: str, params: dict[str, Any]) -> Cursor:
+        found = key(query, params)
+        sent = self._declared.pop(found, None) if found is not None else None
+        if sent is not None:
+            return sent
+        return self._write(query, params) if self._queries[query].writes else self._send(query, params)
+
+    def run(self, query: str, /, **params: Any) -> int:
+        """Execute a write; returns the count of rows it changed (a round trip)."""
+        cursor = self._write(query, params)
+        self._sync()
+        self._check()
+        return cursor.rowcount
+
+    def insert(self, query: str, /, **params: Any) -> int:
+        """Execute an INSERT ... RETURNING id of one row; returns its id."""
+        row = self._waited(self._write(query, params)).fetchone()
+        self._check()
+        if row is None:
+            raise RuntimeError(f"{query} inserted no row")
+        return int(row["id"])
+
+    def run_later(self, query: str, /, expect: int | None = None, **params: Any) -> None:
+        cursor = self._write(query, params)
+        if expect is not None:
+            self._expected.append((query, cursor, expect))
+
+    def ahead(self, reads: Callable[[Tx], object]) -> None:
+        for query, params in recorded(self.now, reads):
+            if self._queries[query].writes:
+                raise TypeError(f"{query} writes: only reads are declared ahead")
+            found = key(query, params)
+            if found is not None and found not in self._declared:
+                self._declared[found] = self._send(query, params)
+
+    def settle(self) -> None:
+        """Before the commit: every expected count is in and checked (a round trip only if one is not)."""
+        if any(cursor.pgresult is None for _, cursor, _ in self._expected):
+            self._sync()
+        self._check()
+
+    def _check(self) -> None:
+        waiting = []
+        for query, cursor, expect in self._expected:
+            if cursor.pgresult is None:
+                waiting.append((query, cursor, expect))
+            elif cursor.rowcount != expect:
+                raise RuntimeError(f"{query} changed {cursor.rowcount} rows, not {expect}")
+        self._expected = waiting

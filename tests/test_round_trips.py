@@ -1,0 +1,174 @@
+"""Writes on PostgreSQL in few round trips (psycopg's pipeline mode, reads declared ahead, writes sent with the
+next answer): each member mutation waits for the server at most four times, commit included, and what goes
+out early never answers a read with what a write of the same transaction since changed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from invite_credits.domain.access import Actor
+from invite_credits.domain.policy import DiscussionKind, InvitationStatus
+from invite_credits.service import (
+    AnswerInvitation,
+    Contact,
+    CreateCompany,
+    FollowUpInvitation,
+    ImportContacts,
+    PostDiscussion,
+    ProfileUpdate,
+    SendInvitation,
+    Service,
+    SignUp,
+)
+from invite_credits.store import ahead, postgres
+from invite_credits.store.postgres.connection import trigger_writes
+from invite_credits.store.protocol import Tx
+from invite_credits.store.sqlite.database import Database as SqliteDatabase
+
+from . import pg
+from .conftest import ADMIN, T0, violations
+
+pytestmark = pytest.mark.anyio
+
+
+class Trips:
+    """A write observer that keeps the round trips of each committed write."""
+
+    def __init__(self) -> None:
+        self.seen: list[int] = []
+
+    def write_round_trips(self, count: int) -> None:
+        self.seen.append(count)
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args: None
+
+
+@pytest.fixture
+def url() -> Iterator[str]:
+    pg.require_server()
+    with pg.fresh_database() as fresh:
+        yield fresh
+
+
+@pytest.fixture
+async def counted(url: str) -> AsyncIterator[tuple[Service, Trips]]:
+    trips = Trips()
+    store = postgres.Database(url, test_clock=True, test_start=T0, observer=trips)
+    await store.open()
+    yield Service(store), trips
+    await store.close()
+
+
+async def _trips(trips: Trips, call: Any) -> int:
+    trips.seen.clear()
+    await call
+    assert len(trips.seen) == 1, "one write"
+    return trips.seen[0]
+
+
+async def test_every_member_mutation_waits_for_the_server_at_most_four_times(counted: tuple[Service, Trips],
+                                                                            url: str) -> None:
+    service, trips = counted
+    ann = (await service.sign_up(Actor(), SignUp("ann@example.com", "Ann"))).member_id
+    bob = (await service.sign_up(Actor(), SignUp("bob@example.com", "Bob"))).member_id
+    cid = (await service.create_company(ADMIN, CreateCompany("Acme", "acme"))).company_id
+    assert ann is not None and bob is not None and cid is not None
+    a, b = Actor(ann), Actor(bob)
+    calls = {
+        "signUp": service.sign_up(Actor(), SignUp("cy@example.com", "Cy")),
+        "signUp, keyed": service.sign_up(Actor(), SignUp("di@example.com", "Di"), key="k1"),
+        "sendInvitation": service.send_invitation(a, SendInvitation(bob, "hello")),
+        "sendInvitation, keyed": service.send_invitation(b, SendInvitation(3, "hi"), key="k2"),
+        "followUpInvitation": service.follow_up_invitation(a, FollowUpInvitation(1, "again")),
+        "acceptInvitation": service.answer_invitation(b, AnswerInvitation(1, InvitationStatus.ACCEPTED)),
+        "importContacts": service.import_contacts(a, ImportContacts((Contact("x@example.com"),))),
+        "followCompany": service.follow_company(a, cid),
+        "postDiscussion": service.post_discussion(a, PostDiscussion(DiscussionKind.COMMENT, "a thought")),
+        "updateProfile": service.update_profile(a, ProfileUpdate(headline="Engineer")),
+    }
+    measured = {name: await _trips(trips, call) for name, call in calls.items()}
+    assert {name: n for name, n in measured.items() if n > 4} == {}, measured
+    assert violations(url) == []
+
+
+async def test_a_read_sent_ahead_is_dropped_by_a_write_to_its_table(url: str) -> None:
+    store = postgres.Database(url, test_clock=True, test_start=T0)
+    await store.open()
+    try:
+        service = Service(store)
+        ann = (await service.sign_up(Actor(), SignUp("ann@example.com", "Ann"))).member_id
+        assert ann is not None
+
+        def write(tx: Tx) -> tuple[str, str]:
+            def reads(r: Tx) -> None:
+                r.one("member_by_id", id=ann)
+            tx.ahead(reads)
+            tx.run("member_set_profile", id=ann, name="Renamed", headline=None, about=None, location=None,
+                   experience="[]", education="[]", skills="[]")
+            after = tx.one("member_by_id", id=ann)
+            tx.ahead(reads)
+            tx.run("test_clock_set", now=T0 + 5)  # another table: the read sent ahead stands
+            again = tx.one("member_by_id", id=ann)
+            assert after is not None and again is not None
+            return after["name"], again["name"]
+
+        assert await store.write(write) == ("Renamed", "Renamed")
+    finally:
+        await store.close()
+
+
+def test_triggers_are_followed_to_the_tables_they_write() -> None:
+    written = trigger_writes()
+    assert {"member_heads", "events", "webhook_deliveries"} <= written["ledger_entries"]
+    assert {"events", "webhook_deliveries"} <= written["invitations"]
+    assert written["events"] == {"webhook_deliveries"}
+
+
+async def test_a_write_sent_early_that_fails_fails_the_transaction_and_keeps_nothing(url: str) -> None:
+    store = postgres.Database(url, test_clock=True, test_start=T0)
+    await store.open()
+    try:
+        def write(tx: Tx) -> None:
+            tx.run("test_clock_set", now=T0 + 60)
+            tx.run_later("lot_draw", expect=1, id=999, amount=1)  # no such lot: 0 rows
+
+        with pytest.raises(RuntimeError, match="lot_draw changed 0 rows, not 1"):
+            await store.write(write)
+        with psycopg.connect(url) as conn:
+            row = conn.execute("SELECT now FROM test_clock").fetchone()
+            assert row is not None and row[0] == T0
+        # the connection went back to the pool clean: the next write commits
+        await store.set_test_time(T0 + 120)
+        assert store.now() == T0 + 120
+    finally:
+        await store.close()
+
+
+async def test_sqlite_checks_a_write_sent_later_at_once(tmp_path: Any) -> None:
+    store = SqliteDatabase(tmp_path / "t.db")
+    await store.open()
+    try:
+        def write(tx: Tx) -> None:
+            tx.ahead(lambda r: r.one("member_by_id", id=1))  # nothing to send together: ignored
+            tx.run_later("lot_draw", expect=1, id=999, amount=1)
+
+        with pytest.raises(RuntimeError, match="lot_draw changed 0 rows, not 1"):
+            await store.write(write)
+    finally:
+        await store.close()
+
+
+def test_only_reads_are_declared_ahead() -> None:
+    recorder = ahead.Recorder(T0)
+    assert recorder.one("member_by_id", id=1) is None and recorder.all("members_lock", ids="[1]") == []
+    assert recorder.calls == [("member_by_id", {"id": 1}), ("members_lock", {"ids": "[1]"})]
+    for write in (lambda: recorder.run("lot_draw", id=1, amount=1), lambda: recorder.insert("lot_insert"),
+                  lambda: recorder.run_later("lot_draw")):
+        with pytest.raises(TypeError, match="cannot be declared ahead"):
+            write()
+    assert ahead.key("q", {"ids": [1]}) is None  # a list cannot be compared: that read is not matched
