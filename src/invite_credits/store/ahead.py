@@ -59,6 +59,13 @@ class Recorder:
         raise TypeError("reads ahead cannot be nested")
 
 
+def drawn(id: int | None, what: str) -> int:
+    """An id drawn ahead for an insert (`<table>_next_id`); there is always one."""
+    if id is None:
+        raise RuntimeError(f"no {what} id was drawn")
+    return id
+
+
 def recorded(now: int, reads: Callable[[Tx], object]) -> list[tuple[str, dict[str, Any]]]:
     """The reads `reads` makes, in order."""
     recorder = Recorder(now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..domain.policy import DiscussionKind
+from .ahead import drawn
 from .protocol import Reader, Tx
 from .rows import Post
 
@@ -15,9 +16,7 @@ def next_id(r: Reader) -> int | None:
 
 def insert(tx: Tx, *, member_id: int, kind: DiscussionKind, body: str, posted_at: int) -> int:
     """The new post's id, drawn first, so the insert goes out with the statements after it."""
-    id = next_id(tx)
-    if id is None:
-        raise RuntimeError("no post id was drawn")
+    id = drawn(next_id(tx), "post")
     tx.run_later("post_insert", expect=1, id=id, member_id=member_id, kind=kind.value, body=body, posted_at=posted_at)
     return id
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..domain.policy import InvitationStatus
+from .ahead import drawn
 from .protocol import Reader, Row, Tx
 from .rows import Invitation
 
@@ -23,9 +24,7 @@ def next_id(r: Reader) -> int | None:
 
 def insert(tx: Tx, *, inviter_id: int, invitee_id: int, message: str | None, sent_at: int, credits_spent: int) -> int:
     """The new invitation's id, drawn first, so the insert goes out with the statements after it."""
-    id = next_id(tx)
-    if id is None:
-        raise RuntimeError("no invitation id was drawn")
+    id = drawn(next_id(tx), "invitation")
     tx.run_later("invitation_insert", expect=1, id=id, inviter_id=inviter_id, invitee_id=invitee_id, message=message,
                  sent_at=sent_at, credits_spent=credits_spent)
     return id

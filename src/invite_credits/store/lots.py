@@ -6,6 +6,7 @@ import json
 
 from ..domain import rules
 from ..domain.policy import Reason
+from .ahead import drawn
 from .protocol import Reader, Row, Tx
 from .rows import DueLot, LiveCredits, Lot
 
@@ -27,9 +28,7 @@ def next_id(r: Reader) -> int | None:
 
 def insert(tx: Tx, *, member_id: int, reason: Reason, amount: int, granted_at: int, expires_at: int) -> int:
     """The new lot's id, drawn first, so the insert goes out with the statements after it."""
-    id = next_id(tx)
-    if id is None:
-        raise RuntimeError("no lot id was drawn")
+    id = drawn(next_id(tx), "lot")
     tx.run_later("lot_insert", expect=1, id=id, member_id=member_id, reason=reason.value, amount=amount,
                  granted_at=granted_at, expires_at=expires_at)
     return id

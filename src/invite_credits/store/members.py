@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..domain.policy import Tier
+from .ahead import drawn
 from .protocol import Reader, Row, Tx
 from .rows import Member, Session
 
@@ -41,9 +42,7 @@ def next_id(r: Reader) -> int | None:
 
 def insert(tx: Tx, *, email: str, name: str, referral_code: str, referred_by: int | None, joined_at: int) -> int:
     """The new member's id, drawn first, so the insert goes out with the statements after it."""
-    id = next_id(tx)
-    if id is None:
-        raise RuntimeError("no member id was drawn")
+    id = drawn(next_id(tx), "member")
     tx.run_later("member_insert", expect=1, id=id, email=email, name=name, referral_code=referral_code,
                  referred_by=referred_by, joined_at=joined_at)
     return id
