@@ -222,6 +222,28 @@ async def test_a_connection_the_server_dropped_costs_one_retry(services: list[Se
     assert bob and violations(url) == []
 
 
+def test_both_dialects_number_their_migrations_alike() -> None:
+    from invite_credits.store.sqlite.migrations import migration_files as sqlite_migrations
+
+    assert [(n, p.name) for n, p in migration_files()] == [(n, p.name) for n, p in sqlite_migrations()]
+
+
+def test_a_database_migrated_under_the_old_numbering_is_renumbered_once(url: str) -> None:
+    from invite_credits.store.postgres.connection import connect, migrate
+
+    conn = connect(url)
+    try:
+        conn.execute("DELETE FROM schema_migrations")
+        conn.execute("ALTER TABLE schema_migrations DROP COLUMN name")
+        conn.execute("INSERT INTO schema_migrations (version) VALUES (1), (2), (3), (4)")  # all four, as they were
+        assert migrate(conn) == []  # nothing runs again
+        rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+        assert [(r["version"], r["name"]) for r in rows] == [(n, p.name) for n, p in migration_files()]
+        assert migrate(conn) == []
+    finally:
+        conn.close()
+
+
 def test_readyz_is_unavailable_on_a_read_only_database(url: str) -> None:
     from starlette.testclient import TestClient
 

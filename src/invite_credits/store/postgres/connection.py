@@ -141,8 +141,29 @@ def _run_file(conn: PgConnection, text: str) -> None:
     for index, part in enumerate(parts):
         if index % 2:
             STEPS[part](conn)
-        elif part.strip():
+        elif any(line.strip() and not line.lstrip().startswith("--") for line in part.splitlines()):
             conn.execute(part.encode())  # no parameters: the SQL as written
+
+
+# Until both dialects' migrations were numbered alike, PostgreSQL's were 0001 init (which holds SQLite's 0001 to
+# 0003), 0002 sessions, 0003 ledger corrections and 0004 events. A database migrated then has a schema_migrations
+# without `name`; its versions are renumbered once, the first time this code migrates it.
+RENUMBERED = {1: (1, 2, 3), 2: (4,), 3: (5,), 4: (6,)}
+
+
+def _renumber(conn: PgConnection, names: Mapping[int, str]) -> None:
+    found = conn.execute("SELECT 1 FROM pg_attribute WHERE attrelid = 'schema_migrations'::regclass"
+                         " AND attname = 'name' AND NOT attisdropped").fetchone()
+    if found:
+        return
+    with conn.transaction():
+        rows = conn.execute("SELECT version, applied_at FROM schema_migrations").fetchall()
+        conn.execute("DELETE FROM schema_migrations")
+        conn.execute("ALTER TABLE schema_migrations ADD COLUMN name text")
+        for row in rows:
+            for version in RENUMBERED[row["version"]]:
+                conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (%s, %s, %s)",
+                             (version, names[version], row["applied_at"]))
 
 
 def migrate(conn: PgConnection) -> list[int]:
@@ -153,7 +174,8 @@ def migrate(conn: PgConnection) -> list[int]:
     conn.execute("SELECT pg_advisory_lock(%s, %s)", MIGRATION_LOCK)
     try:
         conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                     " version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+                     " version integer PRIMARY KEY, name text, applied_at timestamptz NOT NULL DEFAULT now())")
+        _renumber(conn, {number: path.name for number, path in files})
         current = schema_version(conn)
         if current > len(files):
             raise RuntimeError(f"database schema {current} is newer than this code knows ({len(files)})")
@@ -162,7 +184,7 @@ def migrate(conn: PgConnection) -> list[int]:
                 continue
             with conn.transaction():
                 _run_file(conn, path.read_text(encoding="utf-8"))
-                conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (number,))
+                conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (number, path.name))
             applied.append(number)
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s, %s)", MIGRATION_LOCK)

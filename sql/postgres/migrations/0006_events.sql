@@ -1,4 +1,4 @@
--- Events out: a transactional outbox (sql/sqlite/migrations/0006 on SQLite). Every change worth telling
+-- Events out: a transactional outbox (as sql/sqlite/migrations/0006). Every change worth telling
 -- another system is a row of `events`, written by a trigger on the row that changed, so it commits, or rolls
 -- back, with the change. `tx` is the writing transaction's id: the feed serves events in (tx, id) order and
 -- only those of transactions older than every transaction still running (pg_snapshot_xmin), so a consumer

@@ -1,4 +1,4 @@
--- Corrections, history and tamper evidence (sql/sqlite/migrations/0005 on SQLite).
+-- Corrections, history and tamper evidence (as sql/sqlite/migrations/0005).
 --
 -- ledger_entries gains its place in the member's chain (seq, from 1), the chain's hash (hex SHA-256, see
 -- docs/rules.md "The hash chain") and the entry a REVERSAL reverses; two reasons join (REVERSAL and

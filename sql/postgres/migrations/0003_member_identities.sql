@@ -1,0 +1,2 @@
+-- SQLite's 0003 made member_identities; on PostgreSQL 0001_init made it. Numbered here so both dialects'
+-- migrations are numbered alike: a version names the same schema on either.
