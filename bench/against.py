@@ -5,6 +5,8 @@ alternating round by round; balance reads, a 20-entry ledger page and sends at 1
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +15,28 @@ from run import BALANCE, LEDGER, Config, Results, scratch_postgres, seeded, star
 SCENARIOS = (("balance", "read", BALANCE), ("ledger", "read", LEDGER), ("send", "send", ""))
 
 
-def compare_code(cfg: Config, results: Results, earlier_src: str, admin_url: str) -> str:
-    from invite_credits.store.copy import copy_sqlite_to_postgres
+def _copy(db: Path, url: str, env: dict[str, str]) -> None:
+    """The seed copied to PostgreSQL by the code `env` names (each code migrates the database to its own schema:
+    an earlier one may refuse a newer schema)."""
+    script = ("import sys; from invite_credits.store.copy import copy_sqlite_to_postgres; "
+              "copy_sqlite_to_postgres(sys.argv[1], sys.argv[2], progress=False)")
+    subprocess.run([sys.executable, "-c", script, str(db), url], env={**os.environ, **env}, check=True)
 
+
+def compare_code(cfg: Config, results: Results, earlier_src: str, admin_url: str) -> str:
     db, data = seeded(cfg, "against", sends=True)
     codes: list[tuple[str, dict[str, str]]] = [("earlier", {"PYTHONPATH": str(Path(earlier_src).resolve())}),
                                                ("this", {})]
-    with scratch_postgres(admin_url, "against") as url:
-        stores: list[tuple[str, Path | str]] = [("SQLite", db), ("PostgreSQL", url)]
-        copy_sqlite_to_postgres(db, url, progress=False)
+    with scratch_postgres(admin_url, "against_earlier") as earlier_url, \
+            scratch_postgres(admin_url, "against_this") as this_url:
+        urls = {"earlier": earlier_url, "this": this_url}
+        for code, env in codes:
+            _copy(db, urls[code], env)
+        stores: list[tuple[str, Path | str]] = [("SQLite", db), ("PostgreSQL", this_url)]
         for _ in range(cfg.rounds):
-            for store, where in stores:
+            for store, _ in stores:
                 for code, env in codes:
+                    where = db if store == "SQLite" else urls[code]
                     saved = {k: os.environ.get(k) for k in env}
                     os.environ.update(env)
                     try:
@@ -49,7 +61,8 @@ def compare_code(cfg: Config, results: Results, earlier_src: str, admin_url: str
             new: Any = m(f"{store}_this_{scenario}")
             lines.append(f"| {store} | {scenario} | {old.rps:,.0f} | {new.rps:,.0f} | {new.rps / old.rps:.2f}x | "
                          f"{old.p99_ms:.1f} | {new.p99_ms:.1f} |")
-    lines += ["", f"Data: {cfg.members:,} members (the bench seed, copied to PostgreSQL with `copy`); "
+    lines += ["", f"Data: {cfg.members:,} members (the bench seed, copied to PostgreSQL with `copy`, by each code "
+                  "into a database of its own); "
                   f"{cfg.rounds} rounds of {cfg.seconds:g} s, alternating, medians; one process each; wrk "
                   f"-t{cfg.threads} -c16 on the same 2 cores; earlier code: {earlier_src}."]
     return "\n".join(lines) + "\n"
