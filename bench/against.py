@@ -18,8 +18,8 @@ SCENARIOS = (("balance", "read", BALANCE), ("ledger", "read", LEDGER), ("send", 
 def _copy(db: Path, url: str, env: dict[str, str]) -> None:
     """The seed copied to PostgreSQL by the code `env` names (each code migrates the database to its own schema:
     an earlier one may refuse a newer schema)."""
-    script = ("import sys; from invite_credits.store.copy import copy_sqlite_to_postgres; "
-              "copy_sqlite_to_postgres(sys.argv[1], sys.argv[2], progress=False)")
+    script = ("import sys; from pathlib import Path; from invite_credits.store.copy import copy_sqlite_to_postgres; "
+              "copy_sqlite_to_postgres(Path(sys.argv[1]), sys.argv[2], progress=False)")
     subprocess.run([sys.executable, "-c", script, str(db), url], env={**os.environ, **env}, check=True)
 
 

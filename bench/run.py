@@ -44,10 +44,10 @@ from invite_credits.domain.access import Actor  # noqa: E402
 from invite_credits.service import (
     SendInvitation,
     Service,  # noqa: E402,
-    )
+)
 from invite_credits.store.queries import load_queries  # noqa: E402
+from invite_credits.store.sqlite import SqliteTx  # noqa: E402
 from invite_credits.store.sqlite.connection import connect  # noqa: E402
-from invite_credits.store.sqlite.database import SqliteTx  # noqa: E402
 
 SECRET = "bench-secret-long-enough-for-hs256-signatures"
 BALANCE = '{"query":"{ viewer { balance { available } } }"}'
