@@ -25,7 +25,7 @@ from invite_credits.service import Service, SignUp
 from invite_credits.service.check import find_violations
 from invite_credits.settings import Settings
 from invite_credits.store import postgres
-from invite_credits.store.databases import integrity_problems, reader
+from invite_credits.store.databases import backend
 from invite_credits.store.sqlite.database import Database
 
 from . import pg
@@ -137,8 +137,9 @@ def violations(where: str | Path | Settings) -> list[str]:
         settings = Settings(db_url=str(where), jwt_secret=LIVE_SECRET)
     else:
         settings = Settings(db_path=Path(where))
-    with reader(settings) as r:
-        return integrity_problems(settings, r) + find_violations(r, Policy())
+    database = backend(settings)
+    with database.reader() as r:
+        return database.integrity_problems(r) + find_violations(r, Policy())
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -19,7 +19,7 @@ from invite_credits.domain.access import Actor
 from invite_credits.domain.errors import AlreadyReversed
 from invite_credits.service import AdjustCredits, ReverseEntry, SendInvitation, Service
 from invite_credits.service.check import chain_breaks
-from invite_credits.store.databases import reader
+from invite_credits.store.databases import backend
 from invite_credits.store.postgres.connection import connect as pg_connect
 from invite_credits.store.postgres.connection import migrate as pg_migrate
 from invite_credits.store.sqlite import migrations as lite_migrations
@@ -61,7 +61,7 @@ async def test_check_names_the_entry_changed_behind_the_services_back(service: S
     page = service.ledger(ann, 10, None, None).items
     spend = next(e for e in page if e.reason.value == "INVITATION_SENT")
     _tamper(database, f"UPDATE ledger_entries SET note = 'harmless?' WHERE id = {spend.id}")
-    with reader(settings_on(database)) as r:
+    with backend(settings_on(database)).reader() as r:
         found = chain_breaks(r)
     assert len(found) == 1 and ids.encode("LedgerEntry", spend.id) in found[0], found
     assert any("hash chain" in line for line in violations(database))
@@ -166,7 +166,7 @@ async def test_the_migration_hashes_existing_chains_and_finds_each_spends_lots(k
 
 async def _after_migration(database: str) -> None:
     assert violations(database) == []  # every chain recomputes, and the invariants hold
-    with reader(settings_on(database)) as r:
+    with backend(settings_on(database)).reader() as r:
         rows = r.all("draws_of_entry", entry_id=5)
         head = r.one("entry_last", member_id=1)
     # The adjustment took the 2 left of the referral lot (it expires first) and 13 of the sign-up lot; the

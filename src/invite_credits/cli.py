@@ -16,6 +16,7 @@ from typing import Any
 from . import auth
 from .domain import ids
 from .settings import Settings, SettingsError, database
+from .store.databases import Backend, backend
 from .store.protocol import StoreError
 
 log = logging.getLogger("invite_credits.cli")
@@ -38,7 +39,6 @@ def _serve(args: argparse.Namespace) -> int:
     from .observability.logs import configure_logging
     from .pipeline.persisted import ManifestError
     from .server import ListenError, bind, serve
-    from .store.databases import describe, prepare
 
     configure_logging("INFO")  # so that a bad setting is reported as JSON too
     try:
@@ -48,13 +48,14 @@ def _serve(args: argparse.Namespace) -> int:
         configure_logging(settings.log_level)
         settings.require_shared_secret()
         _check_stack(settings)
-        prepare(settings)
+        database = backend(settings)
+        database.prepare()
         _check_trusted_documents(settings)
         settings = settings.with_(jwt_secret=auth.load_secret(settings))
         auth.check_identity_provider(settings)
         sockets = bind(settings, args.workers)
         log.info("invite-credits %s: GraphQL (and GraphiQL) on http://%s:%d/graphql", _version(), settings.host,
-                 settings.port, extra={"fields": {"database": describe(settings),
+                 settings.port, extra={"fields": {"database": database.describe(),
                                                   "workers": args.workers, "test_clock": settings.test_clock}})
     except (SettingsError, StoreError, ListenError, ManifestError, OSError) as exc:
         log.error(str(exc) if not isinstance(exc, OSError) else f"cannot start: {exc}")
@@ -87,17 +88,14 @@ def _check_trusted_documents(settings: Settings) -> None:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from .store.databases import describe, prepare, schema_version
-
-    settings = _settings(args)
-    prepare(settings)
-    print(f"{describe(settings)}: schema version {schema_version(settings)}")
+    database = backend(_settings(args))
+    database.prepare()
+    print(f"{database.describe()}: schema version {database.schema_version()}")
     return 0
 
 
 def _token(args: argparse.Namespace) -> int:
     from .store import members
-    from .store.databases import describe, reader, require_existing
 
     settings = _settings(args)
     member_id = None
@@ -116,13 +114,14 @@ def _token(args: argparse.Namespace) -> int:
         return _revoke(settings, member_id)
     settings.require_shared_secret()
     if settings.jwt_secret is None:  # the secret is kept beside the database: it must be the server's
-        require_existing(settings, writable=False)
+        backend(settings).require_existing(writable=False)
     session = None
     if member_id is not None:
-        with reader(settings, migrated=True) as r:
+        database = backend(settings)
+        with database.reader(migrated=True) as r:
             found = members.session(r, id=member_id)
         if found is None:
-            raise CommandError(f"no member {args.member_id} in {describe(settings)}")
+            raise CommandError(f"no member {args.member_id} in {database.describe()}")
         session = found.key
     secret = auth.load_secret(settings)
     if args.admin:
@@ -143,9 +142,9 @@ def _revoke(settings: Settings, member_id: int) -> int:
     from .domain.errors import Refusal
     from .http.app import open_service
     from .service import SignOut
-    from .store.databases import describe, require_existing
 
-    require_existing(settings)
+    database = backend(settings)
+    database.require_existing()
 
     async def run() -> int:
         service = await open_service(settings)
@@ -157,7 +156,7 @@ def _revoke(settings: Settings, member_id: int) -> int:
     try:
         revoked_at = asyncio.run(run())
     except Refusal:
-        raise CommandError(f"no member {ids.encode('Member', member_id)} in {describe(settings)}") from None
+        raise CommandError(f"no member {ids.encode('Member', member_id)} in {database.describe()}") from None
     when = datetime.fromtimestamp(revoked_at, UTC).isoformat().replace("+00:00", "Z")
     print(f"{ids.encode('Member', member_id)} signed out everywhere at {when}: every token issued before is refused")
     return 0
@@ -165,10 +164,9 @@ def _revoke(settings: Settings, member_id: int) -> int:
 
 def _expire(args: argparse.Namespace) -> int:
     from .http.app import open_service
-    from .store.databases import require_existing
 
     settings = _settings(args)
-    require_existing(settings)
+    backend(settings).require_existing()
 
     async def run() -> int:
         service = await open_service(settings)
@@ -184,23 +182,25 @@ def _expire(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    return _violations(backend(_settings(args)))
+
+
+def _violations(database: Backend) -> int:
+    """Print every violation in the database (read-only: a check never writes, not even a schema); 1 if any."""
     from .domain.policy import Policy
     from .service.check import find_violations
-    from .store.databases import describe, integrity_problems, reader
 
-    settings = _settings(args)
-    with reader(settings) as r:  # read-only: check never writes, not even a schema
-        problems = integrity_problems(settings, r) + find_violations(r, Policy())
+    with database.reader() as r:
+        problems = database.integrity_problems(r) + find_violations(r, Policy())
     for problem in problems:
         print(problem)
-    print(f"{len(problems)} violation(s) in {describe(settings)}")
+    print(f"{len(problems)} violation(s) in {database.describe()}")
     return 1 if problems else 0
 
 
 def _export(args: argparse.Namespace) -> int:
     from .api import export, scalars
     from .service.history import export_pages
-    from .store.databases import reader
 
     member_id = ids.member_id(args.member)
     if member_id is None:
@@ -209,7 +209,7 @@ def _export(args: argparse.Namespace) -> int:
         since = scalars.parse(args.since) if args.since is not None else 0
     except ValueError as exc:
         raise CommandError(f"--since: {exc}") from None
-    with reader(_settings(args)) as r:  # read-only, a page of entries at a time
+    with backend(_settings(args)).reader() as r:  # read-only, a page of entries at a time
         if (pages := export_pages(r, member_id, since)) is None:
             raise CommandError(f"no member {args.member} in this database")
         export.write(pages, args.format, sys.stdout)
@@ -219,33 +219,26 @@ def _export(args: argparse.Namespace) -> int:
 def _events(args: argparse.Namespace) -> int:
     """`events tail`: every event as it commits, one JSON object a line, until interrupted."""
     from .service.events import follow, unknown_types
-    from .store.databases import reader
 
     types = [t.strip().upper() for t in args.types.split(",") if t.strip()] if args.types else None
     if unknown := unknown_types(types):
         raise CommandError(f"--types: unknown {', '.join(unknown)}")
-    with reader(_settings(args)) as r:  # read-only
+    with backend(_settings(args)).reader() as r:  # read-only
         for line in follow(r, types, from_start=args.from_start, once=args.once, interval=args.interval):
             print(line, flush=True)
     return 0
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from .store.databases import backup
-
-    settings = _settings(args)
-    print(backup(settings, Path(args.path)))
+    print(backend(_settings(args)).backup(Path(args.path)))
     return 0
 
 
 def _copy(args: argparse.Namespace) -> int:
-    from .domain.policy import Policy
-    from .service.check import find_violations
     from .store.copy import Copied, copy_sqlite_to_postgres
-    from .store.databases import describe, integrity_problems, reader
 
-    target = Settings.from_env({}, db_url=args.to, db_path=Path(args.source))
-    if not target.postgres:
+    settings = Settings.from_env({}, db_url=args.to, db_path=Path(args.source))
+    if not settings.postgres:
         raise CommandError(f"--to takes a postgresql:// URL, not {args.to!r}")
 
     def report(copied: Copied) -> None:
@@ -254,24 +247,19 @@ def _copy(args: argparse.Namespace) -> int:
               flush=True)
 
     copied = copy_sqlite_to_postgres(Path(args.source), args.to, report=report)
-    print(f"copied {sum(c.rows for c in copied):,} rows from {args.source} to {describe(target)}; checking it")
-    with reader(target) as r:
-        problems = integrity_problems(target, r) + find_violations(r, Policy())
-    for problem in problems:
-        print(problem)
-    print(f"{len(problems)} violation(s) in {describe(target)}")
-    return 1 if problems else 0
+    target = backend(settings)
+    print(f"copied {sum(c.rows for c in copied):,} rows from {args.source} to {target.describe()}; checking it")
+    return _violations(target)
 
 
 def _demo(args: argparse.Namespace) -> int:
     from .demo import print_tokens, seed
-    from .store.databases import prepare
 
     settings = _settings(args)
     if args.fresh:
         _start_over(settings)
     try:
-        prepare(settings.with_(test_clock=False))  # the demo moves its own test clock through its story
+        backend(settings.with_(test_clock=False)).prepare()  # the demo moves its own test clock through its story
     except StoreError as exc:
         raise CommandError(f"{exc} (`invite-credits demo --fresh` starts the demo over)") from None
     print_tokens(settings, asyncio.run(seed(settings)))

@@ -29,7 +29,7 @@ from .service import (
 )
 from .settings import Settings
 from .store import members as member_rows
-from .store.databases import describe, open_store, reader
+from .store.databases import backend
 
 ADMIN = Actor(is_admin=True)
 DAY = 86400
@@ -58,7 +58,7 @@ async def seed(settings: Settings) -> list[DemoMember]:
     """Seed the demo; returns its members. Refuses a database that already has the demo's members."""
     now = int(time.time())
     # The story starts eleven months ago, so credits are about to expire; it ends a day ago.
-    db = await open_store(settings.with_(test_clock=True, read_connections=1), test_start=now - 340 * DAY)
+    db = await backend(settings.with_(test_clock=True, read_connections=1)).open(test_start=now - 340 * DAY)
     try:
         service = Service(db)
         if member_rows.by_email(db.reader, email=PEOPLE[0][0]) is not None:
@@ -123,14 +123,14 @@ async def seed(settings: Settings) -> list[DemoMember]:
 
 def print_tokens(settings: Settings, members: list[DemoMember]) -> None:
     secret = auth.load_secret(settings)
-    where = describe(settings) if settings.postgres else settings.db_path
+    where = backend(settings).describe() if settings.postgres else settings.db_path
     print(f"Demo data in {where}. Start the server with `invite-credits serve --db {where}`,")
     print("open http://127.0.0.1:8000/graphql and paste one of these into GraphiQL's Headers tab.")
     print(f"Member tokens expire {auth.expiry_text(settings.member_token_ttl_seconds)} "
           "(INVITE_CREDITS_MEMBER_TOKEN_TTL);")
     print(f"the admin token expires {auth.expiry_text(settings.admin_token_ttl_seconds)} "
           "(INVITE_CREDITS_ADMIN_TOKEN_TTL): `invite-credits token --admin` mints another.\n")
-    with reader(settings) as r:
+    with backend(settings).reader() as r:
         sessions = {m.id: member_rows.session(r, id=m.id) for m in members}
     for m in members:
         session = sessions[m.id]

@@ -35,7 +35,7 @@ from ..observability.metrics import Metrics
 from ..pipeline.ratelimits import RateLimiter
 from ..service import Service
 from ..settings import Settings
-from ..store.databases import describe, open_store
+from ..store.databases import Backend, backend
 from ..store.protocol import WriteObserver
 from . import graphiql
 from .endpoint import GraphQLEndpoint
@@ -45,10 +45,11 @@ from .responses import error_response
 log = logging.getLogger("invite_credits.app")
 
 
-async def open_service(settings: Settings, observer: WriteObserver | None = None) -> Service:
+async def open_service(settings: Settings, observer: WriteObserver | None = None,
+                       database: Backend | None = None) -> Service:
     policy = Policy(expiry_notice_days=settings.expiry_notice_days, event_retention_days=settings.event_retention_days,
                     webhook_allow_private=settings.webhook_allow_private)
-    return Service(await open_store(settings, observer), policy)
+    return Service(await (database or backend(settings)).open(observer), policy)
 
 
 async def _sweep_forever(service: Service, interval: float, metrics: Metrics) -> None:
@@ -109,12 +110,13 @@ def export_target(actor: Actor, member_id: str | None, service: Service) -> int:
 
 def create_app(settings: Settings) -> Starlette:
     registry = Metrics()
+    database = backend(settings)
     state = AppState(settings=settings, secret=auth.load_secret(settings), metrics=registry,
-                     limiter=RateLimiter(settings, registry, describe(settings)))
+                     limiter=RateLimiter(settings, registry, database.describe()))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state._service = service = await open_service(settings, state.metrics)
+        state._service = service = await open_service(settings, state.metrics, database)
         state._authenticator = auth.Authenticator(state.secret, settings, service)
         state.live = LiveFeed(service.db, max_per_member=settings.subscriptions_per_member,
                               max_total=settings.subscriptions_per_process)
@@ -122,7 +124,7 @@ def create_app(settings: Settings) -> Starlette:
         # What startup made (the schema, the queries, the service) lives as long as the process: moved out of the
         # collector's reach, a full collection walks only what requests made since (tens of ms less a pause).
         gc.freeze()
-        log.info("serving", extra={"fields": {"pid": os.getpid(), "database": describe(settings),
+        log.info("serving", extra={"fields": {"pid": os.getpid(), "database": database.describe(),
                                                "test_clock": settings.test_clock}})
         sweeper = asyncio.create_task(_sweep_forever(service, settings.sweep_interval_seconds, state.metrics))
         tasks = [sweeper, asyncio.create_task(DeliveryWorker(service, state.metrics,

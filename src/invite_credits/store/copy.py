@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from tqdm import tqdm
 
-from .postgres.connection import connect, migrate, redacted
+from .postgres.connection import connect, first_line, migrate, redacted
 from .protocol import StoreError
 from .sqlite.files import check_database_path
 from .sqlite.migrations import migration_files, schema_version
@@ -72,8 +72,7 @@ def copy_sqlite_to_postgres(source: Path, url: str, *, progress: bool | None = N
                                f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)")
             return done
         except psycopg.Error as exc:
-            raise StoreError(f"copy to {redacted(url)} stopped, nothing was kept: "
-                             f"{str(exc).strip().splitlines()[0]}") from None
+            raise StoreError(f"copy to {redacted(url)} stopped, nothing was kept: {first_line(exc)}") from None
         finally:
             pg.close()
     finally:

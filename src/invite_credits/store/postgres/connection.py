@@ -47,12 +47,13 @@ def connect(url: str, *, application_name: str = "invite-credits", options: str 
         return psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_SECONDS,
                                application_name=application_name, **NETWORK_BOUNDS, **extra)
     except psycopg.Error as exc:
-        raise StoreError(f"database {redacted(url)} cannot be reached: {_first_line(exc)}") from None
+        raise StoreError(f"database {redacted(url)} cannot be reached: {first_line(exc)}") from None
     except (ValueError, TypeError) as exc:  # a malformed URL or option
         raise StoreError(f"database URL {redacted(url)} is not valid: {exc}") from None
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The driver's message in one line (its first), for a log or an operator's message."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 
@@ -223,7 +224,7 @@ def prepare(url: str, *, test_clock: bool = False, test_start: int | None = None
         migrate(conn)
         start_clock(conn, load_queries("postgres"), url, test_clock=test_clock, test_start=test_start)
     except psycopg.Error as exc:
-        raise StoreError(f"database {redacted(url)} cannot be used: {_first_line(exc)}") from None
+        raise StoreError(f"database {redacted(url)} cannot be used: {first_line(exc)}") from None
     except RuntimeError as exc:  # a schema newer than this code
         raise StoreError(f"database {redacted(url)}: {exc}") from None
     finally:

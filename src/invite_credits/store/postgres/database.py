@@ -40,6 +40,7 @@ from .connection import (
     NETWORK_BOUNDS,
     PgConnection,
     connect,
+    first_line,
     migrate,
     migration_files,
     redacted,
@@ -47,7 +48,7 @@ from .connection import (
     start_clock,
     test_now,
 )
-from .reads import InlineReader, PgStatements, ReaderThreads, line, on_a_loop
+from .reads import InlineReader, PgStatements, ReaderThreads, on_a_loop
 from .tx import PgTx
 
 T = TypeVar("T")
@@ -264,7 +265,7 @@ class Database:
                 continue
             except PoolTimeout as exc:  # no connection to be had: retrying would only wait again
                 self._retried("connection")
-                raise DatabaseUnavailable(f"database {redacted(self.url)}: {line(exc)}") from None
+                raise DatabaseUnavailable(f"database {redacted(self.url)}: {first_line(exc)}") from None
             except (errors.LockNotAvailable, errors.QueryCanceled) as exc:
                 # A member's lock held past lock_timeout (10 s), or a statement cut off: the connection is fine
                 # and retrying would only wait as long again, so the caller hears it now, at the bound.
@@ -272,14 +273,14 @@ class Database:
                 if self.observer is not None:
                     self.observer.storage_fault(kind)
                 log.warning("a write gave up: %s", kind.replace("_", " "), extra={"fields": {"fault": kind}})
-                raise DatabaseUnavailable(f"database {redacted(self.url)}: {line(exc)}") from None
+                raise DatabaseUnavailable(f"database {redacted(self.url)}: {first_line(exc)}") from None
             except psycopg.OperationalError as exc:
                 # A connection the server dropped (a restart, a failover, an idle timeout): before COMMIT nothing
                 # was kept, so the write runs again on a new connection. During COMMIT the outcome is unknown:
                 # the caller hears so, and a retry with the same idempotency key gets the first answer.
                 self._retried("connection")
                 if committing or attempt >= 3:
-                    raise DatabaseUnavailable(f"database {redacted(self.url)}: {line(exc)}") from None
+                    raise DatabaseUnavailable(f"database {redacted(self.url)}: {first_line(exc)}") from None
                 self._pool.check()  # a server restart drops every connection: let the pool replace them all
                 continue
             if self.observer is not None:

@@ -21,7 +21,8 @@ import psycopg
 
 from ..protocol import DatabaseUnavailable, Row, StoreError, WriteObserver
 from ..queries import Query
-from .connection import PgConnection, connect, redacted
+from ..statements import Statements
+from .connection import PgConnection, connect, first_line, redacted
 
 T = TypeVar("T")
 log = logging.getLogger("invite_credits.store")
@@ -33,19 +34,7 @@ READER_OPTIONS = "-c statement_timeout=5000"
 DEADLINES = {"read": 6.0, "write": 15.0}
 
 
-class PgStatements:
-    """Named queries on one connection: the Reader (and, in a transaction, the Tx) of store/protocol.py."""
-
-    def __init__(self, conn: PgConnection, queries: Mapping[str, Query]) -> None:
-        self.conn = conn
-        self._queries = queries
-
-    def one(self, query: str, /, **params: Any) -> Row | None:
-        row: Row | None = self.conn.execute(self._queries[query].sql, params).fetchone()
-        return row
-
-    def all(self, query: str, /, **params: Any) -> list[Row]:
-        return list(self.conn.execute(self._queries[query].sql, params).fetchall())
+PgStatements = Statements[PgConnection]
 
 
 class InlineReader(PgStatements):
@@ -57,13 +46,11 @@ class InlineReader(PgStatements):
         super().__init__(connect(url, application_name="invite-credits reader", options=READER_OPTIONS), queries)
 
     def one(self, query: str, /, **params: Any) -> Row | None:
-        if self._queries[query].slow:
-            raise RuntimeError(f"{query} is marked slow: run it with Store.read_slow")
+        self.bounded(query)
         return self._again(lambda: super(InlineReader, self).one(query, **params))
 
     def all(self, query: str, /, **params: Any) -> list[Row]:
-        if self._queries[query].slow:
-            raise RuntimeError(f"{query} is marked slow: run it with Store.read_slow")
+        self.bounded(query)
         return self._again(lambda: super(InlineReader, self).all(query, **params))
 
     def _again(self, read: Callable[[], T]) -> T:
@@ -71,18 +58,13 @@ class InlineReader(PgStatements):
             return read()
         except psycopg.OperationalError as exc:
             if not self.conn.closed and not self.conn.broken:  # a read cut off by statement_timeout
-                raise DatabaseUnavailable(f"database {redacted(self.url)}: {line(exc)}") from None
+                raise DatabaseUnavailable(f"database {redacted(self.url)}: {first_line(exc)}") from None
         self.conn.close()
         try:
             self.conn = connect(self.url, application_name="invite-credits reader", options=READER_OPTIONS)
             return read()
         except (StoreError, psycopg.OperationalError) as exc:
-            raise DatabaseUnavailable(f"database {redacted(self.url)}: {line(exc)}") from None
-
-
-def line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
+            raise DatabaseUnavailable(f"database {redacted(self.url)}: {first_line(exc)}") from None
 
 
 class ReaderThreads:

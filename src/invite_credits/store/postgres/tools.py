@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 
 from ..protocol import Reader, StoreError
 from ..queries import load_queries
-from .connection import connect, migrate, migration_files, redacted, schema_version
+from .connection import connect, first_line, migrate, migration_files, redacted, schema_version
 from .reads import PgStatements
 
 
@@ -27,7 +30,7 @@ def url_reader(url: str, *, migrated: bool = False) -> Iterator[PgStatements]:
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             yield PgStatements(conn, load_queries("postgres"))
     except psycopg.Error as exc:
-        raise StoreError(f"database {redacted(url)}: {str(exc).strip().splitlines()[0]}") from None
+        raise StoreError(f"database {redacted(url)}: {first_line(exc)}") from None
     finally:
         conn.close()
 
@@ -43,3 +46,19 @@ def version(url: str) -> int:
         return schema_version(conn)
     finally:
         conn.close()
+
+
+def dump(url: str, target: Path) -> None:
+    """A logical copy of the database in pg_dump's custom format (pg_restore reads it)."""
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        raise StoreError("backup of a PostgreSQL database: use pg_dump (a logical copy) or pg_basebackup (the "
+                         "whole cluster, for a standby); pg_dump is not installed here")
+    if target.exists():
+        raise StoreError(f"{target} exists: give a new file")
+    done = subprocess.run([pg_dump, "--format=custom", "--file", str(target), url],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        target.unlink(missing_ok=True)
+        message = (done.stderr.strip().splitlines() or ["failed"])[-1]
+        raise StoreError(f"pg_dump of {redacted(url)} failed: {message}")

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from .. import statements
 from ..protocol import DatabaseUnavailable, Row, Tx
 from ..queries import Query
 
@@ -18,19 +19,7 @@ INLINE_READ_SECONDS = 1.0
 PROGRESS_STEPS = 1000
 
 
-class Statements:
-    """Named queries on one connection: the Reader (and, in a transaction, the Tx) of store/protocol.py."""
-
-    def __init__(self, conn: sqlite3.Connection, queries: Mapping[str, Query]) -> None:
-        self.conn = conn
-        self._queries = queries
-
-    def one(self, query: str, /, **params: Any) -> Row | None:
-        row: Row | None = self.conn.execute(self._queries[query].sql, params).fetchone()  # sqlite3.Row maps by name
-        return row
-
-    def all(self, query: str, /, **params: Any) -> list[Row]:
-        return self.conn.execute(self._queries[query].sql, params).fetchall()
+Statements = statements.Statements[sqlite3.Connection]  # sqlite3.Row maps by name
 
 
 class InlineReader(Statements):
@@ -48,16 +37,12 @@ class InlineReader(Statements):
         return 1 if self._deadline and time.monotonic() > self._deadline else 0
 
     def one(self, query: str, /, **params: Any) -> Row | None:
-        self._bounded(query)
+        self.bounded(query)
         return self._limited(query, lambda: super(InlineReader, self).one(query, **params))
 
     def all(self, query: str, /, **params: Any) -> list[Row]:
-        self._bounded(query)
+        self.bounded(query)
         return self._limited(query, lambda: super(InlineReader, self).all(query, **params))
-
-    def _bounded(self, query: str) -> None:
-        if self._queries[query].slow:
-            raise RuntimeError(f"{query} is marked slow: run it with Store.read_slow")
 
     def _limited(self, query: str, read: Callable[[], T]) -> T:
         self._deadline = time.monotonic() + self.time_limit
