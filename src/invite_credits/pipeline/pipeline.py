@@ -29,15 +29,18 @@ from typing import Any
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    Executor,
     FieldNode,
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
+    create_source_event_stream,
     execute,
+    execute_subscription_event,
     get_operation_ast,
     located_error,
+    map_source_to_response_event,
     specified_rules,
-    subscribe,
 )
 
 from ..api.context import Context
@@ -153,10 +156,7 @@ class Pipeline:
             result = await self._execute(prepared, context, request)
             yield self._finish(result, context, prepared.document, request.operation_name, started)
             return
-        events = subscribe(self.schema, prepared.document, context_value=context, variable_values=request.variables,
-                           operation_name=request.operation_name, **self.executor)
-        if isawaitable(events):
-            events = await events
+        events = await self._subscribe(prepared, context, request)
         if isinstance(events, ExecutionResult):  # the event stream could not be made
             yield self._finish(events, context, prepared.document, request.operation_name, started)
             return
@@ -175,6 +175,34 @@ class Pipeline:
             aclose = getattr(events, "aclose", None)
             if aclose is not None:
                 await aclose()
+
+    async def _subscribe(self, prepared: _Prepared, context: Context,
+                         request: GraphQLRequest) -> AsyncIterator[ExecutionResult] | ExecutionResult:
+        """graphql-core's `subscribe`, with each event's fields completed where reads cannot hold the event loop
+        up (a ledgerEntryAdded's nested fields read the store): see `_execute`."""
+        executor = self.executor.get("executor_class", Executor).build(
+            self.schema, prepared.document, context_value=context, raw_variable_values=request.variables,
+            operation_name=request.operation_name)
+        if isinstance(executor, list):
+            return ExecutionResult(None, executor)
+        stream = create_source_event_stream(executor)
+        if isawaitable(stream):
+            stream = await stream
+        if isinstance(stream, ExecutionResult):
+            return stream
+        db = context.service.db
+
+        def event(per_event: Executor[Any]) -> Any:
+            if not db.reads_off_loop:
+                return execute_subscription_event(per_event)
+
+            async def completed() -> ExecutionResult:
+                result = execute_subscription_event(per_event)
+                return await result if isawaitable(result) else result
+
+            return db.offload_async(completed)
+
+        return map_source_to_response_event(executor, stream, event)
 
     # -- the steps -----------------------------------------------------------------------------------------
     async def _prepare(self, request: GraphQLRequest, context: Context,
