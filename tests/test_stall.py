@@ -178,47 +178,49 @@ def test_a_slow_read_does_not_delay_the_reads_of_other_requests(monkeypatch: pyt
         assert fast < 1.0, f"five reads took {fast:.2f} s beside a 2 s read"
 
 
-def test_http_requests_read_nothing_on_the_event_loop() -> None:
+@pytest.fixture
+def counted() -> Iterator[tuple[TestClient, Api, Any]]:
+    """An app on a new PostgreSQL database, its API, and its store (which counts the reads made on a loop)."""
     with pg.fresh_database() as url, \
             TestClient(create_app(Settings(db_url=url, jwt_secret=LIVE_SECRET, sweep_interval_seconds=3600))) as c:
-        api = Api(c)
-        db = c.app.state.app_state.service.db  # type: ignore[attr-defined]
-        member_id, token = api.sign_up("loop@example.com", "Loop")
-        other_id, _ = api.sign_up("other@example.com", "Other")
-        before = db.loop_reads
-        admin = auth.admin_token(LIVE_SECRET, 60)
-        api.data("{ viewer { name balance { available } ledger(first: 5) { edges { node { reason amount } } } "
-                 "earning { reason earned } } }", token=token)
-        api.data(f'mutation {{ sendInvitation(input: {{inviteeId: "{other_id}"}}) {{ invitation {{ id invitee '
-                 '{ name } } balance { available } userErrors { code } } }', token=token)
-        api.data('query($m: ID!) { member(id: $m) { name balance { available } } }', {"m": member_id}, token=admin)
-        assert db.loop_reads == before, f"{db.loop_reads - before} reads ran on the event loop"
+        yield c, Api(c), c.app.state.app_state.service.db  # type: ignore[attr-defined]
 
 
-def test_a_subscription_event_reads_nothing_on_the_event_loop() -> None:
+def test_http_requests_read_nothing_on_the_event_loop(counted: tuple[TestClient, Api, Any]) -> None:
+    _, api, db = counted
+    member_id, token = api.sign_up("loop@example.com", "Loop")
+    other_id, _ = api.sign_up("other@example.com", "Other")
+    before = db.loop_reads
+    admin = auth.admin_token(LIVE_SECRET, 60)
+    api.data("{ viewer { name balance { available } ledger(first: 5) { edges { node { reason amount } } } "
+             "earning { reason earned } } }", token=token)
+    api.data(f'mutation {{ sendInvitation(input: {{inviteeId: "{other_id}"}}) {{ invitation {{ id invitee '
+             '{ name } } balance { available } userErrors { code } } }', token=token)
+    api.data('query($m: ID!) { member(id: $m) { name balance { available } } }', {"m": member_id}, token=admin)
+    assert db.loop_reads == before, f"{db.loop_reads - before} reads ran on the event loop"
+
+
+def test_a_subscription_event_reads_nothing_on_the_event_loop(counted: tuple[TestClient, Api, Any]) -> None:
     """ledgerEntryAdded's nested fields (the invitation, its invitee, the lot) read the store: each event is
     completed on a reader thread, as an operation is."""
-    with pg.fresh_database() as url, \
-            TestClient(create_app(Settings(db_url=url, jwt_secret=LIVE_SECRET, sweep_interval_seconds=3600))) as c:
-        api = Api(c)
-        db = c.app.state.app_state.service.db  # type: ignore[attr-defined]
-        _, token = api.sign_up("live@example.com", "Live")
-        other_id, _ = api.sign_up("other@example.com", "Other")
-        with c.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
-            ws.send_json({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
-            assert ws.receive_json()["type"] == "connection_ack"
-            ws.send_json({"id": "e", "type": "subscribe", "payload": {"query": (
-                "subscription { ledgerEntryAdded { reason amount invitation { invitee { name } status } "
-                "creditLot { remaining } } }")}})
-            time.sleep(0.5)  # the subscription has read its starting point
-            before = db.loop_reads
-            api.data(f'mutation {{ sendInvitation(input: {{inviteeId: "{other_id}"}}) {{ userErrors {{ code }} }} }}',
-                     token=token)
+    c, api, db = counted
+    _, token = api.sign_up("live@example.com", "Live")
+    other_id, _ = api.sign_up("other@example.com", "Other")
+    with c.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json({"id": "e", "type": "subscribe", "payload": {"query": (
+            "subscription { ledgerEntryAdded { reason amount invitation { invitee { name } status } "
+            "creditLot { remaining } } }")}})
+        time.sleep(0.5)  # the subscription has read its starting point
+        before = db.loop_reads
+        api.data(f'mutation {{ sendInvitation(input: {{inviteeId: "{other_id}"}}) {{ userErrors {{ code }} }} }}',
+                 token=token)
+        message = ws.receive_json()
+        while message["type"] in ("ping", "pong"):
             message = ws.receive_json()
-            while message["type"] in ("ping", "pong"):
-                message = ws.receive_json()
-            assert message["payload"]["data"]["ledgerEntryAdded"] == {
-                "reason": "INVITATION_SENT", "amount": -1, "invitation": {"invitee": {"name": "Other"},
-                                                                           "status": "PENDING"}, "creditLot": None}
-            assert db.loop_reads == before, f"{db.loop_reads - before} reads ran on the event loop"
-            ws.send_json({"id": "e", "type": "complete"})
+        assert message["payload"]["data"]["ledgerEntryAdded"] == {
+            "reason": "INVITATION_SENT", "amount": -1, "invitation": {"invitee": {"name": "Other"},
+                                                                       "status": "PENDING"}, "creditLot": None}
+        assert db.loop_reads == before, f"{db.loop_reads - before} reads ran on the event loop"
+        ws.send_json({"id": "e", "type": "complete"})

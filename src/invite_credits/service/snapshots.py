@@ -15,7 +15,7 @@ from .views import Outcome, Snapshot
 def outcome(tx: Tx, policy: Policy, member_id: int | None = None, *, members_too: Sequence[int] = (),
             invitation_id: int | None = None, entry_id: int | None = None, company_id: int | None = None,
             post_id: int | None = None, imported: int | None = None, reversed_id: int | None = None) -> Outcome:
-    def read(r: Tx) -> Snapshot:
+    def read(r: Tx, declaring: bool = False) -> Snapshot:
         snap = Snapshot(at=tx.now)
         for mid in dict.fromkeys([*([member_id] if member_id is not None else []), *members_too]):
             member = members.by_id(r, id=mid)
@@ -28,10 +28,14 @@ def outcome(tx: Tx, policy: Policy, member_id: int | None = None, *, members_too
         if invitation_id is not None and (invitation := invitations.by_id(r, id=invitation_id)) is not None:
             snap.invitations[invitation_id] = invitation
         for key in (entry_id, reversed_id):
-            if key is not None and (entry := ledger.by_id(r, id=key)) is not None:
+            if key is None:
+                continue
+            entry = ledger.by_id(r, id=key)
+            if entry is not None:
                 snap.entries[key] = entry
-            # Through the entry, not its lot_id: a read that depends on none other goes out with the rest.
-            if key is not None and (lot := lots.of_entry(r, entry_id=key)) is not None:
+            # The lot through the entry, not its lot_id: declared ahead, it goes out with the entry's own read.
+            if (declaring or (entry is not None and entry.lot_id is not None)) and (
+                    lot := lots.of_entry(r, entry_id=key)) is not None:
                 snap.lots[lot.id] = lot
         if company_id is not None:
             company = companies.by_id(r, id=company_id)
@@ -44,6 +48,6 @@ def outcome(tx: Tx, policy: Policy, member_id: int | None = None, *, members_too
             snap.posts[post_id] = post
         return snap
 
-    tx.ahead(read)  # every read that does not depend on another goes out at once
+    tx.ahead(lambda r: read(r, declaring=True))  # every read that does not depend on another goes out at once
     return Outcome(member_id=member_id, invitation_id=invitation_id, entry_id=entry_id, company_id=company_id,
                    post_id=post_id, imported=imported, reversed_id=reversed_id, snapshot=read(tx))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 import psycopg
@@ -28,6 +29,13 @@ from .connection import PgConnection, trigger_writes
 from .reads import PgStatements
 
 Cursor = psycopg.Cursor[dict[str, Any]]
+
+
+@cache
+def _changes(written: frozenset[str]) -> frozenset[str]:
+    """The tables a write to `written` changes: those, and those their triggers write."""
+    triggered = trigger_writes()
+    return written.union(*(triggered.get(table, ()) for table in written))
 
 
 class PgTx(PgStatements):
@@ -47,10 +55,7 @@ class PgTx(PgStatements):
         return self.conn.execute(self._queries[query].sql, params)
 
     def _write(self, query: str, params: dict[str, Any]) -> Cursor:
-        written = self._queries[query].writes
-        if self._declared and written:
-            triggered = trigger_writes()
-            changed = written.union(*(triggered.get(table, ()) for table in written))
+        if self._declared and (changed := _changes(self._queries[query].writes)):
             self._declared = {k: c for k, c in self._declared.items() if not self._queries[k[0]].reads & changed}
         return self._send(query, params)
 
