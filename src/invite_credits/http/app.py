@@ -9,16 +9,17 @@ import gc
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from .. import auth
 from ..api import export
@@ -39,7 +40,7 @@ from ..store.databases import Backend, backend
 from ..store.protocol import WriteObserver
 from . import graphiql
 from .endpoint import GraphQLEndpoint
-from .middleware import BodySizeLimit, Cors, RequestIds, request_id
+from .middleware import Cors, Front, request_id
 from .responses import error_response
 
 log = logging.getLogger("invite_credits.app")
@@ -106,6 +107,18 @@ def export_target(actor: Actor, member_id: str | None, service: Service) -> int:
     if service.member(target) is None:
         raise NotFound("No such member.", ["memberId"])
     return target
+
+
+class _App(Starlette):
+    """Starlette with `front` (CORS, then http/middleware.py's Front) outside its own middleware: the routes,
+    the lifespan and `app.state` are Starlette's; a GraphQL request over HTTP passes Front alone."""
+
+    def __init__(self, front: Callable[[ASGIApp], ASGIApp], **options: Any) -> None:
+        self._front = front
+        super().__init__(**options)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return self._front(super().build_middleware_stack())
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -191,8 +204,14 @@ def create_app(settings: Settings) -> Starlette:
         return Response(state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     graphql = GraphQLEndpoint(state)
+
+    def front(stack: ASGIApp) -> ASGIApp:
+        app: ASGIApp = Front(stack, graphql, settings.max_body_bytes)
+        return Cors(app, settings.cors_origins) if settings.cors_origins else app
+
     # Every method reaches the view, so a PUT is answered 405 in GraphQL's shape, not as plain text.
-    app = Starlette(
+    app = _App(
+        front,
         routes=[
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
@@ -202,8 +221,6 @@ def create_app(settings: Settings) -> Starlette:
             Route("/ledger.csv", ledger_csv, methods=["GET"]),
             Mount(graphiql.MOUNT, StaticFiles(directory=graphiql.assets_dir(), check_dir=False)),
         ],
-        middleware=[*([Middleware(Cors, origins=settings.cors_origins)] if settings.cors_origins else []),
-                    Middleware(RequestIds), Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
         lifespan=lifespan,
     )
     app.state.app_state = state

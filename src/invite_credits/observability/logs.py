@@ -1,38 +1,98 @@
-"""Structured logs: one JSON object a line on stderr."""
+"""Structured logs: one JSON object a line on stderr.
+
+Every line goes through `logging` (tests and operators attach handlers as usual), with one shortcut for the line
+every request writes: `line()` formats and writes it straight through `JsonLines` when that handler is the only
+one that would take it (the server's own configuration), so a request pays for one dict and one write, not a
+LogRecord, a caller lookup and a handler chain. Anything else attached (pytest's `caplog`, a filter) and `line()`
+takes the ordinary way.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
 import time
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
+
+
+def _timestamp(created: float, _cache: list[Any] = [None, ""]) -> str:  # noqa: B006 - one cache per process
+    second = int(created)
+    if _cache[0] != second:
+        _cache[0], _cache[1] = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+    return f"{_cache[1]}.{int((created - second) * 1000):03d}Z"
+
+
+def _entry(created: float, level: str, logger: str, message: str, fields: dict[str, Any]) -> dict[str, Any]:
+    entry = {"ts": _timestamp(created), "level": level, "logger": logger, "msg": message}
+    entry.update(fields)
+    return entry
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: time, level, logger, message, the record's `fields`, and any traceback."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        entry.update(getattr(record, "fields", {}))
+        entry = _entry(record.created, record.levelname.lower(), record.name, record.getMessage(),
+                       getattr(record, "fields", {}))
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return orjson.dumps(entry, default=str).decode()
 
 
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+class JsonLines(logging.StreamHandler[TextIO]):
+    """The server's handler: JsonFormatter's lines on a stream, and `write` for `line()`'s shortcut."""
 
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self.setFormatter(JsonFormatter())
+
+    def write(self, entry: dict[str, Any]) -> None:
+        text = orjson.dumps(entry, default=str).decode() + "\n"
+        with self.lock:  # type: ignore[union-attr]  # made by Handler.__init__
+            try:
+                self.stream.write(text)
+                self.stream.flush()
+            except Exception:  # noqa: BLE001 - as logging does: a log line that cannot be written is not the request's failure
+                self.handleError(logging.makeLogRecord({"msg": entry.get("msg")}))
+
+
+def _sole_writer(logger: logging.Logger, level: int) -> JsonLines | None:
+    """The JsonLines handler when it is the only handler, along `logger`'s chain, that takes `level` and no
+    filter stands in the way; else None."""
+    found: JsonLines | None = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters:
+            return None
+        for handler in current.handlers:
+            if handler.level > level:
+                continue
+            if type(handler) is not JsonLines or found is not None or handler.filters:
+                return None
+            found = handler
+        current = current.parent if current.propagate else None
+    return found
+
+
+def line(logger: logging.Logger, message: str, fields: dict[str, Any], level: int = logging.INFO) -> None:
+    """`logger.log(level, message, extra={"fields": fields})`, written directly when JsonLines alone takes it."""
+    if not logger.isEnabledFor(level):
+        return
+    writer = _sole_writer(logger, level)
+    if writer is None:
+        logger.log(level, message, extra={"fields": fields})
+        return
+    writer.write(_entry(time.time(), logging.getLevelName(level).lower(), logger.name, message, fields))
+
+
+def configure_logging(level: str) -> None:
+    # What a record would otherwise look up on every line and no line shows (the logging HOWTO's "Optimization").
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    root = logging.getLogger()
+    root.handlers[:] = [JsonLines(sys.stderr)]
+    root.setLevel(level)
 
 
 class LastError(logging.Handler):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
@@ -59,6 +60,16 @@ class Metrics:
         self.rate_limit_store_errors = Counter("invite_credits_rate_limit_store_errors",
                                                "Rate limit checks Redis did not answer (the request was served).",
                                                registry=r)
+        self._operations: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+    def operation(self, name: str, outcome: str, seconds: float) -> None:
+        """One GraphQL operation: its count and its latency (each series' child looked up once per process)."""
+        children = self._operations.get((name, outcome))
+        if children is None:
+            children = self._operations[(name, outcome)] = (self.requests.labels(name, outcome),
+                                                            self.latency.labels(name))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def exposition(self) -> bytes:
         """The text /metrics answers: this app's registry, or every worker's under a supervisor."""

@@ -6,13 +6,18 @@ import logging
 from typing import Any
 
 from ..domain import ids
+from ..observability import logs
 from ..observability.metrics import Metrics
+
+_LOG = logging.getLogger("invite_credits.request")
 
 
 def outcome_of(errors: list[Any] | None, request_error: bool) -> str:
     if request_error:
         return "rejected"
-    codes = {(e.extensions or {}).get("code") for e in errors or ()}
+    if not errors:
+        return "ok"
+    codes = {(e.extensions or {}).get("code") for e in errors}
     if "INTERNAL_SERVER_ERROR" in codes:
         return "error"
     if codes & {"UNAUTHENTICATED", "FORBIDDEN"}:
@@ -30,18 +35,15 @@ def observe(context: Any, schema: Any, document: Any, operation_name: str | None
     field = _root_field(document) if outcome != "rejected" else None
     label = field if field is not None and field in _schema_fields(schema) else "other"
     if metrics is not None:
-        metrics.requests.labels(label, outcome).inc()
-        metrics.latency.labels(label).observe(elapsed)
+        metrics.operation(label, outcome, elapsed)
     actor = getattr(context, "actor", None)
     member_id = getattr(actor, "member_id", None)
-    logging.getLogger("invite_credits.request").info(
-        "graphql", extra={"fields": {
-            "request_id": getattr(context, "request_id", None), "operation": label,
-            "operation_name": (operation_name or "")[:64] or None, "outcome": outcome,
-            "ms": round(elapsed * 1000, 2),
-            "member_id": ids.encode("Member", member_id) if member_id is not None else None,
-            "admin": getattr(actor, "is_admin", False)}},
-    )
+    logs.line(_LOG, "graphql", {
+        "request_id": getattr(context, "request_id", None), "operation": label,
+        "operation_name": (operation_name or "")[:64] or None, "outcome": outcome,
+        "ms": round(elapsed * 1000, 2),
+        "member_id": ids.encode("Member", member_id) if member_id is not None else None,
+        "admin": getattr(actor, "is_admin", False)})
 
 
 def _schema_fields(schema: Any) -> frozenset[str]:

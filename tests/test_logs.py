@@ -1,0 +1,75 @@
+"""The JSON log lines: the request line's shortcut writes what `logging` would, and steps aside for any other
+handler or filter."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+
+import orjson
+import pytest
+
+from invite_credits.observability import logs
+
+
+@pytest.fixture
+def stream() -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    saved, level = root.handlers[:], root.level
+    out = io.StringIO()
+    root.handlers[:] = [logs.JsonLines(out)]
+    root.setLevel(logging.INFO)
+    try:
+        yield out
+    finally:
+        root.handlers[:] = saved
+        root.setLevel(level)
+
+
+def _lines(out: io.StringIO) -> list[dict[str, object]]:
+    return [orjson.loads(text) for text in out.getvalue().splitlines()]
+
+
+def test_the_shortcut_writes_the_line_logging_writes(stream: io.StringIO) -> None:
+    logger = logging.getLogger("invite_credits.test_logs")
+    fields = {"request_id": "r1", "ms": 1.5, "member_id": None}
+    logs.line(logger, "graphql", fields)
+    logger.info("graphql", extra={"fields": fields})
+    direct, through_logging = _lines(stream)
+    assert direct.keys() == through_logging.keys()
+    assert {k: v for k, v in direct.items() if k != "ts"} == {k: v for k, v in through_logging.items() if k != "ts"}
+    assert direct["level"] == "info" and direct["logger"] == "invite_credits.test_logs"
+    assert str(direct["ts"]).endswith("Z") and len(str(direct["ts"])) == len("2026-01-01T00:00:00.000Z")
+
+
+def test_the_shortcut_steps_aside_for_another_handler_or_a_filter(stream: io.StringIO) -> None:
+    logger = logging.getLogger("invite_credits.test_logs")
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    keep = Keep()
+    logger.addHandler(keep)
+    try:
+        logs.line(logger, "graphql", {"request_id": "r2"})
+    finally:
+        logger.removeHandler(keep)
+    assert [getattr(r, "fields", None) for r in seen] == [{"request_id": "r2"}]
+    assert _lines(stream)[0]["request_id"] == "r2"  # and JsonLines still wrote it, through logging
+
+    hidden = logging.Filter("elsewhere")
+    logger.addFilter(hidden)
+    try:
+        logs.line(logger, "graphql", {"request_id": "r3"})
+    finally:
+        logger.removeFilter(hidden)
+    assert len(_lines(stream)) == 1  # the filter dropped it, as logging would
+
+
+def test_a_level_below_the_loggers_writes_nothing(stream: io.StringIO) -> None:
+    logger = logging.getLogger("invite_credits.test_logs")
+    logs.line(logger, "graphql", {"request_id": "r4"}, level=logging.DEBUG)
+    assert stream.getvalue() == ""
