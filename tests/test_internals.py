@@ -5,9 +5,11 @@ When an upgrade of Strawberry or graphql-core moves one, this is the test that f
 
 from __future__ import annotations
 
+import enum
 import inspect
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 from graphql import GraphQLSchema, parse
 
@@ -56,3 +58,76 @@ def test_no_other_module_imports_a_private_library_module() -> None:
     offenders = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
                  if "graphiql_assets" not in p.parts and p.name != "internals.py" and private.search(p.read_text())]
     assert offenders == [], f"private library modules imported outside internals.py: {offenders}"
+
+
+import strawberry  # noqa: E402 - the small schema below
+from strawberry.types import Info  # noqa: E402
+
+
+@strawberry.enum
+class Tone(enum.Enum):
+    PLAIN = "plain"
+
+
+@strawberry.input
+class Who:
+    name: str
+
+
+@strawberry.type
+class Greeter:
+    greeting: str
+
+    @strawberry.field
+    def greet(self, info: Info, first_name: str | None = None, times: int = 1) -> str:
+        return f"{self.greeting} {first_name} x{times} via {info.field_name}"
+
+    @strawberry.field
+    def echo(self, root: Greeter, tone: Tone) -> str:
+        return f"{root.greeting} {tone.value}"
+
+    @strawberry.field
+    def tones(self, tones: list[Tone] | None = None) -> list[Tone]:
+        (tones or []).append(Tone.PLAIN)  # a resolver that changes its list must not change the caller's
+        return tones or []
+
+    @strawberry.field
+    def names(self, who: list[Who]) -> str:
+        return ",".join(w.name for w in who)
+
+    @strawberry.field
+    @staticmethod
+    def plain(parent: strawberry.Parent[Greeter], n: int) -> str:
+        return f"{parent.greeting}{n}"
+
+
+@strawberry.type
+class GreeterQuery:
+    @strawberry.field
+    def greeter(self) -> Greeter:
+        return Greeter(greeting="hi")
+
+
+def test_a_direct_resolver_answers_as_strawberrys_wrapper_does() -> None:
+    schema = strawberry.Schema(query=GreeterQuery)
+    fields = internals.graphql_schema(schema).get_type("Greeter").fields  # type: ignore[union-attr]
+    info = SimpleNamespace(field_name="greet")
+    source = Greeter(greeting="hello")
+    given = [Tone.PLAIN]
+    for name, arguments in (("greet", {"firstName": "Ada", "times": 2}), ("greet", {}), ("plain", {"n": 3}),
+                            ("echo", {"tone": Tone.PLAIN}), ("tones", {"tones": given}), ("tones", {"tones": None})):
+        direct = internals.direct_resolver(fields[name], schema)
+        assert direct is not None, f"no direct resolver for Greeter.{name}: Strawberry's field or resolver changed"
+        assert direct(source, info, **arguments) == fields[name].resolve(source, info, **arguments), name
+    assert given == [Tone.PLAIN], "a list argument reached the resolver uncopied"
+    # An input type is converted by Strawberry's wrapper: it stays.
+    assert internals.direct_resolver(fields["names"], schema) is None
+    assert internals.direct_resolver(fields["greeting"], schema) is None  # a plain attribute: no resolver
+
+
+def test_the_hot_fields_of_our_schema_resolve_directly() -> None:
+    schema = create_schema()
+    built = internals.graphql_schema(schema)
+    for type_name, field in (("Query", "viewer"), ("Member", "balance"), ("Query", "member"), ("Member", "ledger")):
+        definition = built.get_type(type_name).fields[field]  # type: ignore[union-attr]
+        assert internals.direct_resolver(definition, schema) is not None, f"{type_name}.{field} lost its direct call"

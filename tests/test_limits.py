@@ -87,3 +87,20 @@ def test_mutations_are_refused_over_get(api: Api) -> None:
     response = api.client.get("/graphql", params={"query": "mutation { signUp(input: {email: \"a@b.co\", name: \"A\"}) { token } }"})
     assert response.status_code == 405 and response.headers["allow"] == "POST"
     assert codes(response.json()) == ["METHOD_NOT_ALLOWED"]
+
+
+def test_the_memo_by_identity_keeps_its_nodes_and_its_bound() -> None:
+    from invite_credits.api.limits import ByIdentity
+
+    calls: list[object] = []
+
+    def count(node: object, extra: str) -> int:
+        calls.append(node)
+        return len(calls)
+
+    memo: ByIdentity[object, int] = ByIdentity(count, 2)
+    a, b, c = object(), object(), object()
+    assert memo(a, "x") == 1 and memo(a, "x") == 1  # the second answer is the memo's
+    assert memo(b, "x") == 2 and memo(c, "x") == 3  # a third node pushes the oldest (a) out
+    assert memo(a, "x") == 4 and memo.misses == 4
+    assert len(memo._memo) == 2 and all(id(kept) == key for key, (kept, _) in memo._memo.items())

@@ -7,9 +7,10 @@ libraries, so such an upgrade is deliberate).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLSchema
+from graphql import GraphQLField, GraphQLResolveInfo, GraphQLSchema
 
 # graphql-core: the coerced variables of an operation, as execution will see them (defaults filled). Cost is
 # priced with them (api/limits.py). Not exported at the package's top level.
@@ -21,6 +22,8 @@ from graphql.validation.validate import ValidationAbortedError
 
 # Strawberry: the isawaitable its own executor uses (cheaper than inspect's for its resolvers' results).
 from strawberry.execution import optimized_is_awaitable
+from strawberry.relay import GlobalID
+from strawberry.scalars import is_scalar
 
 # Strawberry: the keyword arguments graphql-core's `execute` and `subscribe` need to run Strawberry's execution
 # context class, so the pipeline runs the schema exactly as Strawberry's own executor would.
@@ -34,8 +37,11 @@ from strawberry.schema.base import BaseSchema
 # first result may be a PreExecutionError (sent as the operation's `error` message), later ones ExecutionResults
 # of Strawberry's type (sent as `next`).
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.types.base import StrawberryList, StrawberryMaybe, StrawberryOptional
+from strawberry.types.enum import StrawberryEnumDefinition, has_enum_definition
 from strawberry.types.execution import ExecutionResult as StrawberryResult
 from strawberry.types.execution import PreExecutionError
+from strawberry.types.field import StrawberryField
 
 
 def graphql_schema(schema: BaseSchema) -> GraphQLSchema:
@@ -44,12 +50,83 @@ def graphql_schema(schema: BaseSchema) -> GraphQLSchema:
     return built
 
 
+def direct_resolver(definition: GraphQLField, schema: BaseSchema) -> Callable[..., Any] | None:
+    """A field's resolver function with graphql-core's signature, `(source, info, **arguments)`, without
+    Strawberry's per-call wrapper: for such a field the wrapper only builds a Strawberry `Info`, renames the
+    arguments to their Python names and passes the source as `self`, `root` or `parent` (its `_resolver`,
+    `get_arguments` and `convert_arguments`), and runs an extension chain of none. Compiled plans call this.
+
+    None (Strawberry's wrapper stays) unless every condition under which that holds does: the field is
+    Strawberry's (the `strawberry-definition` back-reference graphql-core's field carries), has a synchronous
+    resolver function of its own and no field extensions, the schema has no exception handlers, and each
+    argument is a scalar or an enum, or a list of them, each maybe `| None` (not an input type, a `Maybe` or a
+    GlobalID, which `convert_argument` changes; a list it copies, and so does this). Used: `StrawberryField.base_resolver`, `.extensions`,
+    `.is_async`, `.arguments`; `StrawberryResolver.wrapped_func`, `.self_parameter`, `.parent_parameter`,
+    `.root_parameter`, `.info_parameter`; `schema.config.info_class` and `.name_converter.from_argument`;
+    `schema.schema_converter.exception_handlers` and `.scalar_registry`."""
+    field = (definition.extensions or {}).get("strawberry-definition")
+    if not isinstance(field, StrawberryField) or field.extensions or field.is_async or field.base_resolver is None:
+        return None
+    converter = schema.schema_converter
+    if converter.exception_handlers:
+        return None
+    config = schema.config
+    names: dict[str, tuple[str, bool]] = {}  # GraphQL name: (Python name, whether the value is a list to copy)
+    for argument in field.arguments:
+        copy = _copied(argument.type, converter.scalar_registry)
+        if copy is None or not argument.python_name:
+            return None
+        names[config.name_converter.from_argument(argument)] = (argument.python_name, copy)
+    resolver = field.base_resolver
+    function = resolver.wrapped_func
+    if not callable(function):
+        return None
+    as_self = resolver.self_parameter is not None
+    as_source = tuple(p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p is not None)
+    info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
+    info_class = config.info_class
+
+    def resolve(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+        kwargs = {}
+        for name, value in arguments.items():
+            if name in names:
+                python_name, copy = names[name]
+                # as convert_argument: a list is copied (graphql-core hands every request the same default)
+                kwargs[python_name] = list(value) if copy and value is not None else value
+        for name in as_source:
+            kwargs[name] = source
+        if info_name is not None:
+            kwargs[info_name] = info_class(_raw_info=info, _field=field)
+        return function(source, **kwargs) if as_self else function(**kwargs)
+
+    return resolve
+
+
+def _copied(kind: Any, registry: Any) -> bool | None:
+    """How Strawberry's convert_argument changes an argument of this type when it changes nothing but a list's
+    identity: False (the value as it is: a scalar or an enum, graphql-core already made it the Python value),
+    True (a list of those: a copy), None (it converts: an input type, a GlobalID, a Maybe, a list of those)."""
+    if isinstance(kind, StrawberryMaybe):
+        return None
+    if isinstance(kind, StrawberryOptional):
+        kind = kind.of_type
+    if isinstance(kind, StrawberryList):
+        item = kind.of_type.of_type if isinstance(kind.of_type, StrawberryOptional) else kind.of_type
+        return True if not isinstance(kind.of_type, StrawberryMaybe) and _leaf(item, registry) else None
+    return False if _leaf(kind, registry) else None
+
+
+def _leaf(kind: Any, registry: Any) -> bool:
+    return kind is not GlobalID and (is_scalar(kind, registry) or isinstance(kind, StrawberryEnumDefinition)
+                                     or has_enum_definition(kind))
+
+
 def is_default_resolver(resolve: Any) -> bool:
     """Whether a field resolves by reading an attribute (Strawberry marks its default resolver `_is_default`):
     compiled plans read such a field directly."""
     return bool(getattr(resolve, "_is_default", False))
 
 
-__all__ = ["BaseGraphQLTransportWSHandler", "PreExecutionError", "StrawberryResult", "ValidationAbortedError", "execution_context_class_kwargs",
-           "get_argument_values", "get_variable_values", "graphql_schema", "is_default_resolver",
+__all__ = ["BaseGraphQLTransportWSHandler", "PreExecutionError", "StrawberryResult", "ValidationAbortedError",
+           "direct_resolver", "execution_context_class_kwargs", "get_argument_values", "get_variable_values", "graphql_schema", "is_default_resolver",
            "optimized_is_awaitable"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from graphql import (
     DocumentNode,
@@ -182,6 +182,34 @@ def _refusal(message: str, code: str, limit: str, maximum: int, **extra: Any) ->
     return GraphQLError(message, extensions={"code": code, "limit": limit, "max": maximum, **extra})
 
 
+N = TypeVar("N")
+V = TypeVar("V")
+
+
+class ByIdentity(Generic[N, V]):
+    """A bounded memo of `fn(node, *rest)` keyed by the node's identity, the node kept alive so its id stays its
+    own. A parsed document is one object per query text while the parse cache holds it; graphql-core's nodes
+    hash their whole tree, which an lru_cache would do on every request. `rest` must be the same every call
+    (the schema, the rules)."""
+
+    def __init__(self, fn: Callable[..., V], size: int) -> None:
+        self.fn = fn
+        self.size = size
+        self.misses = 0
+        self._memo: dict[int, tuple[N, V]] = {}
+
+    def __call__(self, node: N, *rest: Any) -> V:
+        kept = self._memo.get(id(node))
+        if kept is not None and kept[0] is node:
+            return kept[1]
+        self.misses += 1
+        value = self.fn(node, *rest)
+        if len(self._memo) >= self.size:
+            self._memo.pop(next(iter(self._memo)))  # the oldest first out
+        self._memo[id(node)] = (node, value)
+        return value
+
+
 class DocumentPolicy:
     """One schema's document handling: bounded caches of parsed and checked documents, and the limits.
 
@@ -198,9 +226,11 @@ class DocumentPolicy:
         self.max_cost = max_cost
         self.page_size_max = page_size_max
         self.introspection = introspection
-        self._introspects = lru_cache(maxsize=cache_size)(_introspects)
+        self._introspects: ByIdentity[DocumentNode, bool] = ByIdentity(_introspects, cache_size)
         self.parse = lru_cache(maxsize=cache_size)(self._parse)
-        self.validate = lru_cache(maxsize=cache_size)(self._validate)
+        # validate(document, schema, rules): keyed by the document
+        self.validate: ByIdentity[DocumentNode, list[GraphQLError]] = ByIdentity(
+            lambda document, schema, rules: self._validate(schema, document, rules), cache_size)
         self.pinned: dict[str, DocumentNode] = {}
         self.cache_size = cache_size
         self._fixed_costs: dict[int, tuple[OperationDefinitionNode, GraphQLError | None]] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,8 +18,9 @@ def to_datetime(ts: int) -> datetime:
 
 
 def iso(ts: int) -> str:
-    """The API's spelling of an instant: ISO-8601 UTC with a Z, to the second."""
-    return to_datetime(ts).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The API's spelling of an instant: ISO-8601 UTC with a Z, to the second (time's strftime: a third of
+    datetime's cost, and a ledger page spells forty)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
 def to_timestamp(dt: datetime) -> int:

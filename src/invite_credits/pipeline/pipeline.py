@@ -45,7 +45,7 @@ from graphql import (
 
 from ..api.context import Context
 from ..api.errors import MalformedRequest, is_request_error, process_error
-from ..api.internals import execution_context_class_kwargs, graphql_schema, optimized_is_awaitable
+from ..api.internals import direct_resolver, execution_context_class_kwargs, graphql_schema, optimized_is_awaitable
 from ..api.limits import DocumentPolicy, coerced_variables
 from ..api.schema import create_schema
 from ..settings import Settings
@@ -127,7 +127,9 @@ class Pipeline:
         self.limiter = limiter
         executor_class = self.strawberry_schema.execution_context_class
         self.executor = execution_context_class_kwargs(executor_class)
-        self.plans = Plans(self.schema, executor_class, optimized_is_awaitable) if s.compiled_plans else None
+        self.plans = Plans(self.schema, executor_class, optimized_is_awaitable,
+                           direct=lambda definition: direct_resolver(definition, self.strawberry_schema)
+                           ) if s.compiled_plans else None
 
     # -- the transports' entry points ----------------------------------------------------------------------
     async def run(self, request: GraphQLRequest, context: Context, method: str) -> ExecutionResult:
@@ -220,7 +222,7 @@ class Pipeline:
                 return ExecutionResult(None, [error])
         operation = selected_operation(document, request.operation_name, method)
         await self._limit(operation, context)
-        errors = [] if pinned else self.policy.validate(self.schema, document, RULES)
+        errors = [] if pinned else self.policy.validate(document, self.schema, RULES)
         if not errors:
             closed = self.policy.introspection_error(document, context.actor.is_admin)
             errors = [closed] if closed else []

@@ -7,17 +7,12 @@ from collections.abc import Mapping, Sequence
 
 from ..domain.policy import Reason
 from .protocol import Reader, Row, Tx
-from .rows import ChainHead, Draw, Entry
+from .rows import ChainHead, Draw, Entry, made
 
 
 def _entry(row: Row) -> Entry:
-    return Entry(
-        id=row["id"], member_id=row["member_id"], occurred_at=row["occurred_at"], reason=Reason(row["reason"]),
-        amount=row["amount"], requested=row["requested"], balance_after=row["balance_after"], lot_id=row["lot_id"],
-        invitation_id=row["invitation_id"], company_id=row["company_id"], post_id=row["post_id"],
-        referred_member_id=row["referred_member_id"], contacts_count=row["contacts_count"], note=row["note"],
-        reverses_id=row["reverses_id"], seq=row["seq"], hash=row["hash"],
-    )
+    """An entry from its row: the columns of ledger_entries are Entry's fields."""
+    return made(Entry, {**row, "reason": Reason(row["reason"])})
 
 
 def _head(row: Row) -> ChainHead:

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
 from ..domain.policy import DiscussionKind, InvitationStatus, Reason, Tier
+
+R = TypeVar("R")
+
+
+def made(cls: type[R], values: dict[str, Any]) -> R:
+    """A row of `cls` (a frozen dataclass) from every one of its fields at once. The frozen class's own
+    `__init__` sets each field through `object.__setattr__`: 1.5 us for an entry's 17, six times a plain
+    class's, and a ledger page makes twenty. Refuses values that are not exactly the fields."""
+    names: frozenset[str] | None = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = frozenset(f.name for f in fields(cls))  # type: ignore[arg-type]
+    if values.keys() != names:
+        raise TypeError(f"{cls.__name__} takes {sorted(names)}, not {sorted(values)}")
+    row = object.__new__(cls)
+    row.__dict__.update(values)
+    return row
+
+
+_FIELDS: dict[type[Any], frozenset[str]] = {}
 
 
 @dataclass(frozen=True)

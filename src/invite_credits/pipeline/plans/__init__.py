@@ -24,7 +24,15 @@ from collections.abc import Callable, Mapping
 from inspect import isawaitable
 from typing import Any
 
-from graphql import DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema, OperationDefinitionNode, OperationType
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLField,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+)
 
 from .compiler import Compiler, FieldPlan, NotCompilable
 from .runner import Executor, NotSynchronous, Run
@@ -40,8 +48,9 @@ class Plans:
     too, so it is tried once."""
 
     def __init__(self, schema: GraphQLSchema, executor_class: type[Any], is_awaitable: Callable[[Any], bool],
-                 size: int = 256) -> None:
+                 size: int = 256, direct: Callable[[GraphQLField], Callable[..., Any] | None] | None = None) -> None:
         self.schema = schema
+        self.direct = direct  # the Compiler's: a field's resolver without its per-call wrapper
         self.executor_class = executor_class
         self.is_awaitable = is_awaitable
         self.size = size
@@ -73,7 +82,9 @@ class Plans:
 
         def compile_() -> list[FieldPlan]:
             try:
-                return Compiler(self.schema, document, {v: values.get(v) for v in conditions}).operation(operation)
+                compiler = Compiler(self.schema, document, {v: values.get(v) for v in conditions},
+                                    **({"direct": self.direct} if self.direct else {}))
+                return compiler.operation(operation)
             except NotCompilable:
                 return _UNCOMPILABLE
 

@@ -64,8 +64,10 @@ class Compiler:
     """Plans for one document; `conditions`: the values of the variables its `@skip`/`@include` read."""
 
     def __init__(self, schema: GraphQLSchema, document: DocumentNode,
-                 conditions: Mapping[str, Any] | None = None) -> None:
+                 conditions: Mapping[str, Any] | None = None,
+                 direct: Callable[[GraphQLField], Callable[..., Any] | None] = lambda _definition: None) -> None:
         self.schema = schema
+        self.direct = direct  # a field's resolver without its library's per-call wrapper, when it has one
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         self.conditions = conditions or {}
 
@@ -139,6 +141,8 @@ class Compiler:
         if strawberry_field is not None and getattr(strawberry_field, "is_async", False):
             raise NotCompilable(f"{parent.name}.{name} is a coroutine")
         resolve = None if name == "__typename" else definition.resolve
+        if resolve is not None and not is_default_resolver(resolve):
+            resolve = self.direct(definition) or resolve
         if resolve is None and name != "__typename":
             raise NotCompilable(f"{parent.name}.{name} has no resolver of its own")
         literal = not any(_uses_variables(argument.value) for argument in nodes[0].arguments or ())

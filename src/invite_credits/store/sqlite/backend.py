@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 from ...settings import Settings
-from .. import statements
 from ..protocol import Reader, Store, WriteObserver
 from . import tools
 from .connection import prepare
 from .database import Database
 from .files import check_database_path
+from .statements import Statements
 
 
 class SqliteBackend:
@@ -41,7 +40,7 @@ class SqliteBackend:
         return tools.file_reader(self.path, migrated=migrated)
 
     def integrity_problems(self, r: Reader) -> list[str]:
-        if not isinstance(r, statements.Statements) or not isinstance(r.conn, sqlite3.Connection):
+        if not isinstance(r, Statements):
             raise TypeError("a SQLite check needs this backend's reader")
         return tools.integrity_problems(r)
 
