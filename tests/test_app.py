@@ -74,6 +74,24 @@ def test_sign_up_then_balance_lot_and_ledger(api: Api) -> None:
     assert lot["node"]["expiresAt"].endswith("Z") and lot["node"]["expired"] is False
 
 
+def test_a_query_shows_the_viewer_its_token_check_read(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from invite_credits.store import statements
+
+    member_id, token = api.sign_up("vic@example.com", "Vic")
+    api.data("mutation { updateProfile(input: {headline: \"Now\"}) { member { headline } } }", token=token)
+    read: list[str] = []
+    one = statements.Statements.one
+
+    def counted(self: Any, query: str, /, **params: Any) -> Any:
+        read.append(query)
+        return one(self, query, **params)
+
+    monkeypatch.setattr(statements.Statements, "one", counted)
+    viewer = api.data("{ viewer { id name headline balance { available } } }", token=token)["viewer"]
+    assert viewer == {"id": member_id, "name": "Vic", "headline": "Now", "balance": {"available": 15}}
+    assert read.count("member_by_id") == 1 and "member_session" not in read, read
+
+
 def test_sign_up_refusals_are_user_errors(api: Api) -> None:
     api.sign_up("ann@example.com")
     for email, name, code, field in [

@@ -115,14 +115,14 @@ def test_a_direct_resolver_answers_as_strawberrys_wrapper_does() -> None:
     source = Greeter(greeting="hello")
     given = [Tone.PLAIN]
     for name, arguments in (("greet", {"firstName": "Ada", "times": 2}), ("greet", {}), ("plain", {"n": 3}),
-                            ("echo", {"tone": Tone.PLAIN}), ("tones", {"tones": given}), ("tones", {"tones": None})):
+                            ("echo", {"tone": Tone.PLAIN}), ("tones", {"tones": given}), ("tones", {"tones": None}),
+                            ("greeting", {})):
         direct = internals.direct_resolver(fields[name], schema)
         assert direct is not None, f"no direct resolver for Greeter.{name}: Strawberry's field or resolver changed"
         assert direct(source, info, **arguments) == fields[name].resolve(source, info, **arguments), name
     assert given == [Tone.PLAIN], "a list argument reached the resolver uncopied"
     # An input type is converted by Strawberry's wrapper: it stays.
     assert internals.direct_resolver(fields["names"], schema) is None
-    assert internals.direct_resolver(fields["greeting"], schema) is None  # a plain attribute: no resolver
 
 
 def test_the_hot_fields_of_our_schema_resolve_directly() -> None:

@@ -12,6 +12,7 @@ from ..domain.errors import Forbidden
 from ..events.live import LiveFeed
 from ..observability.metrics import Metrics
 from ..service import Service
+from ..service.views import Member
 
 
 @dataclass
@@ -32,6 +33,8 @@ class Context:
     request_error: bool = False
     # Where the request came from (behind trusted proxies, the address X-Forwarded-For names): rate limits.
     client_address: str = "unknown"
+    # The actor's member as their token's session check read it (HTTP): a query's `viewer` shows this row.
+    viewer: Member | None = None
 
     def live_feed(self) -> LiveFeed:
         if self.live is None:

@@ -60,12 +60,21 @@ def direct_resolver(definition: GraphQLField, schema: BaseSchema) -> Callable[..
     Strawberry's (the `strawberry-definition` back-reference graphql-core's field carries), has a synchronous
     resolver function of its own and no field extensions, the schema has no exception handlers, and each
     argument is a scalar or an enum, or a list of them, each maybe `| None` (not an input type, a `Maybe` or a
-    GlobalID, which `convert_argument` changes; a list it copies, and so does this). Used: `StrawberryField.base_resolver`, `.extensions`,
+    GlobalID, which `convert_argument` changes; a list it copies, and so does this). A field Strawberry
+    resolves by reading an attribute (its `_get_basic_result`) reads it with `config.default_resolver`. Used: `StrawberryField.base_resolver`, `.extensions`,
     `.is_async`, `.arguments`; `StrawberryResolver.wrapped_func`, `.self_parameter`, `.parent_parameter`,
     `.root_parameter`, `.info_parameter`; `schema.config.info_class` and `.name_converter.from_argument`;
     `schema.schema_converter.exception_handlers` and `.scalar_registry`."""
     field = (definition.extensions or {}).get("strawberry-definition")
-    if not isinstance(field, StrawberryField) or field.extensions or field.is_async or field.base_resolver is None:
+    if not isinstance(field, StrawberryField) or field.extensions or field.is_async:
+        return None
+    if is_default_resolver(definition.resolve):  # Strawberry's `_get_basic_result`: the configured attribute read
+        read = schema.config.default_resolver
+        name = field.python_name
+        if read is getattr:
+            return lambda source, _info: getattr(source, name)
+        return lambda source, _info: read(source, name)
+    if field.base_resolver is None:
         return None
     converter = schema.schema_converter
     if converter.exception_handlers:

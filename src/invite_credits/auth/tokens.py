@@ -22,6 +22,7 @@ from .identity import KeyFileError, KeysUnavailable, Provider, ProviderSettings,
 
 if TYPE_CHECKING:
     from ..service import Service
+    from ..service.views import Member
 
 ADMIN_SUBJECT = "admin"
 
@@ -77,6 +78,14 @@ def expiry_text(ttl_seconds: int) -> str:
     lifetime = (f"{days} day{plural}" if days and not rest else f"{days} d {hours} h" if days
                 else f"{hours} h {minutes} min")
     return f"{when}, in {lifetime}"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls: the actor, and for a member the row their token's session check read."""
+
+    actor: Actor
+    member: Member | None = None
 
 
 @dataclass(frozen=True)
@@ -179,8 +188,13 @@ class Authenticator:
         self.provider = Provider(provider_settings(settings)) if settings.identity_provider else None
 
     async def actor(self, authorization: str | None) -> Actor:
+        return (await self.caller(authorization)).actor
+
+    async def caller(self, authorization: str | None) -> Caller:
+        """The actor, and the member's row as the session check read it (a request that shows its viewer
+        needs no second read)."""
         if not authorization:
-            return Actor()
+            return Caller(Actor())
         token = bearer_token(authorization)
         if self.provider is None:  # the embedded default: every token is the service's own (verified, cached)
             verified = verified_token(self.secret, token)
@@ -193,26 +207,29 @@ class Authenticator:
                 verified = verified_token(self.secret, token)
             else:
                 verified = await self._provider_actor(self.provider, token, header)
-        if verified.actor.member_id is not None:
-            await self._check_session(verified.actor.member_id, verified)
-            if verified.session is not None:
-                return replace(verified.actor, session=verified.session)
-        return verified.actor
+        if verified.actor.member_id is None:
+            return Caller(verified.actor)
+        member = await self._check_session(verified.actor.member_id, verified)
+        if verified.session is not None:
+            return Caller(replace(verified.actor, session=verified.session), member)
+        return Caller(verified.actor, member)
 
-    async def _check_session(self, member_id: int, token: Verified) -> None:
+    async def _check_session(self, member_id: int, token: Verified) -> Member:
         """The member exists and the token belongs to their current session: ours carry its key; an identity
         provider's must be issued after the member last signed out everywhere. Read on every request, so a
         sign-out on any server process holds at once everywhere."""
-        session = await self.service.offload(lambda: self.service.session(member_id))
-        if session is None:
+        found = await self.service.offload(lambda: self.service.signed_in(member_id))
+        if found is None:
             raise Unauthenticated("The token's member does not exist.", "no_member")
+        member, session = found
         if token.session is not None:  # ours: every one that names a member carries a session
             if token.session != session.key:
                 raise Unauthenticated("The token was signed out (signOutEverywhere); sign in again.", "revoked")
-            return
+            return member
         if session.revoked_at is not None and (token.issued_at is None or token.issued_at <= session.revoked_at):
             raise Unauthenticated("The token was issued before the member signed out everywhere; sign in again.",
                                   "revoked")
+        return member
 
     async def _provider_actor(self, provider: Provider, token: str, header: dict[str, Any]) -> Verified:
         try:

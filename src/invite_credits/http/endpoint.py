@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("invite_credits.http")
 _OPERATION_PARAMS = ("query", "extensions", "documentId")
+_ANONYMOUS = Actor()
 
 
 class GraphQLEndpoint:
@@ -78,7 +79,7 @@ class GraphQLEndpoint:
         if method == "POST" and "application/json" not in request.headers.get("content-type", "").split(";")[0]:
             raise MalformedRequest(415, "Unsupported content type")
         actor = await self._caller(request)
-        if actor == Actor():
+        if actor == _ANONYMOUS:
             limiter = self.app_state.limiter
             await limiter.take(limiter.buckets(member_id=None, anonymous=True, mutation=False, signs_up=False,
                                                address=client_address(request.scope)))
@@ -92,7 +93,7 @@ class GraphQLEndpoint:
         state = self.app_state
         rid = request_id(request.scope)
         try:
-            actor = await state.authenticator.actor(request.headers.get("authorization"))
+            caller = await state.authenticator.caller(request.headers.get("authorization"))
         except Denied as denied:
             state.metrics.tokens_refused.labels(denied.reason).inc()
             log.warning("token refused", extra={"fields": {"request_id": rid, "reason": denied.reason}})
@@ -100,8 +101,9 @@ class GraphQLEndpoint:
         except Unavailable as unavailable:  # the provider's keys, or the token's member, cannot be read now
             log.error("token not verified: %s", unavailable, extra={"fields": {"request_id": rid}})
             raise
-        request.scope.setdefault("state", {})["actor"] = actor
-        return actor
+        scope_state = request.scope.setdefault("state", {})
+        scope_state["actor"], scope_state["viewer"] = caller.actor, caller.member
+        return caller.actor
 
     def make_context(self, scope: Any) -> Context:
         """The context every resolver sees; a WebSocket's caller is set later, by its connection_init."""
@@ -110,6 +112,7 @@ class GraphQLEndpoint:
         return Context(
             service=app.service,
             actor=state.get("actor", Actor()),
+            viewer=state.get("viewer"),
             request_id=state.get("request_id") or uuid.uuid4().hex,
             token_secret=app.secret,
             member_token_ttl_seconds=app.settings.member_token_ttl_seconds,

@@ -49,11 +49,18 @@ class JsonLines(logging.StreamHandler[TextIO]):
         self.setFormatter(JsonFormatter())
 
     def write(self, entry: dict[str, Any]) -> None:
-        text = orjson.dumps(entry, default=str).decode() + "\n"
+        line = orjson.dumps(entry, default=str, option=orjson.OPT_APPEND_NEWLINE)
         with self.lock:  # type: ignore[union-attr]  # made by Handler.__init__
             try:
-                self.stream.write(text)
-                self.stream.flush()
+                # The bytes under the text layer when there are (stderr): every line is flushed, so the two never
+                # interleave.
+                buffer = getattr(self.stream, "buffer", None)
+                if buffer is not None:
+                    buffer.write(line)
+                    buffer.flush()
+                else:
+                    self.stream.write(line.decode())
+                    self.stream.flush()
             except Exception:  # noqa: BLE001 - as logging does: a log line that cannot be written is not the request's failure
                 self.handleError(logging.makeLogRecord({"msg": entry.get("msg")}))
 

@@ -111,6 +111,10 @@ class MemberUseCases(UseCases):
                                   member.education, member.skills, self.policy)
 
     # -- sessions ----------------------------------------------------------------------------------------
+    def signed_in(self, member_id: int) -> tuple[Member, Session] | None:
+        """The member and the session their tokens must name, in one read; None when no such member exists."""
+        return members.signed_in(self.db.reader, id=member_id)
+
     def session(self, member_id: int) -> Session | None:
         """The session a member's tokens must name; None when no such member exists."""
         return members.session(self.db.reader, id=member_id)

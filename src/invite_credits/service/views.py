@@ -8,7 +8,8 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from ..domain.policy import DiscussionKind, InvitationStatus, Period, Reason, Tier
-from ..store.rows import Company, Entry, Invitation, Lot, Member, Post
+from ..store.rows import Company, Entry, Invitation, Lot, Post
+from ..store.rows import Member as Member  # what the service answers for a member: the row, as it is
 
 T = TypeVar("T")
 

@@ -8,18 +8,18 @@ from typing import Any
 from ..domain.policy import Tier
 from .ahead import drawn
 from .protocol import Reader, Row, Tx
-from .rows import Member, Session
+from .rows import Member, Session, made
 
 
 def _member(row: Row | None) -> Member | None:
     if row is None:
         return None
-    return Member(
-        id=row["id"], email=row["email"], name=row["name"], tier=Tier(row["tier"]), referral_code=row["referral_code"],
-        joined_at=row["joined_at"], headline=row["headline"], about=row["about"], location=row["location"],
-        experience=json.loads(row["experience"]), education=json.loads(row["education"]),
-        skills=json.loads(row["skills"]),
-    )
+    return made(Member, {
+        "id": row["id"], "email": row["email"], "name": row["name"], "tier": Tier(row["tier"]),
+        "referral_code": row["referral_code"], "joined_at": row["joined_at"], "headline": row["headline"],
+        "about": row["about"], "location": row["location"], "experience": json.loads(row["experience"]),
+        "education": json.loads(row["education"]), "skills": json.loads(row["skills"]),
+    })
 
 
 def by_id(r: Reader, *, id: int) -> Member | None:
@@ -75,6 +75,15 @@ def set_profile(tx: Tx, *, id: int, name: str, headline: str | None, about: str 
                 experience: list[Any], education: list[Any], skills: list[str]) -> None:
     tx.run_later("member_set_profile", expect=1, id=id, name=name, headline=headline, about=about, location=location,
            experience=json.dumps(experience), education=json.dumps(education), skills=json.dumps(skills))
+
+
+def signed_in(r: Reader, *, id: int) -> tuple[Member, Session] | None:
+    """The member and their session in one read: a token's check, whose request then shows the member."""
+    row = r.one("member_by_id", id=id)
+    member = _member(row)
+    if row is None or member is None:
+        return None
+    return member, Session(key=row["session_key"], revoked_at=row["sessions_revoked_at"])
 
 
 def session(r: Reader, *, id: int) -> Session | None:

@@ -58,6 +58,11 @@ class FieldPlan:
     basic: bool  # Strawberry's resolver of a plain attribute: needs neither info nor arguments
     arguments: dict[str, Any] | None  # None: from variables, per request
     shape: Shape
+    flat: bool = field(init=False)  # a leaf, nullable or not: completing it needs no path
+
+    def __post_init__(self) -> None:
+        shape = self.shape.inner if self.shape.kind == "non_null" else self.shape
+        self.flat = shape is not None and shape.kind == "leaf"
 
 
 class Compiler:
@@ -141,7 +146,8 @@ class Compiler:
         if strawberry_field is not None and getattr(strawberry_field, "is_async", False):
             raise NotCompilable(f"{parent.name}.{name} is a coroutine")
         resolve = None if name == "__typename" else definition.resolve
-        if resolve is not None and not is_default_resolver(resolve):
+        basic = is_default_resolver(resolve)
+        if resolve is not None:
             resolve = self.direct(definition) or resolve
         if resolve is None and name != "__typename":
             raise NotCompilable(f"{parent.name}.{name} has no resolver of its own")
@@ -153,7 +159,7 @@ class Compiler:
             except GraphQLError as error:  # graphql-core reports it as the field's error, per request
                 raise NotCompilable(error.message) from None
         return FieldPlan(key=key, nodes=nodes, definition=definition, parent=parent, resolve=resolve,
-                         basic=is_default_resolver(resolve), arguments=arguments,
+                         basic=basic, arguments=arguments,
                          shape=self.shape(definition.type, nodes))
 
     def shape(self, output: GraphQLOutputType, nodes: list[FieldNode]) -> Shape:

@@ -41,17 +41,23 @@ class Run:
                path: Path | None) -> dict[str, Any]:
         data: dict[str, Any] = {}
         for plan in plans:
-            data[plan.key] = self.field(plan, source, Path(path, plan.key, object_type.name))
+            data[plan.key] = self.field(plan, source, path)
         return data
 
-    def field(self, plan: FieldPlan, source: Any, path: Path) -> Any:
+    def field(self, plan: FieldPlan, source: Any, parent: Path | None) -> Any:
+        """The field's completed value. Its path is made only when something needs it: a resolve info, a
+        nested value, an error (a leaf read from an attribute, most of a page, needs none)."""
         info = None
+        path: Path | None = None
         try:
             if plan.resolve is None:
                 result: Any = plan.parent.name
             elif plan.basic:
                 result = plan.resolve(source, None)
+                if plan.flat:
+                    return self.complete(plan, plan.shape, None, None, result)
             else:
+                path = Path(parent, plan.key, plan.parent.name)
                 info = self._info(plan, path)
                 arguments = plan.arguments
                 if arguments is None:
@@ -62,10 +68,14 @@ class Run:
                     if hasattr(result, "close"):
                         result.close()
                     raise NotSynchronous
+            if path is None:
+                path = Path(parent, plan.key, plan.parent.name)
             return self.complete(plan, plan.shape, info, path, result)
         except NotSynchronous:
             raise
         except Exception as raw_error:
+            if path is None:
+                path = Path(parent, plan.key, plan.parent.name)
             error = located_error(raw_error, plan.nodes, path.as_list())
             if is_non_null_type(plan.definition.type):
                 raise error from None
@@ -75,7 +85,8 @@ class Run:
     def _info(self, plan: FieldPlan, path: Path) -> Any:
         return self.executor.build_resolve_info(plan.definition, plan.nodes, plan.parent, path)
 
-    def complete(self, plan: FieldPlan, shape: Shape, info: Any, path: Path, result: Any) -> Any:
+    def complete(self, plan: FieldPlan, shape: Shape, info: Any, path: Path | None, result: Any) -> Any:
+        """`result` completed by `shape`; `path` may be None only for a leaf (plan.flat)."""
         if isinstance(result, Exception):
             raise result
         if shape.kind == "non_null":
@@ -93,6 +104,7 @@ class Run:
                 raise TypeError(f"Expected `{inspect(leaf)}.coerce_output_value({inspect(result)})` to return "
                                 f"non-nullable value, returned: {inspect(coerced)}")
             return coerced
+        assert path is not None
         if shape.kind == "list":
             return self._list(plan, shape, info, path, result)
         if info is None:
