@@ -97,7 +97,9 @@ class _Server:
                                 # uvicorn closes a kept-alive connection idle this long (its default, 5 s, also
                                 # closed connections whose request waited out a short stall unanswered).
                                 timeout_keep_alive=KEEP_ALIVE_SECONDS,
-                                proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
+                                proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
+                                # No `server: uvicorn` on every response: it tells a scanner what to try.
+                                server_header=False)
         Server(config).run(sockets=[sock])
         return Server.started_ok
 

@@ -7,10 +7,10 @@ import math
 import os
 import secrets
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import jwt
 
@@ -80,8 +80,7 @@ def expiry_text(ttl_seconds: int) -> str:
     return f"{when}, in {lifetime}"
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     """Who calls: the actor, and for a member the row their token's session check read."""
 
     actor: Actor
@@ -134,8 +133,10 @@ def _verified(secret: str, token: str) -> Verified:
     if role == "member":
         if member_id is None:
             raise Unauthenticated("The token names no member.", "claims")
-        return Verified(Actor(member_id=member_id), expires, session)
-    return Verified(Actor(member_id=member_id, is_admin=True), expires, session if member_id is not None else None)
+        return Verified(Actor(member_id=member_id, session=session), expires, session)
+    if member_id is None:
+        return Verified(Actor(is_admin=True), expires)
+    return Verified(Actor(member_id=member_id, is_admin=True, session=session), expires, session)
 
 
 def bearer_token(authorization: str) -> str:
@@ -209,10 +210,8 @@ class Authenticator:
                 verified = await self._provider_actor(self.provider, token, header)
         if verified.actor.member_id is None:
             return Caller(verified.actor)
-        member = await self._check_session(verified.actor.member_id, verified)
-        if verified.session is not None:
-            return Caller(replace(verified.actor, session=verified.session), member)
-        return Caller(verified.actor, member)
+        # Our tokens' actor names its session already (a live subscription ends once it is signed out).
+        return Caller(verified.actor, await self._check_session(verified.actor.member_id, verified))
 
     async def _check_session(self, member_id: int, token: Verified) -> Member:
         """The member exists and the token belongs to their current session: ours carry its key; an identity

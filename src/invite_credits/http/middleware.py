@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 
@@ -43,6 +44,9 @@ class Front:
         self.app = app
         self.graphql = graphql
         self.max_bytes = max_bytes
+        # Request ids: this app's random half, then a count (unique without a system call per request).
+        self._prefix = os.urandom(8).hex()
+        self._count = itertools.count()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,7 +54,7 @@ class Front:
             return
         headers = dict(scope["headers"])
         given = headers.get(b"x-request-id", b"").decode("latin-1")
-        rid = given if _CLIENT_ID.fullmatch(given) else os.urandom(16).hex()
+        rid = given if given and _CLIENT_ID.fullmatch(given) else f"{self._prefix}{next(self._count):016x}"
         scope.setdefault("state", {})["request_id"] = rid
         REQUEST_ID.set(rid)
         header = (b"x-request-id", rid.encode("latin-1"))

@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from inspect import isawaitable
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     DocumentNode,
@@ -59,10 +58,9 @@ _OPERATION_WORDS = {OperationType.QUERY: "queries", OperationType.MUTATION: "mut
                     OperationType.SUBSCRIPTION: "subscriptions"}
 
 
-@dataclass(frozen=True)
-class GraphQLRequest:
+class GraphQLRequest(NamedTuple):
     """What one request asks for, whatever carried it: GraphQL over HTTP's fields, and `documentId` (a trusted
-    document's id)."""
+    document's id). Immutable, as a tuple (a frozen dataclass costs a microsecond more per request)."""
 
     query: str | None
     variables: dict[str, Any] | None = None
@@ -86,8 +84,7 @@ class GraphQLRequest:
                    data.get("documentId"))
 
 
-@dataclass(frozen=True)
-class _Prepared:
+class _Prepared(NamedTuple):
     """A request that passed every check before execution."""
 
     document: DocumentNode

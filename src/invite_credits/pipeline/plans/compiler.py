@@ -12,6 +12,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLError,
     GraphQLField,
     GraphQLList,
@@ -46,6 +47,12 @@ class Shape:
     fields: list[FieldPlan] | None = None  # an object's
     by_type: dict[str, list[FieldPlan]] = field(default_factory=dict)  # an abstract type's, per runtime type
     nodes: list[FieldNode] = field(default_factory=list)
+    memo: dict[Any, Any] | None = None  # an enum's: its answer per value (at most memo_size)
+    memo_size: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind == "leaf" and isinstance(self.type, GraphQLEnumType):
+            self.memo, self.memo_size = {}, 2 * len(self.type.values)
 
 
 @dataclass(eq=False)

@@ -3,7 +3,7 @@ and nulls bubbled as graphql-core does."""
 
 from __future__ import annotations
 
-from inspect import isawaitable
+from enum import Enum
 from typing import Any
 
 from graphql import (
@@ -35,6 +35,7 @@ class Run:
 
     def __init__(self, executor: Executor) -> None:
         self.executor = executor
+        self.is_awaitable = executor.is_awaitable  # the one graphql-core would use (Strawberry's: cheaper)
         self.errors: list[GraphQLError] = []
 
     def object(self, object_type: GraphQLObjectType, plans: list[FieldPlan], source: Any,
@@ -54,8 +55,16 @@ class Run:
                 result: Any = plan.parent.name
             elif plan.basic:
                 result = plan.resolve(source, None)
-                if plan.flat:
-                    return self.complete(plan, plan.shape, None, None, result)
+                if plan.flat:  # `complete` for a leaf, unrolled: most of a page's fields
+                    if isinstance(result, Exception):
+                        raise result
+                    shape = plan.shape
+                    if result is None or result is Undefined:
+                        if shape.kind == "non_null":
+                            raise TypeError(f"Cannot return null for non-nullable field {plan.parent}."
+                                            f"{plan.nodes[0].name.value}.")
+                        return None
+                    return _leaf(shape.inner if shape.inner is not None else shape, result)
             else:
                 path = Path(parent, plan.key, plan.parent.name)
                 info = self._info(plan, path)
@@ -64,7 +73,7 @@ class Run:
                     arguments = get_argument_values(plan.definition, plan.nodes[0], self.executor.variable_values,
                                                     None, self.executor.hide_suggestions)
                 result = plan.resolve(source, info, **arguments)
-                if isawaitable(result):
+                if self.is_awaitable(result):
                     if hasattr(result, "close"):
                         result.close()
                     raise NotSynchronous
@@ -98,12 +107,7 @@ class Run:
         if result is None or result is Undefined:
             return None
         if shape.kind == "leaf":
-            leaf: GraphQLLeafType = shape.type  # type: ignore[assignment]
-            coerced = leaf.coerce_output_value(result)
-            if coerced is Undefined or coerced is None:
-                raise TypeError(f"Expected `{inspect(leaf)}.coerce_output_value({inspect(result)})` to return "
-                                f"non-nullable value, returned: {inspect(coerced)}")
-            return coerced
+            return _leaf(shape, result)
         assert path is not None
         if shape.kind == "list":
             return self._list(plan, shape, info, path, result)
@@ -115,7 +119,7 @@ class Run:
             abstract: GraphQLAbstractType = shape.type  # type: ignore[assignment]
             resolve_type = abstract.resolve_type or self.executor.type_resolver
             runtime = resolve_type(result, info, abstract)
-            if isawaitable(runtime):
+            if self.is_awaitable(runtime):
                 raise NotSynchronous
             object_type = self.executor.ensure_valid_runtime_type(runtime, abstract, _details(plan.nodes), info,
                                                                   result)
@@ -124,7 +128,7 @@ class Run:
             object_type, fields = shape.type, shape.fields  # type: ignore[assignment]
         if object_type.is_type_of:
             is_type_of = object_type.is_type_of(result, info)
-            if isawaitable(is_type_of):
+            if self.is_awaitable(is_type_of):
                 raise NotSynchronous
             if not is_type_of:
                 raise GraphQLError(f"Expected value of type '{object_type}' but got: {inspect(result)}.", plan.nodes)
@@ -141,7 +145,7 @@ class Run:
         completed: list[Any] = []
         for index, item in enumerate(result):
             item_path = Path(path, index, None)
-            if isawaitable(item):
+            if self.is_awaitable(item):
                 raise NotSynchronous
             try:
                 completed.append(self.complete(plan, item_shape, info, item_path, item))
@@ -154,6 +158,27 @@ class Run:
                 self.errors.append(error)
                 completed.append(None)
         return completed
+
+
+def _leaf(shape: Shape, result: Any) -> Any:
+    """graphql-core's leaf completion; an enum's answers are remembered per value (Strawberry's enum type
+    searches its values on every call, and there are only so many)."""
+    memo = shape.memo
+    if memo is not None:
+        try:
+            found = memo.get(result)
+        except TypeError:  # unhashable: coerce_output_value says what is wrong with it
+            found = None
+        if found is not None:
+            return found
+    leaf: GraphQLLeafType = shape.type  # type: ignore[assignment]
+    coerced = leaf.coerce_output_value(result)
+    if coerced is Undefined or coerced is None:
+        raise TypeError(f"Expected `{inspect(leaf)}.coerce_output_value({inspect(result)})` to return "
+                        f"non-nullable value, returned: {inspect(coerced)}")
+    if memo is not None and isinstance(result, Enum) and len(memo) < shape.memo_size:
+        memo[result] = coerced  # a member: equal only to itself and its own value, which answer the same
+    return coerced
 
 
 def _details(nodes: list[FieldNode]) -> list[Any]:

@@ -49,22 +49,29 @@ class InlineReader(Statements):
 
     def one(self, query: str, /, **params: Any) -> Row | None:
         self.bounded(query)
-        return self._limited(query, lambda: super(InlineReader, self).one(query, **params))
+        self._deadline = time.monotonic() + self.time_limit
+        try:
+            return super().one(query, **params)
+        except sqlite3.OperationalError as exc:
+            raise self._past_limit(query, exc) from None
+        finally:
+            self._deadline = 0.0
 
     def all(self, query: str, /, **params: Any) -> list[Row]:
         self.bounded(query)
-        return self._limited(query, lambda: super(InlineReader, self).all(query, **params))
-
-    def _limited(self, query: str, read: Callable[[], T]) -> T:
         self._deadline = time.monotonic() + self.time_limit
         try:
-            return read()
+            return super().all(query, **params)
         except sqlite3.OperationalError as exc:
-            if "interrupted" in str(exc):
-                raise DatabaseUnavailable(f"{query} ran past its time limit of {self.time_limit:g} s") from None
-            raise
+            raise self._past_limit(query, exc) from None
         finally:
             self._deadline = 0.0
+
+    def _past_limit(self, query: str, exc: sqlite3.OperationalError) -> Exception:
+        """What a read that failed answers: DatabaseUnavailable when its time limit interrupted it."""
+        if "interrupted" in str(exc):
+            return DatabaseUnavailable(f"{query} ran past its time limit of {self.time_limit:g} s")
+        return exc
 
 
 class SqliteTx(Statements):
