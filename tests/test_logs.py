@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import orjson
 import pytest
@@ -15,6 +16,8 @@ from invite_credits.observability import logs
 
 @pytest.fixture
 def stream() -> Iterator[io.StringIO]:
+    """The root logger with JsonLines alone, as the server configures it. pytest adds its own capture handlers
+    to the root for the test's call, after fixtures run: `alone()` takes them out within a test."""
     root = logging.getLogger()
     saved, level = root.handlers[:], root.level
     out = io.StringIO()
@@ -27,6 +30,17 @@ def stream() -> Iterator[io.StringIO]:
         root.setLevel(level)
 
 
+@contextmanager
+def alone() -> Iterator[None]:
+    root = logging.getLogger()
+    kept = root.handlers[:]
+    root.handlers[:] = [h for h in kept if isinstance(h, logs.JsonLines)]
+    try:
+        yield
+    finally:
+        root.handlers[:] = kept
+
+
 def _lines(out: io.StringIO) -> list[dict[str, object]]:
     return [orjson.loads(text) for text in out.getvalue().splitlines()]
 
@@ -34,8 +48,10 @@ def _lines(out: io.StringIO) -> list[dict[str, object]]:
 def test_the_shortcut_writes_the_line_logging_writes(stream: io.StringIO) -> None:
     logger = logging.getLogger("invite_credits.test_logs")
     fields = {"request_id": "r1", "ms": 1.5, "member_id": None}
-    logs.line(logger, "graphql", fields)
-    logger.info("graphql", extra={"fields": fields})
+    with alone():
+        assert logs._sole_writer(logger, logging.INFO) is not None  # the shortcut is what writes next
+        logs.line(logger, "graphql", fields)
+        logger.info("graphql", extra={"fields": fields})
     direct, through_logging = _lines(stream)
     assert direct.keys() == through_logging.keys()
     assert {k: v for k, v in direct.items() if k != "ts"} == {k: v for k, v in through_logging.items() if k != "ts"}
@@ -54,7 +70,8 @@ def test_the_shortcut_steps_aside_for_another_handler_or_a_filter(stream: io.Str
     keep = Keep()
     logger.addHandler(keep)
     try:
-        logs.line(logger, "graphql", {"request_id": "r2"})
+        with alone():
+            logs.line(logger, "graphql", {"request_id": "r2"})
     finally:
         logger.removeHandler(keep)
     assert [getattr(r, "fields", None) for r in seen] == [{"request_id": "r2"}]
@@ -63,7 +80,8 @@ def test_the_shortcut_steps_aside_for_another_handler_or_a_filter(stream: io.Str
     hidden = logging.Filter("elsewhere")
     logger.addFilter(hidden)
     try:
-        logs.line(logger, "graphql", {"request_id": "r3"})
+        with alone():
+            logs.line(logger, "graphql", {"request_id": "r3"})
     finally:
         logger.removeFilter(hidden)
     assert len(_lines(stream)) == 1  # the filter dropped it, as logging would
@@ -73,3 +91,25 @@ def test_a_level_below_the_loggers_writes_nothing(stream: io.StringIO) -> None:
     logger = logging.getLogger("invite_credits.test_logs")
     logs.line(logger, "graphql", {"request_id": "r4"}, level=logging.DEBUG)
     assert stream.getvalue() == ""
+
+
+def test_lines_on_a_loop_are_written_once_a_turn_in_order(stream: io.StringIO) -> None:
+    import asyncio
+
+    logger = logging.getLogger("invite_credits.test_logs")
+
+    async def turn() -> list[str]:
+        logs.line(logger, "graphql", {"request_id": "a"})
+        logs.line(logger, "graphql", {"request_id": "b"})
+        during = stream.getvalue()
+        await asyncio.sleep(0)  # the turn ends: both lines go out together
+        after_turn = stream.getvalue()
+        logs.line(logger, "graphql", {"request_id": "c"})
+        logger.error("boom")  # an ordinary record writes what is pending first
+        return [during, after_turn]
+
+    with alone():
+        during, after_turn = asyncio.run(turn())
+    assert during == ""
+    assert [line["request_id"] for line in _lines(io.StringIO(after_turn))] == ["a", "b"]
+    assert [line.get("request_id", line["msg"]) for line in _lines(stream)] == ["a", "b", "c", "boom"]

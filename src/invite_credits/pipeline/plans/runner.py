@@ -111,11 +111,11 @@ class Run:
         assert path is not None
         if shape.kind == "list":
             return self._list(plan, shape, info, path, result)
-        if info is None:
-            info = self._info(plan, path)
         object_type: GraphQLObjectType
         fields: list[FieldPlan] | None
         if shape.kind == "abstract":
+            if info is None:
+                info = self._info(plan, path)
             abstract: GraphQLAbstractType = shape.type  # type: ignore[assignment]
             resolve_type = abstract.resolve_type or self.executor.type_resolver
             runtime = resolve_type(result, info, abstract)
@@ -126,7 +126,9 @@ class Run:
             fields = shape.by_type.get(object_type.name)
         else:
             object_type, fields = shape.type, shape.fields  # type: ignore[assignment]
-        if object_type.is_type_of:
+        if object_type.is_type_of:  # the resolve info only when something will read it
+            if info is None:
+                info = self._info(plan, path)
             is_type_of = object_type.is_type_of(result, info)
             if self.is_awaitable(is_type_of):
                 raise NotSynchronous
