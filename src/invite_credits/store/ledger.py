@@ -12,7 +12,11 @@ from .rows import ChainHead, Draw, Entry, made
 
 def _entry(row: Row) -> Entry:
     """An entry from its row: the columns of ledger_entries are Entry's fields."""
-    return made(Entry, {**row, "reason": Reason(row["reason"])})
+    reason = row["reason"]
+    return made(Entry, {**row, "reason": _REASONS.get(reason) or Reason(reason)})
+
+
+_REASONS = {reason.value: reason for reason in Reason}  # Reason(value) is an Enum call: ten times a dict's
 
 
 def _head(row: Row) -> ChainHead:
