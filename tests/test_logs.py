@@ -41,6 +41,23 @@ def alone() -> Iterator[None]:
         root.handlers[:] = kept
 
 
+@contextmanager
+def attached(logger: logging.Logger, *, handler: logging.Handler | None = None,
+             filter_: logging.Filter | None = None) -> Iterator[None]:
+    """A handler or a filter on `logger` for the block."""
+    if handler is not None:
+        logger.addHandler(handler)
+    if filter_ is not None:
+        logger.addFilter(filter_)
+    try:
+        yield
+    finally:
+        if handler is not None:
+            logger.removeHandler(handler)
+        if filter_ is not None:
+            logger.removeFilter(filter_)
+
+
 def _lines(out: io.StringIO) -> list[dict[str, object]]:
     return [orjson.loads(text) for text in out.getvalue().splitlines()]
 
@@ -67,23 +84,13 @@ def test_the_shortcut_steps_aside_for_another_handler_or_a_filter(stream: io.Str
         def emit(self, record: logging.LogRecord) -> None:
             seen.append(record)
 
-    keep = Keep()
-    logger.addHandler(keep)
-    try:
-        with alone():
-            logs.line(logger, "graphql", {"request_id": "r2"})
-    finally:
-        logger.removeHandler(keep)
+    with alone(), attached(logger, handler=Keep()):
+        logs.line(logger, "graphql", {"request_id": "r2"})
     assert [getattr(r, "fields", None) for r in seen] == [{"request_id": "r2"}]
     assert _lines(stream)[0]["request_id"] == "r2"  # and JsonLines still wrote it, through logging
 
-    hidden = logging.Filter("elsewhere")
-    logger.addFilter(hidden)
-    try:
-        with alone():
-            logs.line(logger, "graphql", {"request_id": "r3"})
-    finally:
-        logger.removeFilter(hidden)
+    with alone(), attached(logger, filter_=logging.Filter("elsewhere")):
+        logs.line(logger, "graphql", {"request_id": "r3"})
     assert len(_lines(stream)) == 1  # the filter dropped it, as logging would
 
 
