@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 import os
+import random
 import re
 
 from starlette.datastructures import Headers
@@ -44,9 +44,9 @@ class Front:
         self.app = app
         self.graphql = graphql
         self.max_bytes = max_bytes
-        # Request ids: this app's random half, then a count (unique without a system call per request).
-        self._prefix = os.urandom(8).hex()
-        self._count = itertools.count()
+        # Request ids: 128 random bits from a generator seeded once per app from the system's randomness (unique
+        # without a system call per request, and no count of this process's requests shown to clients).
+        self._ids = random.Random(os.urandom(32))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,7 +54,7 @@ class Front:
             return
         headers = dict(scope["headers"])
         given = headers.get(b"x-request-id", b"").decode("latin-1")
-        rid = given if given and _CLIENT_ID.fullmatch(given) else f"{self._prefix}{next(self._count):016x}"
+        rid = given if given and _CLIENT_ID.fullmatch(given) else f"{self._ids.getrandbits(128):032x}"
         scope.setdefault("state", {})["request_id"] = rid
         REQUEST_ID.set(rid)
         header = (b"x-request-id", rid.encode("latin-1"))
