@@ -102,12 +102,10 @@ class Plans:
         return found
 
     def _run(self, executor: Executor, plans: list[FieldPlan]) -> ExecutionResult | None:
-        query_type = self.schema.query_type
-        assert query_type is not None
         run = Run(executor)
         data: dict[str, Any] | None
         try:
-            data = run.object(query_type, plans, None, None)
+            data = run.object(plans, None, None)
         except NotSynchronous:
             return None
         except GraphQLError as error:  # a non-null field's error reached the root

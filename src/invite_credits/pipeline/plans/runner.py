@@ -38,8 +38,8 @@ class Run:
         self.is_awaitable = executor.is_awaitable  # the one graphql-core would use (Strawberry's: cheaper)
         self.errors: list[GraphQLError] = []
 
-    def object(self, object_type: GraphQLObjectType, plans: list[FieldPlan], source: Any,
-               path: Path | None) -> dict[str, Any]:
+    def object(self, plans: list[FieldPlan], source: Any, path: Path | None) -> dict[str, Any]:
+        """An object's fields (each plan knows its parent type)."""
         data: dict[str, Any] = {}
         for plan in plans:
             data[plan.key] = self.field(plan, source, path)
@@ -135,7 +135,7 @@ class Run:
             if not is_type_of:
                 raise GraphQLError(f"Expected value of type '{object_type}' but got: {inspect(result)}.", plan.nodes)
         assert fields is not None
-        return self.object(object_type, fields, result, path)
+        return self.object(fields, result, path)
 
     def _list(self, plan: FieldPlan, shape: Shape, info: Any, path: Path, result: Any) -> list[Any]:
         if not is_iterable(result):
