@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from types import SimpleNamespace
 
-from graphql import GraphQLSchema, parse
+from graphql import GraphQLObjectType, GraphQLSchema, parse
 
 from invite_credits.api import internals
 from invite_credits.api.schema import create_schema
@@ -131,3 +131,35 @@ def test_the_hot_fields_of_our_schema_resolve_directly() -> None:
     for type_name, field in (("Query", "viewer"), ("Member", "balance"), ("Query", "member"), ("Member", "ledger")):
         definition = built.get_type(type_name).fields[field]  # type: ignore[union-attr]
         assert internals.direct_resolver(definition, schema) is not None, f"{type_name}.{field} lost its direct call"
+
+
+def test_a_plans_resolve_info_is_the_one_strawberrys_executor_builds() -> None:
+    """Compiled plans build resolve infos without an executor (internals.resolve_info): field for field what
+    Strawberry's execution context gives a resolver, but for the helpers a synchronous plan never hands out."""
+    from graphql.execution.values import get_variable_values
+    from graphql.pyutils import Path as ResponsePath
+
+    schema = strawberry.Schema(query=GreeterQuery)
+    built = internals.graphql_schema(schema)
+    document = parse("query Q($n: Int!) { greeter { plain(n: $n) ...F } } fragment F on Greeter { greeting }")
+    operation = document.definitions[0]
+    context = object()
+    executor = schema.execution_context_class.build(built, document, None, context, {"n": 2}, "Q")
+    assert not isinstance(executor, list)
+    greeter = built.get_type("Greeter")
+    assert isinstance(greeter, GraphQLObjectType)
+    definition = greeter.fields["plain"]
+    nodes = [operation.selection_set.selections[0].selection_set.selections[0]]  # type: ignore[attr-defined]
+    path = ResponsePath(ResponsePath(None, "greeter", "Query"), "plain", "Greeter")
+    expected = executor.build_resolve_info(definition, nodes, greeter, path)
+    variables = get_variable_values(built, operation.variable_definitions, {"n": 2})  # type: ignore[attr-defined]
+    assert not isinstance(variables, list)
+    fragments = {"F": document.definitions[1]}
+    got = internals.resolve_info(definition, nodes, greeter, path, built, fragments, operation,  # type: ignore[arg-type]
+                                 variables, context, executor.is_awaitable)
+    assert type(got) is type(expected), "Strawberry's resolve info class changed"
+    skipped = {"abort_signal", "async_helpers"}
+    assert got._fields == expected._fields, "the resolve info's fields changed"
+    for name in got._fields:
+        if name not in skipped:
+            assert getattr(got, name) == getattr(expected, name), name

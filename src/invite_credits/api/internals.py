@@ -10,11 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLField, GraphQLResolveInfo, GraphQLSchema
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    OperationDefinitionNode,
+)
 
 # graphql-core: the coerced variables of an operation, as execution will see them (defaults filled). Cost is
-# priced with them (api/limits.py). Not exported at the package's top level.
-from graphql.execution.values import get_argument_values, get_variable_values
+# priced with them (api/limits.py), and compiled plans run with them. Not exported at the package's top level.
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.pyutils import Path
 
 # graphql-core: the error validation ends with when it stops early (too many errors, its work budget spent);
 # api/limits.py rewords it to name the limit.
@@ -29,6 +38,11 @@ from strawberry.scalars import is_scalar
 # context class, so the pipeline runs the schema exactly as Strawberry's own executor would.
 from strawberry.schema._graphql_core import execution_context_class_kwargs
 from strawberry.schema.base import BaseSchema
+
+# Strawberry: the resolve info its execution context builds for every field (`build_resolve_info`: graphql-core's
+# with the operation's extensions). Compiled plans build the same for their resolvers without building an
+# executor per request (pipeline/plans/runner.py's RequestExecutor).
+from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
 
 # Strawberry: the graphql-transport-ws handler, subclassed to check each message and to run every operation on
 # the pipeline (http/websocket.py). Used: handle_message, handle_invalid_message, `view`, and `schema`, replaced
@@ -48,6 +62,20 @@ def graphql_schema(schema: BaseSchema) -> GraphQLSchema:
     """The graphql-core schema Strawberry built (its `_schema`): validation, execution and plans run on it."""
     built: GraphQLSchema = schema._schema  # type: ignore[attr-defined]
     return built
+
+
+def resolve_info(definition: GraphQLField, nodes: list[FieldNode], parent: GraphQLObjectType, path: Path,
+                 schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], operation: OperationDefinitionNode,
+                 variables: VariableValues, context: Any,
+                 is_awaitable: Callable[[Any], bool]) -> GraphQLResolveInfo[Any]:
+    """The resolve info Strawberry's execution context gives a field's resolver (its `build_resolve_info`), for a
+    synchronous run of a plan: no abort signal and no async helpers (a resolver that returns an awaitable sends
+    the document to graphql-core's executor), no operation extensions (the pipeline passes none)."""
+    return _OperationContextAwareGraphQLResolveInfo(  # type: ignore[return-value]  # a subclass of it
+        field_name=nodes[0].name.value, field_nodes=nodes, return_type=definition.type, parent_type=parent,
+        path=path, schema=schema, fragments=fragments, root_value=None, operation=operation,
+        variable_values=variables.coerced, context=context, is_awaitable=is_awaitable, abort_signal=None,
+        async_helpers=None, operation_extensions=None)  # type: ignore[arg-type]  # as Strawberry's, given none
 
 
 def direct_resolver(definition: GraphQLField, schema: BaseSchema) -> Callable[..., Any] | None:
@@ -138,4 +166,4 @@ def is_default_resolver(resolve: Any) -> bool:
 
 __all__ = ["BaseGraphQLTransportWSHandler", "PreExecutionError", "StrawberryResult", "ValidationAbortedError",
            "direct_resolver", "execution_context_class_kwargs", "get_argument_values", "get_variable_values", "graphql_schema", "is_default_resolver",
-           "optimized_is_awaitable"]
+           "optimized_is_awaitable", "resolve_info"]

@@ -16,8 +16,12 @@ MAX_LENGTH = 400
 _KEY = re.compile(r"[1-9][0-9]{0,17}")  # ASCII digits only: str.isdigit would take superscripts and others
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def encode(kind: str, key: object) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode().rstrip("=")
+    # base64.urlsafe_b64encode, without its wrappers: a ledger page encodes an id per entry.
+    return binascii.b2a_base64(f"{kind}:{key}".encode(), newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
 
 def decode_raw(value: object) -> tuple[str, str] | None:

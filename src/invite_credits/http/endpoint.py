@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from graphql import ExecutionResult
-from starlette.requests import Request
+from starlette.datastructures import QueryParams
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("invite_credits.http")
 _OPERATION_PARAMS = ("query", "extensions", "documentId")
 _ANONYMOUS = Actor()
+_CONTENT_TYPES = {JSON: JSON.encode(), GRAPHQL_RESPONSE: GRAPHQL_RESPONSE.encode()}
 
 
 class GraphQLEndpoint:
@@ -53,55 +54,70 @@ class GraphQLEndpoint:
         if scope["type"] != "http":
             await self.websocket(scope, receive, send)
             return
-        request = Request(scope, receive)
+        headers = _headers(scope)
         rid = request_id(scope)
-        media_type = negotiate(request.headers.get("accept"))
+        media_type = negotiate(headers.get("accept"))
         try:
-            response = await self._answer(request, media_type)
+            answered = await self._answer(scope, receive, headers, media_type)
+        except ClientGone:
+            return  # nobody to answer
         except Exception as exc:  # noqa: BLE001 - every failure is answered by the one error table
             found = answer(exc, rid)
             if found.unexpected:
                 log.exception("request failed before GraphQL ran (request %s)", rid)
             # Apollo's clients read PERSISTED_QUERY_NOT_FOUND from a 200 under application/json.
             status = 200 if isinstance(exc, PersistedQueryNotFound) and media_type == JSON else found.status
-            response = error_response(status, found.message, rid, code=found.code, media_type=media_type,
+            answered = error_response(status, found.message, rid, code=found.code, media_type=media_type,
                                       headers=dict(found.headers))
-        await response(scope, receive, send)
+        if isinstance(answered, Response):
+            answered.headers["x-request-id"] = rid
+            await answered(scope, receive, send)
+            return
+        # GraphQL's answer, straight to the server: two ASGI messages, no response object.
+        status, body = answered
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", _CONTENT_TYPES[media_type]),
+                                (b"content-length", b"%d" % len(body)), (b"x-request-id", rid.encode("latin-1"))]})
+        await send({"type": "http.response.body", "body": body})
 
-    async def _answer(self, request: Request, media_type: str) -> Response:
-        method = request.method
+    async def _answer(self, scope: Scope, receive: Receive, headers: dict[str, str],
+                      media_type: str) -> tuple[int, bytes] | Response:
+        method = scope["method"]
         if method not in ("GET", "POST"):
             raise MalformedRequest(405, "Unsupported method, must be of request type POST or GET", allow="GET, POST")
-        if method == "GET" and not any(key in request.query_params for key in _OPERATION_PARAMS):
-            if self.playground and any(kind in request.headers.get("accept", "") for kind in ("text/html", "*/*")):
-                return self._graphiql()
-            raise MalformedRequest(404, "Not Found")
-        if method == "POST" and "application/json" not in request.headers.get("content-type", "").split(";")[0]:
+        params: dict[str, Any] | None = None
+        if method == "GET":
+            params = dict(QueryParams(scope["query_string"]))
+            if not any(key in params for key in _OPERATION_PARAMS):
+                if self.playground and any(kind in headers.get("accept", "") for kind in ("text/html", "*/*")):
+                    return self._graphiql()
+                raise MalformedRequest(404, "Not Found")
+        elif "application/json" not in headers.get("content-type", "").split(";")[0]:
             raise MalformedRequest(415, "Unsupported content type")
-        actor = await self._caller(request)
+        actor = await self._caller(scope, headers.get("authorization"))
         if actor == _ANONYMOUS:
             limiter = self.app_state.limiter
             await limiter.take(limiter.buckets(member_id=None, anonymous=True, mutation=False, signs_up=False,
-                                               address=client_address(request.scope)))
-        graphql_request = GraphQLRequest.from_json(await _request_data(request))
-        context = self.make_context(request.scope)
+                                               address=client_address(scope)))
+        data = _query_data(params) if params is not None else _body_data(await read_body(receive))
+        graphql_request = GraphQLRequest.from_json(data)
+        context = self.make_context(scope)
         result = await self.pipeline.run(graphql_request, context, method)
         return _response(result, media_type, context.request_error)
 
-    async def _caller(self, request: Request) -> Actor:
+    async def _caller(self, scope: Scope, authorization: str | None) -> Actor:
         """Who calls, from the bearer token: counted and logged (never the token) when refused."""
         state = self.app_state
-        rid = request_id(request.scope)
         try:
-            caller = await state.authenticator.caller(request.headers.get("authorization"))
+            caller = await state.authenticator.caller(authorization)
         except Denied as denied:
             state.metrics.tokens_refused.labels(denied.reason).inc()
-            log.warning("token refused", extra={"fields": {"request_id": rid, "reason": denied.reason}})
+            log.warning("token refused", extra={"fields": {"request_id": request_id(scope), "reason": denied.reason}})
             raise
         except Unavailable as unavailable:  # the provider's keys, or the token's member, cannot be read now
-            log.error("token not verified: %s", unavailable, extra={"fields": {"request_id": rid}})
+            log.error("token not verified: %s", unavailable, extra={"fields": {"request_id": request_id(scope)}})
             raise
-        scope_state = request.scope.setdefault("state", {})
+        scope_state = scope.setdefault("state", {})
         scope_state["actor"], scope_state["viewer"] = caller.actor, caller.member
         return caller.actor
 
@@ -131,15 +147,41 @@ class GraphQLEndpoint:
         return HTMLResponse(self._ide_html)
 
 
-async def _request_data(request: Request) -> Any:
-    """The request's JSON object: the body of a POST, the query string of a GET (`variables` and `extensions`
-    as JSON texts)."""
-    if request.method == "POST":
-        try:
-            return orjson.loads(await request.body())
-        except orjson.JSONDecodeError:
-            raise MalformedRequest(400, "Unable to parse request body as JSON") from None
-    params: dict[str, Any] = dict(request.query_params)
+class ClientGone(Exception):
+    """The client went away before its request's body was in."""
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    """The request's headers by (lower-case) name, the first of a repeated one, as Starlette's `Headers.get`."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(scope["headers"])}
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole body (Front already held it to the size limit); ClientGone when the client left first."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ClientGone
+        if not message.get("more_body", False):
+            if not chunks:
+                body: bytes = message.get("body", b"")
+                return body
+            chunks.append(message.get("body", b""))
+            return b"".join(chunks)
+        chunks.append(message.get("body", b""))
+
+
+def _body_data(body: bytes) -> Any:
+    """A POST's JSON body."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise MalformedRequest(400, "Unable to parse request body as JSON") from None
+
+
+def _query_data(params: dict[str, Any]) -> dict[str, Any]:
+    """A GET's query string, `variables` and `extensions` as JSON texts."""
     for key in ("variables", "extensions"):
         if params.get(key):
             try:
@@ -149,7 +191,7 @@ async def _request_data(request: Request) -> Any:
     return params
 
 
-def _response(result: ExecutionResult, media_type: str, request_error: bool) -> Response:
+def _response(result: ExecutionResult, media_type: str, request_error: bool) -> tuple[int, bytes]:
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
         body["errors"] = [error.formatted for error in result.errors]
@@ -158,4 +200,4 @@ def _response(result: ExecutionResult, media_type: str, request_error: bool) -> 
         # application/graphql-response+json: a request that never executed is a 400 without `data`.
         status = 400
         del body["data"]
-    return Response(orjson.dumps(body), status_code=status, media_type=media_type)
+    return status, orjson.dumps(body)

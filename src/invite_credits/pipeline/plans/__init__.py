@@ -34,8 +34,9 @@ from graphql import (
     OperationType,
 )
 
+from ...api.internals import get_variable_values
 from .compiler import Compiler, FieldPlan, NotCompilable
-from .runner import Executor, NotSynchronous, Run
+from .runner import Executor, NotSynchronous, RequestExecutor, Run
 
 # -- plans per document -------------------------------------------------------------------------------------
 _UNCOMPILABLE: list[FieldPlan] = []
@@ -61,17 +62,27 @@ class Plans:
     async def execute(self, query: str, document: DocumentNode, operation: OperationDefinitionNode,
                       context: Any, variables: Mapping[str, Any] | None, name: str | None) -> ExecutionResult:
         """What graphql-core's `execute` answers, byte for byte."""
-        executor = self.executor_class.build(self.schema, document, None, context, variables, name,
+
+        def build() -> Any:
+            return self.executor_class.build(self.schema, document, None, context, variables, name,
                                              is_awaitable=self.is_awaitable)
-        if isinstance(executor, list):  # variables that do not coerce
-            return ExecutionResult(data=None, errors=executor)
+
         if operation.operation is OperationType.QUERY:
-            plans = self._plan(query, document, operation, name, executor.variable_values.coerced)
+            # The variables as the executor's build coerces them; a plan runs without the executor itself.
+            values = get_variable_values(self.schema, operation.variable_definitions or (), dict(variables or {}),
+                                         max_errors=50)
+            if isinstance(values, list):  # variables that do not coerce
+                return ExecutionResult(data=None, errors=values)
+            plans = self._plan(query, document, operation, name, values.coerced)
             if plans is not None:
-                result = self._run(executor, plans)
+                result = self._run(RequestExecutor(self.schema, document, operation, context, values,
+                                                   self.is_awaitable, build), plans)
                 if result is not None:
                     self.planned += 1
                     return result
+        executor = build()
+        if isinstance(executor, list):  # variables that do not coerce
+            return ExecutionResult(data=None, errors=executor)
         executed = executor.execute_operation()
         return await executed if isawaitable(executed) else executed  # type: ignore[no-any-return]
 
