@@ -43,7 +43,7 @@ from graphql import (
 )
 
 from .connections import DEFAULT_PAGE_SIZE
-from .internals import ValidationAbortedError, get_variable_values
+from .internals import ValidationAbortedError, VariableValues, get_variable_values
 
 CONNECTION_FIELDS = frozenset(
     {"ledger", "creditLots", "invitationsSent", "invitationsReceived", "connections", "companies"}
@@ -363,8 +363,8 @@ def _introspects(document: DocumentNode) -> bool:
 
 
 def coerced_variables(schema: GraphQLSchema, operation: OperationDefinitionNode,
-                      variables: Mapping[str, Any] | None) -> dict[str, Any] | list[GraphQLError]:
-    """The operation's variables as they will run (types coerced, defaults filled), or the coercion's errors."""
-    coerced = get_variable_values(schema, operation.variable_definitions or (), dict(variables or {}),
-                                  max_errors=VALIDATION_ERRORS_MAX)
-    return coerced if isinstance(coerced, list) else dict(coerced.coerced)
+                      variables: Mapping[str, Any] | None) -> VariableValues | list[GraphQLError]:
+    """The operation's variables as they will run (types coerced, defaults filled: `.coerced`), or the coercion's
+    errors."""
+    return get_variable_values(schema, operation.variable_definitions or (), dict(variables or {}),
+                               max_errors=VALIDATION_ERRORS_MAX)

@@ -44,7 +44,13 @@ from graphql import (
 
 from ..api.context import Context
 from ..api.errors import MalformedRequest, is_request_error, process_error
-from ..api.internals import direct_resolver, execution_context_class_kwargs, graphql_schema, optimized_is_awaitable
+from ..api.internals import (
+    VariableValues,
+    direct_resolver,
+    execution_context_class_kwargs,
+    graphql_schema,
+    optimized_is_awaitable,
+)
 from ..api.limits import DocumentPolicy, coerced_variables
 from ..api.schema import create_schema
 from ..settings import Settings
@@ -90,6 +96,7 @@ class _Prepared(NamedTuple):
     document: DocumentNode
     operation: OperationDefinitionNode
     query: str
+    variables: VariableValues | None  # coerced (None: they do not coerce, and execution says why)
 
 
 def selected_operation(document: DocumentNode, name: str | None, method: str) -> OperationDefinitionNode:
@@ -223,14 +230,17 @@ class Pipeline:
         if not errors:
             closed = self.policy.introspection_error(document, context.actor.is_admin)
             errors = [closed] if closed else []
+        variables: VariableValues | None = None
         if not errors:
             coerced = coerced_variables(self.schema, operation, request.variables)
             # Variables that do not coerce are refused by execution itself, with its own errors.
-            too_costly = self.policy.cost_error(document, operation, coerced) if isinstance(coerced, dict) else None
-            errors = [too_costly] if too_costly else []
+            if not isinstance(coerced, list):
+                variables = coerced
+                too_costly = self.policy.cost_error(document, operation, coerced.coerced)
+                errors = [too_costly] if too_costly else []
         if errors:
             return ExecutionResult(None, errors)
-        return _Prepared(document, operation, query)
+        return _Prepared(document, operation, query, variables)
 
     async def _limit(self, operation: OperationDefinitionNode, context: Context) -> None:
         """A mutation takes a token from its member's bucket, and signUp from its address's; RateLimited when
@@ -255,7 +265,7 @@ class Pipeline:
         """From the document's compiled plan when it has one (plans/), else graphql-core's `execute`."""
         if self.plans is not None:
             return await self.plans.execute(prepared.query, prepared.document, prepared.operation, context,
-                                            request.variables, request.operation_name)
+                                            request.variables, request.operation_name, prepared.variables)
         executed = execute(self.schema, prepared.document, context_value=context, variable_values=request.variables,
                            operation_name=request.operation_name, is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
                            **self.executor)

@@ -34,7 +34,7 @@ from graphql import (
     OperationType,
 )
 
-from ...api.internals import get_variable_values
+from ...api.internals import VariableValues, get_variable_values
 from .compiler import Compiler, FieldPlan, NotCompilable
 from .runner import Executor, NotSynchronous, RequestExecutor, Run
 
@@ -60,8 +60,10 @@ class Plans:
         self.planned = 0  # operations answered from a plan (tests and the bench read it)
 
     async def execute(self, query: str, document: DocumentNode, operation: OperationDefinitionNode,
-                      context: Any, variables: Mapping[str, Any] | None, name: str | None) -> ExecutionResult:
-        """What graphql-core's `execute` answers, byte for byte."""
+                      context: Any, variables: Mapping[str, Any] | None, name: str | None,
+                      coerced: VariableValues | None = None) -> ExecutionResult:
+        """What graphql-core's `execute` answers, byte for byte; `coerced`: the variables, when the caller has
+        already coerced them."""
 
         def build() -> Any:
             return self.executor_class.build(self.schema, document, None, context, variables, name,
@@ -69,8 +71,8 @@ class Plans:
 
         if operation.operation is OperationType.QUERY:
             # The variables as the executor's build coerces them; a plan runs without the executor itself.
-            values = get_variable_values(self.schema, operation.variable_definitions or (), dict(variables or {}),
-                                         max_errors=50)
+            values = coerced or get_variable_values(self.schema, operation.variable_definitions or (),
+                                                    dict(variables or {}), max_errors=50)
             if isinstance(values, list):  # variables that do not coerce
                 return ExecutionResult(data=None, errors=values)
             plans = self._plan(query, document, operation, name, values.coerced)
