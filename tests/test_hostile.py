@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import logging
 import shutil
 import socket as sockets
 import threading
@@ -354,6 +355,31 @@ def test_bodies_over_the_limit_in_chunks_and_encodings_not_decoded(api: Api) -> 
     gzipped = api.client.post("/graphql", content=b"\x1f\x8b", headers={"content-type": "application/json",
                                                                         "content-encoding": "gzip"})
     assert gzipped.status_code == 415 and codes(gzipped.json()) == ["UNSUPPORTED_MEDIA_TYPE"]
+
+
+def test_a_client_that_leaves_before_its_body_is_in_gets_no_answer_and_no_error_logged(
+        api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    """Half a body, then the client is gone: nothing is sent, and nothing is logged as a failure."""
+    messages: Iterator[dict[str, Any]] = iter([{"type": "http.request", "body": b'{"query": ', "more_body": True},
+                                                {"type": "http.disconnect"}])
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/graphql", "raw_path": b"/graphql", "query_string": b"", "root_path": "",
+             "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
+             "client": ("127.0.0.1", 50000), "server": ("testserver", 80)}
+    with caplog.at_level(logging.WARNING):
+        portal = api.client.portal
+        assert portal is not None  # the fixture's client is started (its lifespan ran)
+        portal.call(api.client.app, scope, receive, send)  # type: ignore[call-arg, arg-type]
+    assert sent == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 @pytest.mark.slow
