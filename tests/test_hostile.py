@@ -357,29 +357,45 @@ def test_bodies_over_the_limit_in_chunks_and_encodings_not_decoded(api: Api) -> 
     assert gzipped.status_code == 415 and codes(gzipped.json()) == ["UNSUPPORTED_MEDIA_TYPE"]
 
 
-def test_a_client_that_leaves_before_its_body_is_in_gets_no_answer_and_no_error_logged(
-        api: Api, caplog: pytest.LogCaptureFixture) -> None:
-    """Half a body, then the client is gone: nothing is sent, and nothing is logged as a failure."""
-    messages: Iterator[dict[str, Any]] = iter([{"type": "http.request", "body": b'{"query": ', "more_body": True},
-                                                {"type": "http.disconnect"}])
+def _asgi_post(api: Api, headers: list[tuple[bytes, bytes]], messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the app sends for a POST to /graphql whose client sends `messages`, called as an ASGI app (no HTTP
+    server in between to refuse the request first)."""
+    incoming = iter(messages)
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
-        return next(messages)
+        return next(incoming)
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
              "path": "/graphql", "raw_path": b"/graphql", "query_string": b"", "root_path": "",
-             "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
+             "headers": [(b"content-type", b"application/json"), *headers],
              "client": ("127.0.0.1", 50000), "server": ("testserver", 80)}
+    portal = api.client.portal
+    assert portal is not None  # the fixture's client is started (its lifespan ran)
+    portal.call(api.client.app, scope, receive, send)  # type: ignore[call-arg, arg-type]
+    return sent
+
+
+def test_a_client_that_leaves_before_its_body_is_in_gets_no_answer_and_no_error_logged(
+        api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    """Half a body, then the client is gone: nothing is sent, and nothing is logged as a failure."""
     with caplog.at_level(logging.WARNING):
-        portal = api.client.portal
-        assert portal is not None  # the fixture's client is started (its lifespan ran)
-        portal.call(api.client.app, scope, receive, send)  # type: ignore[call-arg, arg-type]
+        sent = _asgi_post(api, [(b"content-length", b"100")],
+                          [{"type": "http.request", "body": b'{"query": ', "more_body": True},
+                           {"type": "http.disconnect"}])
     assert sent == []
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.parametrize("length", [b"\xb2", b"1e3", b"-1", b" 12", b""])
+def test_a_content_length_that_is_not_ascii_digits_is_413(api: Api, length: bytes) -> None:
+    """A length in other digits (a superscript two is a digit to Python) or not a number: refused, never a 500."""
+    sent = _asgi_post(api, [(b"content-length", length)], [{"type": "http.request", "body": b"{}"}])
+    assert sent[0]["status"] == 413
+    assert json.loads(sent[1]["body"])["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
 @pytest.mark.slow

@@ -100,23 +100,40 @@ def test_a_level_below_the_loggers_writes_nothing(stream: io.StringIO) -> None:
     assert stream.getvalue() == ""
 
 
-def test_lines_on_a_loop_are_written_once_a_turn_in_order(stream: io.StringIO) -> None:
+def test_lines_on_a_loop_are_written_together_soon_and_in_order(stream: io.StringIO) -> None:
     import asyncio
 
     logger = logging.getLogger("invite_credits.test_logs")
 
-    async def turn() -> list[str]:
+    async def turns() -> list[str]:
         logs.line(logger, "graphql", {"request_id": "a"})
+        await asyncio.sleep(0)  # a turn of the loop: nothing written yet
         logs.line(logger, "graphql", {"request_id": "b"})
         during = stream.getvalue()
-        await asyncio.sleep(0)  # the turn ends: both lines go out together
-        after_turn = stream.getvalue()
+        await asyncio.sleep(0.2)  # past the handler's delay: both lines go out together
+        after = stream.getvalue()
         logs.line(logger, "graphql", {"request_id": "c"})
         logger.error("boom")  # an ordinary record writes what is pending first
-        return [during, after_turn]
+        return [during, after]
 
     with alone():
-        during, after_turn = asyncio.run(turn())
+        during, after = asyncio.run(turns())
     assert during == ""
-    assert [line["request_id"] for line in _lines(io.StringIO(after_turn))] == ["a", "b"]
+    assert [line["request_id"] for line in _lines(io.StringIO(after))] == ["a", "b"]
     assert [line.get("request_id", line["msg"]) for line in _lines(stream)] == ["a", "b", "c", "boom"]
+
+
+def test_a_full_batch_of_lines_is_written_at_once(stream: io.StringIO) -> None:
+    import asyncio
+
+    logger = logging.getLogger("invite_credits.test_logs")
+    handler = next(h for h in logging.getLogger().handlers if isinstance(h, logs.JsonLines))
+
+    async def many() -> str:
+        for number in range(handler.batch):
+            logs.line(logger, "graphql", {"request_id": str(number)})
+        return stream.getvalue()  # no turn of the loop has passed
+
+    with alone():
+        written = asyncio.run(many())
+    assert len(_lines(io.StringIO(written))) == handler.batch

@@ -25,7 +25,7 @@ from ..domain.access import Actor
 from ..domain.errors import Denied, PersistedQueryNotFound, Unavailable
 from ..pipeline import GraphQLRequest, Pipeline
 from . import graphiql
-from .middleware import client_address, request_id
+from .middleware import client_address, request_headers, request_id
 from .responses import GRAPHQL_RESPONSE, JSON, error_response, negotiate
 from .websocket import WebSocketView
 
@@ -54,7 +54,7 @@ class GraphQLEndpoint:
         if scope["type"] != "http":
             await self.websocket(scope, receive, send)
             return
-        headers = _headers(scope)
+        headers = request_headers(scope)
         rid = request_id(scope)
         media_type = negotiate(headers.get("accept"))
         try:
@@ -149,11 +149,6 @@ class GraphQLEndpoint:
 
 class ClientGone(Exception):
     """The client went away before its request's body was in."""
-
-
-def _headers(scope: Scope) -> dict[str, str]:
-    """The request's headers by (lower-case) name, the first of a repeated one, as Starlette's `Headers.get`."""
-    return {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(scope["headers"])}
 
 
 async def read_body(receive: Receive) -> bytes:

@@ -23,6 +23,17 @@ def client_address(scope: Scope) -> str:
     return str(client[0]) if client else "unknown"
 
 
+def request_headers(scope: Scope) -> dict[str, str]:
+    """The request's headers by (lower-case) name, the first of a repeated one as Starlette's `Headers.get`
+    gives it: read once, by Front, for every layer after it."""
+    state = scope.setdefault("state", {})
+    headers: dict[str, str] | None = state.get("headers")
+    if headers is None:
+        headers = state["headers"] = {name.decode("latin-1"): value.decode("latin-1")
+                                      for name, value in reversed(scope["headers"])}
+    return headers
+
+
 def request_id(scope: Scope) -> str:
     """The request's id, as RequestIds set it."""
     value: str = scope.get("state", {}).get("request_id", "")
@@ -52,10 +63,10 @@ class Front:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        headers = request_headers(scope)
+        given = headers.get("x-request-id", "")
         rid = given if given and _CLIENT_ID.fullmatch(given) else f"{self._ids.getrandbits(128):032x}"
-        scope.setdefault("state", {})["request_id"] = rid
+        scope["state"]["request_id"] = rid
         REQUEST_ID.set(rid)
         header = (b"x-request-id", rid.encode("latin-1"))
 
@@ -68,15 +79,14 @@ class Front:
 
         # The GraphQL endpoint stamps the id on each of its answers itself (one wrapper less on its sends).
         target, forward = (self.graphql, send) if scope["path"] == "/graphql" else (self.app, with_id)
-        encoding = headers.get(b"content-encoding", b"identity").strip().lower()
-        if encoding not in (b"", b"identity"):
+        encoding = headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
             await self._refuse(scope, receive, with_id, 415, "UNSUPPORTED_MEDIA_TYPE",
-                               f"Content-Encoding {encoding.decode('latin-1')!r} is not accepted: send the body "
-                               "uncompressed.")
+                               f"Content-Encoding {encoding!r} is not accepted: send the body uncompressed.")
             return
-        declared = headers.get(b"content-length")
+        declared = headers.get("content-length")
         if declared is not None:
-            if not declared.isdigit() or int(declared) > self.max_bytes:
+            if not (declared.isascii() and declared.isdigit()) or int(declared) > self.max_bytes:
                 await self._too_large(scope, receive, with_id)
                 return
             await target(scope, receive, forward)  # the server holds the client to its declared length
