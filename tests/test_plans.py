@@ -207,3 +207,90 @@ def test_made_up_selections_answer_as_graphql_core_does(apps: tuple[TestClient, 
     query = "{ " + data.draw(selections(SCHEMA.query_type, 3, people)) + " }"
     who = data.draw(st.sampled_from(["ann", "bob", "admin", ""]))
     _same(apps, query, {}, who)
+
+
+# -- leaves answered without their coercion call, and type checks without a resolve info ----------------------
+import asyncio  # noqa: E402 - the small schema below
+
+import strawberry  # noqa: E402
+from graphql import execute as core_execute  # noqa: E402
+from graphql import parse  # noqa: E402
+
+from invite_credits.api import internals  # noqa: E402
+from invite_credits.pipeline.plans import Plans  # noqa: E402
+
+
+@strawberry.interface
+class Thing:
+    name: str
+
+
+@strawberry.type
+class Item(Thing):
+    pass
+
+
+@strawberry.type
+class Other:
+    name: str
+
+
+@strawberry.type
+class Odd:
+    @strawberry.field
+    def small(self) -> int:
+        return -(2**31)
+
+    @strawberry.field
+    def big(self) -> int | None:
+        return 2**31  # past 32 bits: an error, not the number
+
+    @strawberry.field
+    def flag(self) -> int:
+        return True  # a bool as an Int: 1
+
+    @strawberry.field
+    def text(self) -> str:
+        return 12  # type: ignore[return-value]  # an int as a String: "12"
+
+    @strawberry.field
+    def ident(self) -> strawberry.ID:
+        return 5  # type: ignore[return-value]  # an int as an ID: "5"
+
+    @strawberry.field
+    def yes(self) -> bool:
+        return 1  # type: ignore[return-value]  # an int as a Boolean: true
+
+
+@strawberry.type
+class OddQuery:
+    @strawberry.field
+    def odd(self) -> Odd:
+        return Odd()
+
+    @strawberry.field
+    def item(self) -> Item:
+        return Item(name="kept")
+
+    @strawberry.field
+    def wrong(self) -> Item | None:
+        return Other(name="not an item")  # type: ignore[return-value]  # is_type_of refuses it
+
+
+def test_leaves_and_type_checks_of_a_plan_answer_as_graphql_core_does() -> None:
+    schema = strawberry.Schema(query=OddQuery, types=[Item])
+    built = internals.graphql_schema(schema)
+    item = built.get_type("Item")
+    assert item is not None and internals.is_type_of_ignores_info(item.is_type_of)  # type: ignore[attr-defined]
+    plans = Plans(built, schema.execution_context_class, internals.optimized_is_awaitable,
+                  direct=lambda definition: internals.direct_resolver(definition, schema))
+    query = "{ odd { small big flag text ident yes } item { name } wrong { name } }"
+    document = parse(query)
+    got = asyncio.run(plans.execute(query, document, document.definitions[0], None, None, None))  # type: ignore[arg-type]
+    expected = core_execute(built, document, **internals.execution_context_class_kwargs(schema.execution_context_class))
+    assert plans.planned == 1
+    assert not hasattr(expected, "__await__")
+    assert got.data == expected.data
+    assert [e.formatted for e in got.errors or []] == [e.formatted for e in expected.errors or []]
+    assert got.data == {"odd": {"small": -(2**31), "big": None, "flag": 1, "text": "12", "ident": "5", "yes": True},
+                        "item": {"name": "kept"}, "wrong": None}

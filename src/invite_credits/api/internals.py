@@ -158,6 +158,15 @@ def _leaf(kind: Any, registry: Any) -> bool:
                                      or has_enum_definition(kind))
 
 
+def is_type_of_ignores_info(is_type_of: Callable[..., Any]) -> bool:
+    """Whether an object type's `is_type_of` is the one Strawberry makes for a type with interfaces (its
+    converter's `_get_is_type_of`), which reads the value and never the resolve info: plans call it with None
+    instead of building an info per object. A type's own `is_type_of` gets an info, as graphql-core gives."""
+    code = getattr(is_type_of, "__code__", None)
+    return (getattr(is_type_of, "__qualname__", "").endswith("._get_is_type_of.<locals>.is_type_of")
+            and code is not None and code.co_varnames[1:2] == ("_info",))  # its second parameter, unused
+
+
 def is_default_resolver(resolve: Any) -> bool:
     """Whether a field resolves by reading an attribute (Strawberry marks its default resolver `_is_default`):
     compiled plans read such a field directly."""
@@ -167,4 +176,4 @@ def is_default_resolver(resolve: Any) -> bool:
 __all__ = ["BaseGraphQLTransportWSHandler", "PreExecutionError", "StrawberryResult", "ValidationAbortedError",
            "VariableValues",
            "direct_resolver", "execution_context_class_kwargs", "get_argument_values", "get_variable_values", "graphql_schema", "is_default_resolver",
-           "optimized_is_awaitable", "resolve_info"]
+           "is_type_of_ignores_info", "optimized_is_awaitable", "resolve_info"]

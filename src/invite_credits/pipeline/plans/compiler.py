@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,14 +13,18 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLError,
     GraphQLField,
+    GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    GraphQLString,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
@@ -29,7 +34,7 @@ from graphql import (
     is_object_type,
 )
 
-from ...api.internals import get_argument_values, is_default_resolver
+from ...api.internals import get_argument_values, is_default_resolver, is_type_of_ignores_info
 
 
 class NotCompilable(Exception):
@@ -49,10 +54,20 @@ class Shape:
     nodes: list[FieldNode] = field(default_factory=list)
     memo: dict[Any, Any] | None = None  # an enum's: its answer per value (at most memo_size)
     memo_size: int = 0
+    exact: builtins.type | None = None  # a built-in scalar's: a value of exactly this type is its own answer (in range)
+    checks_without_info: bool = False  # an object's: its `is_type_of` reads the value only
 
     def __post_init__(self) -> None:
-        if self.kind == "leaf" and isinstance(self.type, GraphQLEnumType):
-            self.memo, self.memo_size = {}, 2 * len(self.type.values)
+        if self.kind == "leaf":
+            if isinstance(self.type, GraphQLEnumType):
+                self.memo, self.memo_size = {}, 2 * len(self.type.values)
+            self.exact = next((kind for scalar, kind in _EXACT if self.type is scalar), None)
+        if self.kind == "object" and isinstance(self.type, GraphQLObjectType) and self.type.is_type_of:
+            self.checks_without_info = is_type_of_ignores_info(self.type.is_type_of)
+
+
+# graphql-core's own scalars answer a value of exactly these types with the value itself (an Int within 32 bits).
+_EXACT = ((GraphQLString, str), (GraphQLID, str), (GraphQLBoolean, bool), (GraphQLInt, int))
 
 
 @dataclass(eq=False)

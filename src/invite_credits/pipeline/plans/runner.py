@@ -171,7 +171,7 @@ class Run:
         else:
             object_type, fields = shape.type, shape.fields  # type: ignore[assignment]
         if object_type.is_type_of:  # the resolve info only when something will read it
-            if info is None:
+            if info is None and not (shape.kind == "object" and shape.checks_without_info):
                 info = self._info(plan, path)
             is_type_of = object_type.is_type_of(result, info)
             if self.is_awaitable(is_type_of):
@@ -206,9 +206,15 @@ class Run:
         return completed
 
 
+_MIN_INT, _MAX_INT = -(2**31), 2**31 - 1
+
+
 def _leaf(shape: Shape, result: Any) -> Any:
     """graphql-core's leaf completion; an enum's answers are remembered per value (Strawberry's enum type
     searches its values on every call, and there are only so many)."""
+    kind = type(result)
+    if kind is shape.exact and (kind is not int or _MIN_INT <= result <= _MAX_INT):
+        return result  # what the scalar's own coercion answers, without the call
     memo = shape.memo
     if memo is not None:
         try:
