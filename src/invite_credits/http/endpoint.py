@@ -99,7 +99,7 @@ class GraphQLEndpoint:
             limiter = self.app_state.limiter
             await limiter.take(limiter.buckets(member_id=None, anonymous=True, mutation=False, signs_up=False,
                                                address=client_address(scope)))
-        data = _query_data(params) if params is not None else _body_data(await read_body(receive))
+        data = _query_data(params) if params is not None else _body_data(await _read_body(receive))
         graphql_request = GraphQLRequest.from_json(data)
         context = self.make_context(scope)
         result = await self.pipeline.run(graphql_request, context, method)
@@ -151,7 +151,7 @@ class ClientGone(Exception):
     """The client went away before its request's body was in."""
 
 
-async def read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes:
     """The whole body (Front already held it to the size limit); ClientGone when the client left first."""
     chunks: list[bytes] = []
     while True:

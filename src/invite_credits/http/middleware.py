@@ -35,7 +35,7 @@ def request_headers(scope: Scope) -> dict[str, str]:
 
 
 def request_id(scope: Scope) -> str:
-    """The request's id, as RequestIds set it."""
+    """The request's id, as Front set it."""
     value: str = scope.get("state", {}).get("request_id", "")
     return value
 
@@ -48,8 +48,8 @@ class Front:
     read here, up to the limit, and handed on whole (the endpoint reads it whole anyway).
 
     GraphQL over HTTP then goes straight to its endpoint, which puts the id on its answers itself; every other
-    request (the other routes, WebSockets, the lifespan) to Starlette's own stack. One layer instead of Starlette's five on the path every query
-    takes (bench/RESULTS.md)."""
+    request (the other routes, WebSockets, the lifespan) to Starlette's own stack. One layer instead of
+    Starlette's five on the path every query takes (bench/RESULTS.md)."""
 
     def __init__(self, app: ASGIApp, graphql: ASGIApp, max_bytes: int) -> None:
         self.app = app

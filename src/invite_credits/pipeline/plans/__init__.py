@@ -7,8 +7,9 @@ all of that but the resolver calls and the values is the same every time. A plan
 fields to produce with their resolvers, argument values and completion shapes, so a request only calls
 resolvers and builds the response.
 
-Semantics are graphql-core's, step for step: the same resolvers (Strawberry's, with the resolve info built by
-the same executor class), variables coerced by graphql-core, arguments from literals once or from variables per
+Semantics are graphql-core's, step for step: the same resolvers (Strawberry's, with the resolve info Strawberry's
+executor class builds, made without building the executor: runner.RequestExecutor), variables coerced by
+graphql-core, arguments from literals once or from variables per
 request, aliases, fragments, `__typename`, leaf coercion, `is_type_of` and `resolve_type`, errors located with
 their path, and null bubbling to the nearest nullable parent. `@skip`/`@include` on a variable give one plan
 per set of the values they read. What a plan does not cover runs on graphql-core: mutations and subscriptions,
@@ -43,8 +44,8 @@ _UNCOMPILABLE: list[FieldPlan] = []
 
 
 class Plans:
-    """Runs operations: from a compiled plan when the document has one, else on graphql-core, with the same
-    executor either way. Plans are kept by (query text, operation name, the values of the variables its
+    """Runs operations: from a compiled plan when the document has one, else on graphql-core's executor (of
+    the class Strawberry's schema names, whose resolve infos a plan's run builds alike). Plans are kept by (query text, operation name, the values of the variables its
     `@skip`/`@include` read), least recently used first out; a document a plan does not cover is remembered
     too, so it is tried once."""
 
