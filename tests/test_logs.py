@@ -137,3 +137,24 @@ def test_a_full_batch_of_lines_is_written_at_once(stream: io.StringIO) -> None:
     with alone():
         written = asyncio.run(many())
     assert len(_lines(io.StringIO(written))) == handler.batch
+
+
+def test_lines_of_a_later_loop_are_written_too(stream: io.StringIO) -> None:
+    """A loop that ends before its lines' delay (a CLI command's `asyncio.run`) leaves them pending; the next
+    loop's lines are still written on time, after them."""
+    import asyncio
+
+    logger = logging.getLogger("invite_credits.test_logs")
+
+    async def first() -> None:
+        logs.line(logger, "graphql", {"request_id": "early"})
+
+    async def second() -> str:
+        logs.line(logger, "graphql", {"request_id": "late"})
+        await asyncio.sleep(0.2)
+        return stream.getvalue()
+
+    with alone():
+        asyncio.run(first())
+        written = asyncio.run(second())
+    assert [line["request_id"] for line in _lines(io.StringIO(written))] == ["early", "late"]

@@ -57,7 +57,7 @@ class JsonLines(logging.StreamHandler[TextIO]):
         self.delay = delay
         self.batch = batch
         self._pending: list[bytes] = []
-        self._scheduled = False
+        self._scheduled_on: asyncio.AbstractEventLoop | None = None  # the loop that will write what is pending
 
     def write(self, entry: dict[str, Any]) -> None:
         line = orjson.dumps(entry, default=str, option=orjson.OPT_APPEND_NEWLINE)
@@ -69,8 +69,8 @@ class JsonLines(logging.StreamHandler[TextIO]):
             self._pending.append(line)
             if loop is None or len(self._pending) >= self.batch:
                 self._drain()
-            elif not self._scheduled:
-                self._scheduled = True
+            elif self._scheduled_on is not loop:  # none yet, or on a loop that has ended since
+                self._scheduled_on = loop
                 loop.call_later(self.delay, self._due)
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -85,7 +85,7 @@ class JsonLines(logging.StreamHandler[TextIO]):
 
     def _due(self) -> None:
         with self._held():
-            self._scheduled = False
+            self._scheduled_on = None
             self._drain()
 
     def _held(self) -> threading.RLock:

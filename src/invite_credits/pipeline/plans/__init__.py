@@ -72,8 +72,9 @@ class Plans:
 
         if operation.operation is OperationType.QUERY:
             # The variables as the executor's build coerces them; a plan runs without the executor itself.
-            values = coerced or get_variable_values(self.schema, operation.variable_definitions or (),
-                                                    dict(variables or {}), max_errors=50)
+            values = coerced if coerced is not None else get_variable_values(
+                self.schema, operation.variable_definitions or (), dict(variables or {}),
+                max_errors=50)  # Executor.build's default (max_coercion_errors)
             if isinstance(values, list):  # variables that do not coerce
                 return ExecutionResult(data=None, errors=values)
             plans = self._plan(query, document, operation, name, values.coerced)
