@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from invite_credits import auth
 from invite_credits.domain import ids
+from invite_credits.domain.policy import Policy
 from invite_credits.http.app import create_app
 from invite_credits.settings import Settings
 
@@ -64,10 +65,18 @@ def test_one_member_has_one_id(key: str) -> None:
     assert ids.member_id(ids.encode("Member", 7) + "=") is None
 
 
-@given(st.text(), st.integers(min_value=1, max_value=10**18 - 1))
+@given(st.text(max_size=Policy().name_max_length), st.integers(min_value=1, max_value=10**18 - 1))
 @EXAMPLES
 def test_company_cursors_round_trip(name: str, key: int) -> None:
+    """Any name a company may have (control characters too, whose JSON escapes are longest) gives a cursor that
+    reads back: a hundred characters of four bytes each once gave one longer than an ID may be."""
     assert ids.decode_pair("CompanyCursor", ids.encode_pair("CompanyCursor", name, key)) == (name, key)
+
+
+def test_the_longest_company_names_give_cursors_that_read_back() -> None:
+    longest = Policy().name_max_length
+    for name in ["𝔸" * longest, "社" * longest, '"' * longest, "\x1f" * longest]:
+        assert ids.decode_pair("CompanyCursor", ids.encode_pair("CompanyCursor", name, 10**18 - 1)) == (name, 10**18 - 1)
 
 
 # -- the same, over HTTP, for every ID argument and every `after` -----------------------------------------------

@@ -13,6 +13,8 @@ import json
 import re
 
 MAX_LENGTH = 400
+# A cursor with a name (a company's: at most 100 characters of up to 4 bytes each, JSON-escaped) is longer.
+PAIR_MAX_LENGTH = 2048
 _KEY = re.compile(r"[1-9][0-9]{0,17}")  # ASCII digits only: str.isdigit would take superscripts and others
 
 
@@ -24,9 +26,9 @@ def encode(kind: str, key: object) -> str:
     return binascii.b2a_base64(f"{kind}:{key}".encode(), newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
 
-def decode_raw(value: object) -> tuple[str, str] | None:
-    """(kind, key text) of a value `encode` could have written, or None."""
-    if not isinstance(value, str) or not value or len(value) > MAX_LENGTH or not value.isascii():
+def decode_raw(value: object, limit: int = MAX_LENGTH) -> tuple[str, str] | None:
+    """(kind, key text) of a value `encode` could have written, at most `limit` characters long, or None."""
+    if not isinstance(value, str) or not value or len(value) > limit or not value.isascii():
         return None
     try:
         text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
@@ -62,7 +64,7 @@ def encode_pair(kind: str, name: str, key: int) -> str:
 
 
 def decode_pair(kind: str, value: object) -> tuple[str, int] | None:
-    raw = decode_raw(value)
+    raw = decode_raw(value, PAIR_MAX_LENGTH)
     if raw is None or raw[0] != kind:
         return None
     try:
