@@ -82,6 +82,10 @@ def settings(database: str) -> Settings:
 def api(settings: Settings) -> Iterator[Api]:
     with TestClient(create_app(settings)) as client:
         yield Api(client)
+        # On PostgreSQL a read on the event loop would hold every request up for its round trip: none may run
+        # there, whatever the test asked (tests/test_stall.py counts them for chosen requests too).
+        db = client.app.state.app_state.service.db  # type: ignore[attr-defined]
+        assert getattr(db, "loop_reads", 0) == 0, f"{db.loop_reads} reads ran on the event loop"
 
 
 @pytest.fixture

@@ -174,3 +174,71 @@ def test_the_type_check_of_our_ledger_entries_needs_no_resolve_info() -> None:
     assert internals.is_type_of_ignores_info(entry.is_type_of), "Strawberry's is_type_of changed its name"
     assert "_info" in entry.is_type_of.__code__.co_varnames[:2], "Strawberry's is_type_of may read the info now"
     assert not internals.is_type_of_ignores_info(lambda value, info: True)
+
+
+def test_graphql_core_still_completes_a_value_and_collects_errors_as_overridden() -> None:
+    from graphql import Executor
+    from graphql.execution.executor import CollectedErrors
+
+    assert list(inspect.signature(Executor.complete_value).parameters) == [
+        "self", "return_type", "field_details_list", "info", "path", "result", "position_context"], \
+        "graphql-core's Executor.complete_value changed its parameters (api/internals.py's completing_elsewhere)"
+    assert list(inspect.signature(CollectedErrors.add).parameters) == ["self", "error", "path"], \
+        "graphql-core's CollectedErrors.add changed (api/internals.py's _RecordedErrors)"
+    schema = internals.graphql_schema(create_schema())
+    executor = Executor.build(schema, parse("{ policy { balanceCap } }"))
+    assert isinstance(getattr(executor, "collected_errors", None), CollectedErrors), \
+        "graphql-core's Executor.collected_errors moved (api/internals.py's completing_elsewhere)"
+
+
+def test_a_payload_is_completed_on_the_loop_unless_a_field_reads_then_once_elsewhere() -> None:
+    """A mutation's payload: completed in place when no field reads; when one does, the try is dropped whole and
+    the payload completed elsewhere, once. Either way the answer is graphql-core's own, errors included, each
+    once (a field that fails, a non-null field that fails and nulls its parent, fields after a read)."""
+    import asyncio
+    from typing import Any
+
+    from graphql import Executor, GraphQLField, GraphQLNonNull, GraphQLString, execute
+
+    from invite_credits.store.protocol import loop_reads_refused, refuse_loop_read
+
+    def fails(_source: Any, _info: Any) -> str:
+        raise ValueError("no")
+
+    def reads(_source: Any, _info: Any) -> str:
+        refuse_loop_read()  # as a store does before a read on the event loop
+        return "read"
+
+    async def act(_source: Any, _info: Any) -> dict[str, str]:
+        return {}
+
+    payload = GraphQLObjectType("Payload", {
+        "plain": GraphQLField(GraphQLString, resolve=lambda _s, _i: "p"),
+        "fails": GraphQLField(GraphQLString, resolve=fails),
+        "reads": GraphQLField(GraphQLString, resolve=reads),
+        "strict": GraphQLField(GraphQLNonNull(GraphQLString), resolve=fails)})
+    schema = GraphQLSchema(query=GraphQLObjectType("Query", {"x": GraphQLField(GraphQLString)}),
+                           mutation=GraphQLObjectType("Mutation", {"act": GraphQLField(payload, resolve=act)}))
+    elsewhere: list[object] = []
+
+    async def complete_elsewhere(context: object, completion: Any) -> Any:
+        elsewhere.append(context)
+        return await completion()
+
+    completing = internals.completing_elsewhere(Executor, lambda _context: loop_reads_refused(), complete_elsewhere)
+
+    def answer(query: str, executor_class: Any) -> Any:
+        async def run() -> Any:
+            result = execute(schema, parse(query), context_value="ctx", executor_class=executor_class)
+            return await result if inspect.isawaitable(result) else result
+        result = asyncio.run(run())
+        return result.data, sorted((e.message, tuple(e.path or ())) for e in result.errors or ())
+
+    for query, moved in [("mutation { act { plain fails } }", 0),
+                         ("mutation { act { strict } }", 0),
+                         ("mutation { act { plain fails reads } }", 1),
+                         ("mutation { act { reads strict } }", 1),
+                         ("mutation { a: act { reads fails } b: act { plain fails } c: act { reads } }", 2)]:
+        elsewhere.clear()
+        assert answer(query, completing) == answer(query, Executor), query
+        assert elsewhere == ["ctx"] * moved, query

@@ -178,6 +178,41 @@ def test_a_slow_read_does_not_delay_the_reads_of_other_requests(monkeypatch: pyt
         assert fast < 1.0, f"five reads took {fast:.2f} s beside a 2 s read"
 
 
+def test_a_member_locked_elsewhere_holds_up_no_other_members_requests() -> None:
+    """Twelve mutations of one member whose row another transaction holds (more than the process has reader
+    threads): one waits on the database, the others in the process holding no thread, so another member's read
+    and mutation answer at once (issue 21, item 7)."""
+    import psycopg
+
+    with pg.fresh_database() as url, \
+            TestClient(create_app(Settings(db_url=url, jwt_secret=LIVE_SECRET, sweep_interval_seconds=3600,
+                                           member_mutations_per_minute=0))) as c:
+        api = Api(c)
+        _, locked_token = api.sign_up("locked@example.com", "Locked")
+        _, other_token = api.sign_up("other@example.com", "Other")
+        profile = 'mutation { updateProfile(input: {headline: "Here"}) { userErrors { code } } }'
+        with ThreadPoolExecutor(max_workers=14) as pool:
+            with psycopg.connect(url, autocommit=False) as holder:
+                holder.execute("SELECT id FROM members WHERE email = 'locked@example.com' FOR UPDATE")
+                waiting = [pool.submit(api.data, profile, token=locked_token) for _ in range(12)]
+                time.sleep(0.5)  # they are all in
+                started = time.monotonic()
+                read = pool.submit(api.data, BALANCE, token=other_token)
+                write = pool.submit(api.data, profile, token=other_token)
+                try:
+                    answered = [read.result(timeout=2), write.result(timeout=2)]
+                except TimeoutError:
+                    answered = []
+                other = time.monotonic() - started
+                still_waiting = not any(w.done() for w in waiting)
+                holder.rollback()  # before any assertion: a failing test must not leave the writes waiting
+            assert answered == [{"viewer": {"balance": {"available": 15}}}, {"updateProfile": {"userErrors": []}}], \
+                f"another member's read and write took {other:.2f} s beside a locked member"
+            assert other < 1.0, f"another member's read and write took {other:.2f} s beside a locked member"
+            assert still_waiting, "the locked member's writes did not wait"
+            assert all(w.result() == {"updateProfile": {"userErrors": []}} for w in waiting)
+
+
 @pytest.fixture
 def counted() -> Iterator[tuple[TestClient, Api, Any]]:
     """An app on a new PostgreSQL database, its API, and its store (which counts the reads made on a loop)."""

@@ -7,18 +7,24 @@ libraries, so such an upgrade is deliberate).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from graphql import (
+    Executor,
     FieldNode,
     FragmentDefinitionNode,
+    GraphQLError,
     GraphQLField,
     GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLSchema,
     OperationDefinitionNode,
 )
+
+# graphql-core: the field errors an execution collects (internal): see `completing_elsewhere`.
+from graphql.execution.executor import CollectedErrors
 
 # graphql-core: the coerced variables of an operation, as execution will see them (defaults filled). Cost is
 # priced with them (api/limits.py), and compiled plans run with them. Not exported at the package's top level.
@@ -167,6 +173,76 @@ def is_type_of_ignores_info(is_type_of: Callable[..., Any]) -> bool:
             and code is not None and code.co_varnames[1:2] == ("_info",))  # its second parameter, unused
 
 
+def completing_elsewhere(executor_class: type[Executor[Any]],
+                         here: Callable[[Any], AbstractContextManager[Any]],
+                         elsewhere: Callable[[Any, Callable[[], Awaitable[Any]]], Awaitable[Any]]
+                         ) -> type[Executor[Any]]:
+    """`executor_class` (Strawberry's execution context), but each root field's value is completed first on the
+    event loop within `here(context_value)` (a context whose value has a `tripped` flag), and, when that trips, by
+    `elsewhere(context_value, completion)`: the pipeline runs a mutation's resolvers on the event loop, where its
+    writes queue per member holding no thread, and completes each payload there unless one of its fields has to
+    read the store, then on a reader thread. A completion reads or raises and changes nothing, so the first try's
+    value and errors are dropped when it tripped, and kept otherwise.
+
+    Overridden: graphql-core's `Executor.complete_value` (marked private, with the parameters
+    tests/test_internals.py checks), which is called with a root field's value once the resolver's awaitable is
+    awaited, and whose answer is awaited when awaitable (`complete_awaitable_value`, `execute_field`). Replaced for
+    the first try: the executor's `collected_errors` (graphql-core's `CollectedErrors`, internal), by one of its
+    kind that also records what it was given, to give it on to the executor's own when the try holds."""
+
+    class CompletingElsewhere(executor_class):  # type: ignore[valid-type,misc]  # a class made at run time
+        collected_errors: CollectedErrors
+
+        def complete_value(self, return_type: Any, field_details_list: Any, info: GraphQLResolveInfo[Any],
+                           path: Path, result: Any, position_context: Any) -> Any:
+            own = super().complete_value
+            if path.prev is not None:
+                return own(return_type, field_details_list, info, path, result, position_context)
+
+            async def completed() -> Any:
+                value = own(return_type, field_details_list, info, path, result, position_context)
+                return await value if self.is_awaitable(value) else value
+
+            async def tried() -> Any:
+                kept, trial = self.collected_errors, _RecordedErrors()
+                self.collected_errors = trial
+                try:
+                    with here(self.context_value) as wire:
+                        value = await completed()
+                except Exception:
+                    if not wire.tripped:
+                        trial.give_to(kept)
+                        raise
+                finally:
+                    self.collected_errors = kept
+                if not wire.tripped:
+                    trial.give_to(kept)
+                    return value
+                return await elsewhere(self.context_value, completed)
+
+            return tried()
+
+    return CompletingElsewhere
+
+
+class _RecordedErrors(CollectedErrors):
+    """graphql-core's field errors of one try, recorded to be given on (see `completing_elsewhere`)."""
+
+    __slots__ = ("added",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.added: list[tuple[GraphQLError, Path | None]] = []
+
+    def add(self, error: GraphQLError, path: Path | None) -> None:
+        self.added.append((error, path))
+        super().add(error, path)
+
+    def give_to(self, errors: CollectedErrors) -> None:
+        for error, path in self.added:
+            errors.add(error, path)
+
+
 def is_default_resolver(resolve: Any) -> bool:
     """Whether a field resolves by reading an attribute (Strawberry marks its default resolver `_is_default`):
     compiled plans read such a field directly."""
@@ -174,6 +250,6 @@ def is_default_resolver(resolve: Any) -> bool:
 
 
 __all__ = ["BaseGraphQLTransportWSHandler", "PreExecutionError", "StrawberryResult", "ValidationAbortedError",
-           "VariableValues",
+           "VariableValues", "completing_elsewhere",
            "direct_resolver", "execution_context_class_kwargs", "get_argument_values", "get_variable_values", "graphql_schema", "is_default_resolver",
            "is_type_of_ignores_info", "optimized_is_awaitable", "resolve_info"]

@@ -46,6 +46,7 @@ from ..api.context import Context
 from ..api.errors import MalformedRequest, is_request_error, process_error
 from ..api.internals import (
     VariableValues,
+    completing_elsewhere,
     direct_resolver,
     execution_context_class_kwargs,
     graphql_schema,
@@ -131,6 +132,9 @@ class Pipeline:
         self.limiter = limiter
         executor_class = self.strawberry_schema.execution_context_class
         self.executor = execution_context_class_kwargs(executor_class)
+        self._completing_off_loop = completing_elsewhere(
+            executor_class, lambda context: context.service.db.loop_reads_refused(),
+            lambda context, completion: context.service.db.offload_async(completion, "read"))
         self.plans = Plans(self.schema, executor_class, optimized_is_awaitable,
                            direct=lambda definition: direct_resolver(definition, self.strawberry_schema)
                            ) if s.compiled_plans else None
@@ -253,13 +257,23 @@ class Pipeline:
                                                      signs_up=signs_up))
 
     async def _execute(self, prepared: _Prepared, context: Context, request: GraphQLRequest) -> ExecutionResult:
-        """Where reads cannot hold the event loop up: here on SQLite; on PostgreSQL on a reader thread (with a
-        loop of its own for the resolvers that await), within the store's deadline for a read or a write."""
-        service = context.service
-        if not service.db.reads_off_loop:
+        """Where reads cannot hold the event loop up: all here on SQLite. On PostgreSQL, a query on a reader
+        thread (with a loop of its own for the resolvers that await), within the store's deadline for a read; a
+        mutation's resolvers here, within the deadline for a write, so that a write waiting for its member's turn
+        (store: `write`) holds no thread, and each of its payloads here too, unless one of its fields has to read
+        the store: then on a reader thread (api/internals.py's `completing_elsewhere`)."""
+        db = context.service.db
+        if not db.reads_off_loop:
             return await self._run(prepared, context, request)
-        kind = "write" if prepared.operation.operation is OperationType.MUTATION else "read"
-        return await service.db.offload_async(lambda: self._run(prepared, context, request), kind)
+        if prepared.operation.operation is OperationType.MUTATION:
+            return await db.within(lambda: self._mutate(prepared, context, request), "write")
+        return await db.offload_async(lambda: self._run(prepared, context, request), "read")
+
+    async def _mutate(self, prepared: _Prepared, context: Context, request: GraphQLRequest) -> ExecutionResult:
+        executed = execute(self.schema, prepared.document, context_value=context, variable_values=request.variables,
+                           operation_name=request.operation_name, is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
+                           executor_class=self._completing_off_loop)
+        return await executed if isawaitable(executed) else executed
 
     async def _run(self, prepared: _Prepared, context: Context, request: GraphQLRequest) -> ExecutionResult:
         """From the document's compiled plan when it has one (plans/), else graphql-core's `execute`."""

@@ -48,7 +48,8 @@ class CorrectionUseCases(ExpiryUseCases):
         checks.done()
         assert reason is not None
         auditor = Auditor(actor)
-        found = entries.by_id(self.db.reader, id=cmd.entry_id) if cmd.entry_id is not None else None
+        entry_id = cmd.entry_id
+        found = await self.offload(lambda: entries.by_id(self.db.reader, id=entry_id)) if entry_id is not None else None
 
         def run(tx: Tx) -> Outcome:
             entry = entries.by_id(tx, id=cmd.entry_id) if cmd.entry_id is not None else None
@@ -114,7 +115,8 @@ class CorrectionUseCases(ExpiryUseCases):
         checks.done()
         assert reason is not None
         auditor = Auditor(actor)
-        found = lots.by_id(self.db.reader, id=cmd.lot_id) if cmd.lot_id is not None else None
+        lot_id = cmd.lot_id
+        found = await self.offload(lambda: lots.by_id(self.db.reader, id=lot_id)) if lot_id is not None else None
 
         def run(tx: Tx) -> Outcome:
             lot = lots.by_id(tx, id=cmd.lot_id) if cmd.lot_id is not None else None

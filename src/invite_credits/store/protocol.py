@@ -6,8 +6,10 @@ return typed rows (store/rows.py). The service calls them; it never sees SQL or 
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 
 from ..domain.errors import Unavailable
@@ -23,6 +25,40 @@ class StoreError(Unavailable):
 
 class DatabaseUnavailable(StoreError):
     """A running server lost its database for a moment; a client's retry may succeed."""
+
+
+class Tripwire:
+    """Whether a read was refused on the event loop while `loop_reads_refused` held."""
+
+    tripped = False
+
+
+class LoopReadRefused(Exception):  # noqa: N818 - what happened, not an error of the caller's
+    """A read that would have waited on a network from the event loop, while its caller had asked for none there
+    (`loop_reads_refused`): the caller does its work again where reads may wait."""
+
+
+_REFUSING: ContextVar[Tripwire | None] = ContextVar("invite_credits_loop_reads_refused", default=None)
+
+
+@contextlib.contextmanager
+def loop_reads_refused() -> Iterator[Tripwire]:
+    """Within it, a store whose reads wait on a network (PostgreSQL) refuses one on the event loop, raising
+    LoopReadRefused and tripping the wire, rather than holding the loop up for its round trip."""
+    wire = Tripwire()
+    token = _REFUSING.set(wire)
+    try:
+        yield wire
+    finally:
+        _REFUSING.reset(token)
+
+
+def refuse_loop_read() -> None:
+    """Called by a store about to read on the event loop: raises LoopReadRefused within `loop_reads_refused`."""
+    wire = _REFUSING.get()
+    if wire is not None:
+        wire.tripped = True
+        raise LoopReadRefused
 
 
 class Reader(Protocol):
@@ -84,6 +120,12 @@ class Store(Protocol):
         its kind ("read", or "write" for a mutation's whole execution); past it, DatabaseUnavailable."""
     def offload_async(self, fn: Callable[[], Awaitable[T]], kind: str = "read") -> Awaitable[T]:
         """`offload` for work that awaits."""
+    def loop_reads_refused(self) -> contextlib.AbstractContextManager[Tripwire]:
+        """Within it, a read that would wait on a network from the event loop is refused (`loop_reads_refused`
+        below); a local store's reads never are."""
+    def within(self, fn: Callable[[], Awaitable[T]], kind: str = "write") -> Awaitable[T]:
+        """Await `fn()` on the caller's loop within the deadline of its kind (a mutation's execution, whose writes
+        queue per member there, holding no thread); past it, DatabaseUnavailable."""
     def now(self) -> int: ...
     def read_slow(self, fn: Callable[[Reader], T]) -> Awaitable[T]: ...
     def write(self, fn: Callable[[Tx], T], members: Iterable[int | None] = ()) -> Awaitable[T]:

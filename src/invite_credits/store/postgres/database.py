@@ -24,7 +24,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -33,7 +33,7 @@ from psycopg import errors
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ..protocol import DatabaseUnavailable, WriteObserver
+from ..protocol import DatabaseUnavailable, Tripwire, WriteObserver, loop_reads_refused, refuse_loop_read
 from ..queries import load_queries
 from .connection import (
     CONNECT_TIMEOUT_SECONDS,
@@ -48,7 +48,7 @@ from .connection import (
     start_clock,
     test_now,
 )
-from .reads import InlineReader, PgStatements, ReaderThreads, on_a_loop
+from .reads import InlineReader, PgStatements, ReaderThreads, on_a_loop, within_deadline
 from .tx import PgTx
 
 T = TypeVar("T")
@@ -142,8 +142,7 @@ class Database:
         """The service's time for a read: the stored test time (shared by every process), or real time."""
         if not self.test_clock:
             return int(time.time())
-        reader = (self._readers.here() if self._readers is not None else None) or self._own_reader()
-        row = reader.one("test_clock_get")
+        row = self.reader.one("test_clock_get")
         if row is None:
             raise RuntimeError("the test clock has no stored time")
         return int(row["now"])
@@ -171,6 +170,7 @@ class Database:
         if here is not None:
             return here
         if on_a_loop():
+            refuse_loop_read()
             self.loop_reads += 1
         return self._own_reader()
 
@@ -193,6 +193,15 @@ class Database:
         if self._readers is None:
             raise RuntimeError("database is not open")
         return await self._readers.run_async(fn, kind)
+
+    def loop_reads_refused(self) -> contextlib.AbstractContextManager[Tripwire]:
+        """Within it, a read on the event loop is refused (store/protocol.py): see `reader`."""
+        return loop_reads_refused()
+
+    async def within(self, fn: Callable[[], Awaitable[T]], kind: str = "write") -> T:
+        """Await `fn()` here, on the caller's loop, within the deadline of its kind: a mutation's execution, whose
+        writes queue per member on this loop holding no thread (`write`)."""
+        return await within_deadline(fn(), kind, self.url, self.observer)
 
     async def read_slow(self, fn: Callable[[PgStatements], T]) -> T:
         """Run `fn` (reads marked slow too) on a pooled connection in a thread, off the event loop."""
@@ -218,24 +227,47 @@ class Database:
         member named in `members` waits on the database at a time: the others wait here, in id order, holding no
         thread and no connection, so a member whose row is locked elsewhere cannot take every connection."""
         if self._home is not None and asyncio.get_running_loop() is not self._home:
-            # From a reader thread's loop (a mutation the pipeline runs there): the member queues are the server's.
+            # From a reader thread's loop (a command or a test may write from one): the member queues are the
+            # server's loop's.
             return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.write(fn, members), self._home))
-        async with contextlib.AsyncExitStack() as held:
+        taken: list[int] = []
+        try:
             for member in sorted({m for m in members if m is not None}):
-                await held.enter_async_context(self._member_queue(member))
-            return await self._in_thread(self._write, fn)
+                await self._take_turn(member)
+                taken.append(member)
+        except BaseException:
+            self._end_turns(taken)
+            raise
+        if self._threads is None:
+            self._end_turns(taken)
+            raise RuntimeError("database is not open")
+        job = asyncio.get_running_loop().run_in_executor(self._threads, self._write, fn)
+        # The members' turns end when the write does, even when its caller stopped waiting (a deadline): a write
+        # that goes on in its thread still holds the database's locks, and the next may not join it there.
+        job.add_done_callback(lambda done: self._end_turns(taken, done))
+        return await asyncio.shield(job)
 
-    @contextlib.asynccontextmanager
-    async def _member_queue(self, member: int) -> AsyncIterator[None]:
+    async def _take_turn(self, member: int) -> None:
         queue = self._queues.setdefault(member, _Queue())
         queue.users += 1
         try:
-            async with queue.lock:
-                yield
-        finally:
-            queue.users -= 1
-            if queue.users == 0:
-                del self._queues[member]  # the table holds only members with writes in flight
+            await queue.lock.acquire()
+        except BaseException:
+            self._leave(member, queue)
+            raise
+
+    def _end_turns(self, members: list[int], done: asyncio.Future[Any] | None = None) -> None:
+        if done is not None and not done.cancelled():
+            done.exception()  # retrieved: a caller that stopped waiting does not leave it unread
+        for member in members:
+            queue = self._queues[member]
+            queue.lock.release()
+            self._leave(member, queue)
+
+    def _leave(self, member: int, queue: _Queue) -> None:
+        queue.users -= 1
+        if queue.users == 0:
+            del self._queues[member]  # the table holds only members with writes in flight
 
     async def _in_thread(self, job: Callable[[Callable[[Any], T]], T], fn: Callable[[Any], T]) -> T:
         if self._threads is None:

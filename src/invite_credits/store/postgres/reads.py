@@ -100,17 +100,7 @@ class ReaderThreads:
             return fn()
         context = contextvars.copy_context()  # the request id an audit record names, and the like
         job = asyncio.get_running_loop().run_in_executor(self._pool, self._on_thread, context, fn)
-        try:
-            # Not asyncio.wait_for: on 3.11 it can swallow a cancellation that meets the job's end, and a
-            # cancelled task (a server stopping) would run on.
-            async with asyncio.timeout(DEADLINES[kind]):
-                return await job
-        except TimeoutError:
-            if self.observer is not None:
-                self.observer.storage_fault(f"{kind}_deadline")
-            log.warning("a %s gave up: no answer within %g s", kind, DEADLINES[kind],
-                        extra={"fields": {"fault": f"{kind}_deadline"}})
-            raise DatabaseUnavailable(f"database {redacted(self.url)}: no answer within {DEADLINES[kind]:g} s") from None
+        return await within_deadline(job, kind, self.url, self.observer)
 
     async def run_async(self, fn: Callable[[], Awaitable[T]], kind: str) -> T:
         """`run` for work that awaits: on the reader thread's own event loop (already there: awaited in place)."""
@@ -135,6 +125,21 @@ class ReaderThreads:
             reader.conn.close()
         for loop in self._loops:
             loop.close()
+
+
+async def within_deadline(work: Awaitable[T], kind: str, url: str, observer: WriteObserver | None) -> T:
+    """`work`'s answer, or DatabaseUnavailable past the deadline of its kind (counted and logged as a fault)."""
+    try:
+        # Not asyncio.wait_for: on 3.11 it can swallow a cancellation that meets the work's end, and a cancelled
+        # task (a server stopping) would run on.
+        async with asyncio.timeout(DEADLINES[kind]):
+            return await work
+    except TimeoutError:
+        if observer is not None:
+            observer.storage_fault(f"{kind}_deadline")
+        log.warning("a %s gave up: no answer within %g s", kind, DEADLINES[kind],
+                    extra={"fields": {"fault": f"{kind}_deadline"}})
+        raise DatabaseUnavailable(f"database {redacted(url)}: no answer within {DEADLINES[kind]:g} s") from None
 
 
 def on_a_loop() -> bool:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from ..protocol import WriteObserver
+from ..protocol import Tripwire, WriteObserver
 from ..queries import load_queries
 from .connection import _test_now, connect, start_clock
 from .faults import StorageFaults
@@ -172,6 +172,14 @@ class Database:
         return fn()
 
     async def offload_async(self, fn: Callable[[], Awaitable[T]], kind: str = "read") -> T:
+        return await fn()
+
+    def loop_reads_refused(self) -> contextlib.AbstractContextManager[Tripwire]:
+        """A local file's reads are never refused on the loop: an empty wire."""
+        return contextlib.nullcontext(Tripwire())
+
+    async def within(self, fn: Callable[[], Awaitable[T]], kind: str = "write") -> T:
+        """Await `fn()`: every read and write here is bounded on its own."""
         return await fn()
 
     async def read_slow(self, fn: Callable[[Statements], T]) -> T:
