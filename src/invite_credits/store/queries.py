@@ -16,6 +16,8 @@ _NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 _PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 _READS = re.compile(r"\b(?:FROM|JOIN)\s+([a-z_][a-z0-9_]*)\b(?!\s*\()", re.IGNORECASE)
 _WRITES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
+_VOLATILE = re.compile(r"\b(?:nextval|setval|clock_timestamp|statement_timestamp|timeofday|random|gen_random_uuid|"
+                       r"gen_random_bytes|txid_current|pg_current_xact_id|pg_sleep)\s*\(", re.IGNORECASE)
 _KINDS = {"select": "select", "with": "select", "insert": "insert", "update": "update", "delete": "delete"}
 
 
@@ -34,6 +36,13 @@ class Query:
     source: str
     reads: frozenset[str] = frozenset()  # the tables it reads (FROM, JOIN)
     writes: frozenset[str] = frozenset()  # the tables it writes itself (INSERT INTO, UPDATE, DELETE FROM)
+    # Whether asking again may answer otherwise with nothing written between: a sequence drawn, a clock read.
+    volatile: bool = False
+
+    @property
+    def repeatable(self) -> bool:
+        """A read a transaction may answer again from its first answer (until it writes a table it reads)."""
+        return not self.writes and not self.volatile
 
 
 def sql_dir(dialect: str = "sqlite") -> Traversable:
@@ -76,6 +85,7 @@ def parse_queries(text: str, source: str, paramstyle: str = "named") -> dict[str
             params=frozenset(_PARAM.findall(sql)), source=source,
             reads=frozenset(t.lower() for t in _READS.findall(sql)),
             writes=frozenset(t.lower() for t in _WRITES.findall(sql)),
+            volatile=bool(_VOLATILE.search(sql)),
         )
     return queries
 

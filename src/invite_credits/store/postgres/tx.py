@@ -7,7 +7,10 @@ So a write costs a round trip per answer it waits for, not per statement:
   its expected count checked when its result is in, or before the commit;
 - the reads a use case declares ahead (`ahead`, store/ahead.py) leave together and are answered from their
   results; a write drops those of them that read a table it writes, itself or through a trigger (so a read
-  declared ahead is never answered with what a write of the transaction since changed).
+  declared ahead is never answered with what a write of the transaction since changed);
+- a read made again (a payload's snapshot reads the members its write read first) is answered from the first
+  one's rows, unless a write of the transaction changed a table it reads since, as above: within a write, the
+  members it reads are locked, so the database would answer the same.
 
 An error of a statement that went out earlier surfaces at the next answer, as the same exception; the
 transaction is rolled back whole, as it would be had the statement been waited for.
@@ -16,7 +19,7 @@ transaction is rolled back whole, as it would be had the statement been waited f
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -48,6 +51,7 @@ class PgTx(PgStatements):
         self.serial = False
         self._pipeline = pipeline
         self._declared: dict[Key, Cursor] = {}  # reads sent ahead, not yet asked for
+        self._answered: dict[Key, Sequence[Row]] = {}  # reads answered, whose tables no write changed since
         self._expected: list[tuple[str, Cursor, int]] = []  # writes sent with a count to check
         self.round_trips = 0  # the times this transaction waited for the server (its commit not yet counted)
 
@@ -55,18 +59,28 @@ class PgTx(PgStatements):
         return self.conn.execute(self._queries[query].sql, params)
 
     def _write(self, query: str, params: dict[str, Any]) -> Cursor:
-        if self._declared and (changed := _changes(self._queries[query].writes)):
-            self._declared = {k: c for k, c in self._declared.items() if not self._queries[k[0]].reads & changed}
+        if (self._declared or self._answered) and (changed := _changes(self._queries[query].writes)):
+            queries = self._queries
+            self._declared = {k: c for k, c in self._declared.items() if not queries[k[0]].reads & changed}
+            self._answered = {k: r for k, r in self._answered.items() if not queries[k[0]].reads & changed}
         return self._send(query, params)
 
     def one(self, query: str, /, **params: Any) -> Row | None:
-        row: Row | None = self._waited(self._answer(query, params)).fetchone()
-        self._check()
-        return row
+        rows = self._read(query, params)
+        return rows[0] if rows else None
 
     def all(self, query: str, /, **params: Any) -> list[Row]:
-        rows: list[Row] = list(self._waited(self._answer(query, params)).fetchall())
+        return list(self._read(query, params))
+
+    def _read(self, query: str, params: dict[str, Any]) -> Sequence[Row]:
+        found = key(query, params)
+        kept = found if self._queries[query].repeatable else None  # a sequence drawn is not asked again
+        if kept is not None and (known := self._answered.get(kept)) is not None:
+            return known
+        rows: Sequence[Row] = self._waited(self._answer(query, params, found)).fetchall()
         self._check()
+        if kept is not None:
+            self._answered[kept] = rows
         return rows
 
     def _waited(self, cursor: Cursor) -> Cursor:
@@ -80,8 +94,7 @@ class PgTx(PgStatements):
         self.round_trips += 1
         self._pipeline.sync()
 
-    def _answer(self, query: str, params: dict[str, Any]) -> Cursor:
-        found = key(query, params)
+    def _answer(self, query: str, params: dict[str, Any], found: Key | None) -> Cursor:
         sent = self._declared.pop(found, None) if found is not None else None
         if sent is not None:
             return sent
@@ -112,7 +125,7 @@ class PgTx(PgStatements):
             if self._queries[query].writes:
                 raise TypeError(f"{query} writes: only reads are declared ahead")
             found = key(query, params)
-            if found is not None and found not in self._declared:
+            if found is not None and found not in self._declared and found not in self._answered:
                 self._declared[found] = self._send(query, params)
 
     def settle(self) -> None:
