@@ -96,66 +96,66 @@ async def test_every_member_mutation_waits_for_the_server_at_most_four_times(cou
     assert violations(url) == []
 
 
-async def test_a_read_sent_ahead_is_dropped_by_a_write_to_its_table(url: str) -> None:
+@pytest.fixture
+async def ann(url: str) -> AsyncIterator[tuple[postgres.Database, int]]:
+    """A store on a new database with the test clock, and one member on it."""
     store = postgres.Database(url, test_clock=True, test_start=T0)
     await store.open()
     try:
-        service = Service(store)
-        ann = (await service.sign_up(Actor(), SignUp("ann@example.com", "Ann"))).member_id
-        assert ann is not None
-
-        def write(tx: Tx) -> tuple[str, str]:
-            def reads(r: Tx) -> None:
-                r.one("member_by_id", id=ann)
-            tx.ahead(reads)
-            tx.run("member_set_profile", id=ann, name="Renamed", headline=None, about=None, location=None,
-                   experience="[]", education="[]", skills="[]")
-            after = tx.one("member_by_id", id=ann)
-            tx.ahead(reads)
-            tx.run("test_clock_set", now=T0 + 5)  # another table: the read sent ahead stands
-            again = tx.one("member_by_id", id=ann)
-            assert after is not None and again is not None
-            return after["name"], again["name"]
-
-        assert await store.write(write) == ("Renamed", "Renamed")
+        member = (await Service(store).sign_up(Actor(), SignUp("ann@example.com", "Ann"))).member_id
+        assert member is not None
+        yield store, member
     finally:
         await store.close()
 
 
-async def test_a_read_made_again_is_answered_from_the_first_until_a_write_changes_its_table(url: str) -> None:
+async def test_a_read_sent_ahead_is_dropped_by_a_write_to_its_table(ann: tuple[postgres.Database, int]) -> None:
+    store, member = ann
+
+    def write(tx: Tx) -> tuple[str, str]:
+        def reads(r: Tx) -> None:
+            r.one("member_by_id", id=member)
+        tx.ahead(reads)
+        tx.run("member_set_profile", id=member, name="Renamed", headline=None, about=None, location=None,
+               experience="[]", education="[]", skills="[]")
+        after = tx.one("member_by_id", id=member)
+        tx.ahead(reads)
+        tx.run("test_clock_set", now=T0 + 5)  # another table: the read sent ahead stands
+        again = tx.one("member_by_id", id=member)
+        assert after is not None and again is not None
+        return after["name"], again["name"]
+
+    assert await store.write(write) == ("Renamed", "Renamed")
+
+
+async def test_a_read_made_again_is_answered_from_the_first_until_a_write_changes_its_table(
+        ann: tuple[postgres.Database, int]) -> None:
     """The second ask of the same read sends nothing; a write to a table it reads (itself or through a trigger)
     makes the next ask go to the database; a sequence drawn twice gives two ids."""
-    store = postgres.Database(url, test_clock=True, test_start=T0)
-    await store.open()
-    try:
-        service = Service(store)
-        ann = (await service.sign_up(Actor(), SignUp("ann@example.com", "Ann"))).member_id
-        assert ann is not None
+    store, member = ann
 
-        def write(tx: Tx) -> tuple[list[str], int, list[int]]:
-            sent: list[str] = []
-            real = tx.conn.execute  # type: ignore[attr-defined]
+    def write(tx: Tx) -> tuple[list[str], int, list[int]]:
+        sent: list[str] = []
+        real = tx.conn.execute  # type: ignore[attr-defined]
 
-            def execute(sql: str, *args: Any, **kw: Any) -> Any:
-                sent.append(sql)
-                return real(sql, *args, **kw)
+        def execute(sql: str, *args: Any, **kw: Any) -> Any:
+            sent.append(sql)
+            return real(sql, *args, **kw)
 
-            tx.conn.execute = execute  # type: ignore[attr-defined]
-            names = [tx.one("member_by_id", id=ann)["name"], tx.one("member_by_id", id=ann)["name"]]  # type: ignore[index]
-            tx.run("test_clock_set", now=T0 + 5)  # another table: the first answer stands
-            names.append(tx.one("member_by_id", id=ann)["name"])  # type: ignore[index]
-            tx.run("member_set_profile", id=ann, name="Renamed", headline=None, about=None, location=None,
-                   experience="[]", education="[]", skills="[]")
-            names.append(tx.one("member_by_id", id=ann)["name"])  # type: ignore[index]
-            reads = sum(sql == store.queries["member_by_id"].sql for sql in sent)
-            ids = [int(tx.one("invitation_next_id")["id"]) for _ in range(2)]  # type: ignore[index]
-            return names, reads, ids
+        tx.conn.execute = execute  # type: ignore[attr-defined]
+        names = [tx.one("member_by_id", id=member)["name"], tx.one("member_by_id", id=member)["name"]]  # type: ignore[index]
+        tx.run("test_clock_set", now=T0 + 5)  # another table: the first answer stands
+        names.append(tx.one("member_by_id", id=member)["name"])  # type: ignore[index]
+        tx.run("member_set_profile", id=member, name="Renamed", headline=None, about=None, location=None,
+               experience="[]", education="[]", skills="[]")
+        names.append(tx.one("member_by_id", id=member)["name"])  # type: ignore[index]
+        reads = sum(sql == store.queries["member_by_id"].sql for sql in sent)
+        ids = [int(tx.one("invitation_next_id")["id"]) for _ in range(2)]  # type: ignore[index]
+        return names, reads, ids
 
-        names, reads, ids = await store.write(write)
-        assert names == ["Ann", "Ann", "Ann", "Renamed"] and reads == 2
-        assert ids[0] != ids[1]
-    finally:
-        await store.close()
+    names, reads, ids = await store.write(write)
+    assert names == ["Ann", "Ann", "Ann", "Renamed"] and reads == 2
+    assert ids[0] != ids[1]
 
 
 def test_triggers_are_followed_to_the_tables_they_write() -> None:
