@@ -208,3 +208,102 @@ def test_only_reads_are_declared_ahead() -> None:
         with pytest.raises(TypeError, match="cannot be declared ahead"):
             write()
     assert ahead.key("q", {"ids": [1]}) is None  # a list cannot be compared: that read is not matched
+
+
+def _statements(tx: Tx, store: postgres.Database) -> list[str]:
+    """The names of the queries `tx` sends from now on."""
+    names = {query.sql: name for name, query in store.queries.items()}
+    sent: list[str] = []
+    real = tx.conn.execute  # type: ignore[attr-defined]
+
+    def execute(sql: str, *args: Any, **kw: Any) -> Any:
+        sent.append(names.get(sql, sql))
+        return real(sql, *args, **kw)
+
+    tx.conn.execute = execute  # type: ignore[attr-defined]
+    return sent
+
+
+async def test_the_members_lock_answers_the_member_reads_until_a_write_changes_members(
+        ann: tuple[postgres.Database, int]) -> None:
+    """The rows the lock returns answer member_by_id, for a member it did not find too (none); sent ahead beside the
+    lock, those reads do not go out; a write to members makes the next read go to the database."""
+    store, member = ann
+
+    def write(tx: Tx) -> tuple[list[str], list[Any]]:
+        sent = _statements(tx, store)
+
+        def reads(r: Tx) -> None:
+            r.all("members_lock", ids=f"[{member}, 999999]")
+            r.one("member_by_id", id=member)
+            r.one("member_by_id", id=999999)
+        tx.ahead(reads)
+        tx.all("members_lock", ids=f"[{member}, 999999]")
+        seen: list[Any] = [tx.one("member_by_id", id=member)["name"], tx.one("member_by_id", id=999999)]  # type: ignore[index]
+        tx.run("member_set_profile", id=member, name="Renamed", headline=None, about=None, location=None,
+               experience="[]", education="[]", skills="[]")
+        seen.append(tx.one("member_by_id", id=member)["name"])  # type: ignore[index]
+        return sent, seen
+
+    sent, seen = await store.write(write)
+    assert seen == ["Ann", None, "Renamed"]
+    assert sent == ["members_lock", "member_set_profile", "member_by_id"]
+
+
+async def test_an_insert_answers_the_read_of_what_it_wrote_until_a_write_changes_it(
+        ann: tuple[postgres.Database, int]) -> None:
+    """invitation_insert returns its row: the invitation's read is answered from it, not sent (ahead or not); an
+    update of invitations after it, before or after that read, sends the next read to the database."""
+    store, ann_id = ann
+    bob = (await Service(store).sign_up(Actor(), SignUp("bob@example.com", "Bob"))).member_id
+    cy = (await Service(store).sign_up(Actor(), SignUp("cy@example.com", "Cy"))).member_id
+
+    def invite(tx: Tx, invitee: int | None) -> int:
+        id = int(tx.one("invitation_next_id")["id"])  # type: ignore[index]
+        tx.run_later("invitation_insert", expect=1, id=id, inviter_id=ann_id, invitee_id=invitee, message=None,
+                     sent_at=tx.now, credits_spent=1)
+        return id
+
+    def answered_at_once(tx: Tx) -> tuple[list[str], list[str]]:
+        id = invite(tx, bob)
+        sent = _statements(tx, store)
+        tx.ahead(lambda r: r.one("invitation_by_id", id=id))
+        seen = [tx.one("invitation_by_id", id=id)["status"]]  # type: ignore[index]
+        tx.run("invitation_answer", id=id, status="DECLINED", responded_at=tx.now)
+        seen.append(tx.one("invitation_by_id", id=id)["status"])  # type: ignore[index]
+        return sent, seen
+
+    def changed_before_the_read(tx: Tx) -> tuple[list[str], list[str]]:
+        id = invite(tx, cy)
+        sent = _statements(tx, store)
+        tx.run_later("invitation_answer", expect=1, id=id, status="WITHDRAWN", responded_at=tx.now)
+        return sent, [tx.one("invitation_by_id", id=id)["status"]]  # type: ignore[index]
+
+    assert await store.write(answered_at_once) == (["invitation_answer", "invitation_by_id"], ["PENDING", "DECLINED"])
+    assert await store.write(changed_before_the_read) == (["invitation_answer", "invitation_by_id"], ["WITHDRAWN"])
+
+
+async def test_a_send_reads_back_neither_its_members_nor_what_it_wrote(counted: tuple[Service, Trips],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lock answers the two members, the inserts answer the payload's invitation and entry: none of those reads
+    goes out, and the payload shows what was written."""
+    service, _ = counted
+    ann = (await service.sign_up(Actor(), SignUp("ann@example.com", "Ann"))).member_id
+    bob = (await service.sign_up(Actor(), SignUp("bob@example.com", "Bob"))).member_id
+    assert ann is not None and bob is not None
+    sent: list[str] = []
+    real = postgres.PgTx._send
+
+    def send(tx: postgres.PgTx, query: str, params: dict[str, Any]) -> Any:
+        sent.append(query)
+        return real(tx, query, params)
+
+    monkeypatch.setattr(postgres.PgTx, "_send", send)
+    outcome = await service.send_invitation(Actor(ann), SendInvitation(bob, "hello"))
+    assert {"member_by_id", "invitation_by_id", "entry_by_id"} & set(sent) == set(), sent
+    snap, invitation = outcome.snapshot, outcome.invitation_id
+    assert snap is not None and invitation is not None and outcome.entry_id is not None
+    assert (snap.members[ann].name, snap.members[bob].name) == ("Ann", "Bob")
+    assert (snap.invitations[invitation].status, snap.invitations[invitation].message) == (InvitationStatus.PENDING,
+                                                                                          "hello")
+    assert (snap.entries[outcome.entry_id].amount, snap.entries[outcome.entry_id].invitation_id) == (-1, invitation)

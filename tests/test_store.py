@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from invite_credits.store import companies
-from invite_credits.store.queries import load_queries, parse_queries
+from invite_credits.store.queries import check_answers, load_queries, parse_queries
 from invite_credits.store.sqlite.connection import connect
 from invite_credits.store.sqlite.database import Database
 from invite_credits.store.sqlite.migrations import migrate, migration_files, schema_version
@@ -76,6 +76,26 @@ def test_query_files_refuse_duplicates_and_empty_blocks_and_record_each_query() 
     query = parse_queries("-- name: a\n-- The doc.\n-- slow: scans\nSELECT :x, :y::int;", "x.sql")["a"]
     assert (query.sql, query.kind, query.slow, query.doc, query.params) == (
         "SELECT :x, :y::int;", "select", True, "The doc.", frozenset({"x", "y"}))
+
+
+def test_a_statement_answers_only_a_read_of_one_row_by_id() -> None:
+    text = ("-- name: by_id\nSELECT * FROM t WHERE id = :id;\n"
+            "-- name: lock\n-- Locks.\n-- answers: by_id for each id in :ids\nSELECT * FROM t WHERE id = ANY(:ids) FOR UPDATE;\n"
+            "-- name: add\n-- answers: by_id\nINSERT INTO t (x) VALUES (:x) RETURNING *;\n")
+    queries = parse_queries(text, "x.sql")
+    check_answers(queries)
+    assert (queries["lock"].answers, queries["lock"].answers_ids, queries["lock"].doc) == ("by_id", "ids", "Locks.")
+    assert (queries["add"].answers, queries["add"].answers_ids) == ("by_id", None)
+    with pytest.raises(ValueError, match="not a parameter"):
+        parse_queries("-- name: lock\n-- answers: by_id for each id in :ids\nSELECT * FROM t;", "x.sql")
+    for wrong in ("by_x", "add"):  # no such query; a write
+        bad = parse_queries(text + f"-- name: other\n-- answers: {wrong}\nSELECT * FROM t;\n", "x.sql")
+        with pytest.raises(ValueError, match=f"answers '{wrong}', which is not a read"):
+            check_answers(bad)
+    by_x = parse_queries(text + "-- name: by_x\nSELECT * FROM t WHERE x = :x;\n-- name: o\n-- answers: by_x\n"
+                         "SELECT * FROM t;\n", "x.sql")
+    with pytest.raises(ValueError, match="answers 'by_x'"):
+        check_answers(by_x)
 
 
 def _member(conn: sqlite3.Connection) -> int:

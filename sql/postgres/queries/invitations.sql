@@ -3,8 +3,10 @@
 SELECT nextval(pg_get_serial_sequence('invitations', 'id')) AS id;
 
 -- name: invitation_insert
+-- answers: invitation_by_id
 INSERT INTO invitations (id, inviter_id, invitee_id, status, message, sent_at, credits_spent)
-VALUES (:id, :inviter_id, :invitee_id, 'PENDING', :message, :sent_at, :credits_spent);
+VALUES (:id, :inviter_id, :invitee_id, 'PENDING', :message, :sent_at, :credits_spent)
+RETURNING *;
 
 -- name: invitation_by_id
 SELECT * FROM invitations WHERE id = :id;

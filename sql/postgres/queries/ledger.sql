@@ -1,10 +1,11 @@
 -- name: entry_insert
+-- answers: entry_by_id
 INSERT INTO ledger_entries (member_id, seq, occurred_at, reason, amount, requested, balance_after, lot_id,
                             invitation_id, company_id, post_id, referred_member_id, contacts_count, note,
                             reverses_id, hash)
 VALUES (:member_id, :seq, :occurred_at, :reason, :amount, :requested, :balance_after, :lot_id,
         :invitation_id, :company_id, :post_id, :referred_member_id, :contacts_count, :note, :reverses_id, :hash)
-RETURNING id;
+RETURNING *;
 
 -- name: entry_by_id
 SELECT * FROM ledger_entries WHERE id = :id;

@@ -19,13 +19,16 @@ SELECT * FROM members WHERE referral_code = :referral_code;
 -- Lock the members a write touches, in id order (so two writes never wait for each other in a circle),
 -- until the transaction ends: every write to a member's credits, invitations or profile holds it.
 -- (= ANY(ARRAY(...)): a primary-key probe per id; IN (SELECT ...) was planned as a scan of every member.)
-SELECT id FROM members WHERE id = ANY(ARRAY(SELECT value::bigint FROM jsonb_array_elements_text(:ids::jsonb)))
+-- The rows it locks are the members as the write then reads them: they answer its member_by_id reads.
+-- answers: member_by_id for each id in :ids
+SELECT * FROM members WHERE id = ANY(ARRAY(SELECT value::bigint FROM jsonb_array_elements_text(:ids::jsonb)))
  ORDER BY id FOR UPDATE;
 
 -- name: members_lock_invitation
 -- The two parties of an invitation, locked as members_lock locks (in id order): one statement, where reading
 -- the invitation first to learn them would cost a round trip (its parties never change).
-SELECT id FROM members
+-- answers: member_by_id
+SELECT * FROM members
  WHERE id = ANY(ARRAY(SELECT inviter_id FROM invitations WHERE id = :invitation_id
                       UNION ALL SELECT invitee_id FROM invitations WHERE id = :invitation_id))
  ORDER BY id FOR UPDATE;

@@ -1,7 +1,13 @@
 """Named SQL queries, read once from sql/<dialect>/queries/*.sql into records, as aiosql does.
 
-A file holds blocks that start `-- name: x`; the comment lines after it are the query's doc, and a doc line
-`-- slow: why` marks a query whose work is unbounded (it never runs on the event loop).
+A file holds blocks that start `-- name: x`; the comment lines after it are the query's doc. Two doc lines are
+directives:
+- `-- slow: why` marks a query whose work is unbounded (it never runs on the event loop);
+- `-- answers: q` (or `-- answers: q for each id in :ids`) says each row the statement gives back is the whole row
+  the read `q` (`SELECT * ... WHERE id = :id`) gives for that row's id, so a write transaction on a networked
+  store answers `q` from it (a lock that returns the rows it locks, an insert that returns what it wrote). With
+  `for each id in :ids` (a JSON array of ids), the ids it returns no row for have none, and a transaction need not
+  send `q` ahead for any of them.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ _READS = re.compile(r"\b(?:FROM|JOIN)\s+([a-z_][a-z0-9_]*)\b(?!\s*\()", re.IGNOR
 _WRITES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
 _VOLATILE = re.compile(r"\b(?:nextval|setval|clock_timestamp|statement_timestamp|timeofday|random|gen_random_uuid|"
                        r"gen_random_bytes|txid_current|pg_current_xact_id|pg_sleep)\s*\(", re.IGNORECASE)
+_ANSWERS = re.compile(r"^answers:\s*([a-z_][a-z0-9_]*)(?:\s+for each id in :([a-z_][a-z0-9_]*))?\s*$")
 _KINDS = {"select": "select", "with": "select", "insert": "insert", "update": "update", "delete": "delete"}
 
 
@@ -38,6 +45,8 @@ class Query:
     writes: frozenset[str] = frozenset()  # the tables it writes itself (INSERT INTO, UPDATE, DELETE FROM)
     # Whether asking again may answer otherwise with nothing written between: a sequence drawn, a clock read.
     volatile: bool = False
+    answers: str | None = None  # the by-id read each of its rows answers (`-- answers:`)
+    answers_ids: str | None = None  # the parameter that lists every id it answers, found or not
 
     @property
     def repeatable(self) -> bool:
@@ -79,13 +88,19 @@ def parse_queries(text: str, source: str, paramstyle: str = "named") -> dict[str
         kind = _KINDS.get(sql.split(None, 1)[0].lower())
         if kind is None:
             raise ValueError(f"{source}: query {name!r} is not a SELECT, INSERT, UPDATE or DELETE")
+        answers = next((m for line in doc_lines if (m := _ANSWERS.match(line))), None)
+        if answers and answers.group(2) and answers.group(2) not in _PARAM.findall(sql):
+            raise ValueError(f"{source}: query {name!r} answers for each id in :{answers.group(2)}, not a parameter")
+        directive = ("slow:", "answers:")
         queries[name] = Query(
-            name=name, sql=sql if paramstyle == "named" else _pyformat(sql), kind=kind, slow=any(line.startswith("slow:") for line in doc_lines),
-            doc=" ".join(line for line in doc_lines if not line.startswith("slow:")),
+            name=name, sql=sql if paramstyle == "named" else _pyformat(sql), kind=kind,
+            slow=any(line.startswith("slow:") for line in doc_lines),
+            doc=" ".join(line for line in doc_lines if not line.startswith(directive)),
             params=frozenset(_PARAM.findall(sql)), source=source,
             reads=frozenset(t.lower() for t in _READS.findall(sql)),
             writes=frozenset(t.lower() for t in _WRITES.findall(sql)),
             volatile=bool(_VOLATILE.search(sql)),
+            answers=answers.group(1) if answers else None, answers_ids=answers.group(2) if answers else None,
         )
     return queries
 
@@ -100,4 +115,14 @@ def load_queries(dialect: str = "sqlite") -> dict[str, Query]:
             if name in queries:
                 raise ValueError(f"{path.name}: query {name!r} is defined in {queries[name].source} too")
             queries[name] = query
+    check_answers(queries)
     return queries
+
+
+def check_answers(queries: dict[str, Query]) -> None:
+    """Each `-- answers:` names a read of one row by :id, which a transaction may answer again."""
+    for query in queries.values():
+        answered = queries.get(query.answers or "")
+        if query.answers and (answered is None or answered.params != {"id"} or not answered.repeatable):
+            raise ValueError(f"{query.source}: query {query.name!r} answers {query.answers!r}, which is not a read "
+                             "of one row by :id")

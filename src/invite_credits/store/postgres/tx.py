@@ -10,7 +10,10 @@ So a write costs a round trip per answer it waits for, not per statement:
   declared ahead is never answered with what a write of the transaction since changed);
 - a read made again (a payload's snapshot reads the members its write read first) is answered from the first
   one's rows, unless a write of the transaction changed a table it reads since, as above: within a write, the
-  members it reads are locked, so the database would answer the same.
+  members it reads are locked, so the database would answer the same;
+- a statement whose rows are whole rows of a by-id read (`-- answers:` in its SQL: the members lock returns the
+  members it locks, an insert returns what it wrote) answers that read from them, under the same rule; reads a
+  lock answers are not sent ahead beside it.
 
 An error of a statement that went out earlier surfaces at the next answer, as the same exception; the
 transaction is rolled back whole, as it would be had the statement been waited for.
@@ -18,10 +21,11 @@ transaction is rolled back whole, as it would be had the statement been waited f
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 
@@ -53,17 +57,48 @@ class PgTx(PgStatements):
         self._declared: dict[Key, Cursor] = {}  # reads sent ahead, not yet asked for
         self._answered: dict[Key, Sequence[Row]] = {}  # reads answered, whose tables no write changed since
         self._expected: list[tuple[str, Cursor, int]] = []  # writes sent with a count to check
+        self._answering: list[tuple[str, dict[str, Any], Cursor]] = []  # writes sent whose rows answer a read
         self.round_trips = 0  # the times this transaction waited for the server (its commit not yet counted)
 
     def _send(self, query: str, params: dict[str, Any]) -> Cursor:
         return self.conn.execute(self._queries[query].sql, params)
 
     def _write(self, query: str, params: dict[str, Any]) -> Cursor:
-        if (self._declared or self._answered) and (changed := _changes(self._queries[query].writes)):
+        if (self._declared or self._answered or self._answering) and (changed := _changes(self._queries[query].writes)):
             queries = self._queries
             self._declared = {k: c for k, c in self._declared.items() if not queries[k[0]].reads & changed}
             self._answered = {k: r for k, r in self._answered.items() if not queries[k[0]].reads & changed}
+            self._answering = [(q, p, c) for q, p, c in self._answering
+                               if not queries[queries[q].answers or q].reads & changed]
         return self._send(query, params)
+
+    def _learn(self, query: str, params: dict[str, Any], rows: Sequence[Row]) -> None:
+        """What `query`'s rows answer (`Query.answers`): the by-id read of each row's id, and, when it lists the ids
+        it answers, no row for those it did not return."""
+        q = self._queries[query]
+        if q.answers is None:
+            return
+        learned = {key(q.answers, {"id": row["id"]}): [row] for row in rows}
+        if q.answers_ids is not None:
+            for id in json.loads(params[q.answers_ids]):
+                learned.setdefault(key(q.answers, {"id": id}), [])
+        self._answered.update((k, found) for k, found in learned.items() if k is not None)
+
+    def _answers_for(self, query: str) -> None:
+        """Bring in the statements sent whose rows answer `query` (writes that return rows, reads declared ahead):
+        their answer is needed now, and a read of its own would cost as much."""
+        queries = self._queries
+        for found in [k for k in self._declared if queries[k[0]].answers == query]:
+            params = dict(cast(tuple[tuple[str, Any], ...], found[1]))  # the key's parameters (ahead.key)
+            rows = self._waited(self._declared.pop(found)).fetchall()
+            self._answered[found] = rows
+            self._learn(found[0], params, rows)
+        waiting = [(q, p, c) for q, p, c in self._answering if queries[q].answers == query]
+        if waiting:
+            self._answering = [(q, p, c) for q, p, c in self._answering if queries[q].answers != query]
+            for q, p, cursor in waiting:
+                self._learn(q, p, self._waited(cursor).fetchall())
+        self._check()
 
     def one(self, query: str, /, **params: Any) -> Row | None:
         rows = self._read(query, params)
@@ -77,8 +112,13 @@ class PgTx(PgStatements):
         kept = found if self._queries[query].repeatable else None  # a sequence drawn is not asked again
         if kept is not None and (known := self._answered.get(kept)) is not None:
             return known
+        if kept is not None and kept not in self._declared:
+            self._answers_for(query)
+            if (known := self._answered.get(kept)) is not None:
+                return known
         rows: Sequence[Row] = self._waited(self._answer(query, params, found)).fetchall()
         self._check()
+        self._learn(query, params, rows)
         if kept is not None:
             self._answered[kept] = rows
         return rows
@@ -105,6 +145,8 @@ class PgTx(PgStatements):
         cursor = self._write(query, params)
         self._sync()
         self._check()
+        if self._queries[query].answers:
+            self._learn(query, params, cursor.fetchall())
         return cursor.rowcount
 
     def insert(self, query: str, /, **params: Any) -> int:
@@ -113,20 +155,29 @@ class PgTx(PgStatements):
         self._check()
         if row is None:
             raise RuntimeError(f"{query} inserted no row")
+        self._learn(query, params, [row])
         return int(row["id"])
 
     def run_later(self, query: str, /, expect: int | None = None, **params: Any) -> None:
         cursor = self._write(query, params)
         if expect is not None:
             self._expected.append((query, cursor, expect))
+        if self._queries[query].answers:
+            self._answering.append((query, params, cursor))
 
     def ahead(self, reads: Callable[[Tx], object]) -> None:
+        # Reads that a statement already sent will answer (an insert of a known id, a lock before them): not sent.
+        answered = {key(self._queries[q].answers or q, {"id": p["id"]}) for q, p, _ in self._answering if "id" in p}
         for query, params in recorded(self.now, reads):
-            if self._queries[query].writes:
+            q = self._queries[query]
+            if q.writes:
                 raise TypeError(f"{query} writes: only reads are declared ahead")
             found = key(query, params)
-            if found is not None and found not in self._declared and found not in self._answered:
+            if found is not None and found not in self._declared and found not in self._answered \
+                    and found not in answered:
                 self._declared[found] = self._send(query, params)
+            if q.answers is not None and q.answers_ids is not None:
+                answered.update(key(q.answers, {"id": id}) for id in json.loads(params[q.answers_ids]))
 
     def settle(self) -> None:
         """Before the commit: every expected count is in and checked (a round trip only if one is not)."""
