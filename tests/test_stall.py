@@ -4,7 +4,8 @@
   SIGSTOPped cluster or a network partition would look to the client): /healthz keeps answering within 100 ms,
   and every request is answered, with data or SERVICE_UNAVAILABLE, within its deadline.
 - A read made slow on purpose (pg_sleep) holds its own request only: other requests' reads are not delayed.
-- The reads of HTTP requests, queries and mutations alike, never run on the event loop.
+- The reads of HTTP requests, queries and mutations alike, never wait on the event loop: each is a job whose
+  waits go to the loop (store/postgres/greenlets.py), or runs on a reader thread.
 """
 
 from __future__ import annotations

@@ -39,13 +39,14 @@ def is_url(text: str) -> bool:
     return text.startswith(("postgresql://", "postgres://"))
 
 
-def connect(url: str, *, application_name: str = "invite-credits", options: str | None = None) -> PgConnection:
+def connect(url: str, *, application_name: str = "invite-credits", options: str | None = None,
+            cls: type[PgConnection] = psycopg.Connection) -> PgConnection:
     """An autocommit connection (transactions are explicit) with rows as dicts, or StoreError in one line.
-    `options`: server settings for the session (libpq's `-c name=value`)."""
+    `options`: server settings for the session (libpq's `-c name=value`); `cls`: psycopg's class or a subclass."""
     extra: dict[str, Any] = {"options": options} if options else {}
     try:
-        return psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                               application_name=application_name, **NETWORK_BOUNDS, **extra)
+        return cls.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                           application_name=application_name, **NETWORK_BOUNDS, **extra)
     except psycopg.Error as exc:
         raise StoreError(f"database {redacted(url)} cannot be reached: {first_line(exc)}") from None
     except (ValueError, TypeError) as exc:  # a malformed URL or option

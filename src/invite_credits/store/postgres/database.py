@@ -1,5 +1,5 @@
-"""The PostgreSQL store: every write is one transaction on a pooled connection, in a thread; reads run on
-reader threads, each with its own connection, never on the event loop.
+"""The PostgreSQL store: every write is one transaction, every read a job of its own, each on a connection of its
+kind, run from the event loop without ever blocking it (store/postgres/greenlets.py).
 
 Concurrency across processes is the database's: a write locks the members it touches (`members_lock`,
 `SELECT ... FOR UPDATE` in id order) before it reads them, the ledger's chain is guarded by each member's
@@ -8,12 +8,13 @@ unique key another transaction took first) is run again from the start, when it 
 and answers as it would have on SQLite (EMAIL_TAKEN, INVITATION_ALREADY_PENDING, the first answer of an
 idempotency key...).
 
-A read over the network can take as long as the server or the network makes it: run on the event loop, one
-stalled read would stall every request of the process, /healthz included. So the service hands its reads (a
+A read over the network can take as long as the server or the network makes it: waited for on the event loop,
+one stalled read would stall every request of the process, /healthz included. So the service hands its reads (a
 whole GraphQL operation's execution, a token's session check, the live feed's poll) to `offload`, which runs
-them on a reader thread and answers DatabaseUnavailable past a deadline, while the thread's connection is
-bounded by statement_timeout (the server's) and keepalives and TCP_USER_TIMEOUT (the client's). Queries marked
-slow run on the pool's connections in threads (`read_slow`).
+them as a job whose waits go to the loop, and answers DatabaseUnavailable past a deadline (the job is stopped
+and its connection closed); each connection is bounded by statement_timeout (the server's) and keepalives and
+TCP_USER_TIMEOUT (the client's). Queries marked slow run on a pool's connections in threads (`read_slow`), and a
+payload that must read while completing (`offload_async`) on a reader thread with its own event loop.
 """
 
 from __future__ import annotations
@@ -24,17 +25,18 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool
 
-from ..protocol import DatabaseUnavailable, Tripwire, WriteObserver, loop_reads_refused, refuse_loop_read
+from ..protocol import DatabaseUnavailable, StoreError, Tripwire, WriteObserver, loop_reads_refused, refuse_loop_read
 from ..queries import load_queries
+from . import greenlets
 from .connection import (
     CONNECT_TIMEOUT_SECONDS,
     NETWORK_BOUNDS,
@@ -48,7 +50,7 @@ from .connection import (
     start_clock,
     test_now,
 )
-from .reads import InlineReader, PgStatements, ReaderThreads, on_a_loop, within_deadline
+from .reads import InlineReader, PgStatements, ReaderThreads, on_a_loop, reader_connection, within_deadline
 from .tx import PgTx
 
 T = TypeVar("T")
@@ -85,12 +87,14 @@ class Database:
         self._size = connections
         self.observer = observer
         self._queues: dict[int, _Queue] = {}  # per member: its writes in flight in this process
-        self._pool: ConnectionPool[PgConnection] | None = None
+        self._pool: ConnectionPool[PgConnection] | None = None  # slow reads' connections, used in threads
+        self._writers: greenlets.Connections | None = None  # writes' connections, used by jobs on the loop
+        self._job_readers: greenlets.Connections | None = None  # reads' connections, likewise
         self._threads: ThreadPoolExecutor | None = None
         self._inline: InlineReader | None = None
         self._readers: ReaderThreads | None = None
         self._home: asyncio.AbstractEventLoop | None = None  # the server's loop, where writes queue per member
-        self.loop_reads = 0  # reads made on an event loop's thread (tests hold it at 0 for HTTP requests)
+        self.loop_reads = 0  # reads that waited on an event loop, outside a job (tests hold it at 0 for HTTP requests)
         self._last_now = 0
         self._now_lock = threading.Lock()
 
@@ -107,9 +111,13 @@ class Database:
             conn.close()
         self._pool = ConnectionPool(
             self.url, min_size=1, max_size=self._size, open=False, name="invite-credits", timeout=POOL_WAIT_SECONDS,
-            kwargs={"autocommit": True, "row_factory": dict_row, "application_name": "invite-credits",
+            kwargs={"autocommit": True, "row_factory": dict_row, "application_name": "invite-credits slow reads",
                     "options": WRITER_OPTIONS, "connect_timeout": CONNECT_TIMEOUT_SECONDS, **NETWORK_BOUNDS},
         )
+        self._writers = greenlets.Connections(
+            lambda: connect(self.url, options=WRITER_OPTIONS, cls=greenlets.LoopConnection), self._size)
+        self._job_readers = greenlets.Connections(
+            lambda: reader_connection(self.url, greenlets.LoopConnection), self._size)
         self._pool.open(wait=True, timeout=30)
         self._threads = ThreadPoolExecutor(max_workers=self._size, thread_name_prefix="invite-credits-pg")
         self._readers = ReaderThreads(self.url, self.queries, self._size, self.observer)
@@ -117,6 +125,9 @@ class Database:
         self._home = asyncio.get_running_loop()
 
     async def close(self) -> None:
+        for connections in (self._writers, self._job_readers):
+            if connections is not None:
+                connections.close()
         if self._readers is not None:
             self._readers.close()
             self._readers = None
@@ -164,8 +175,12 @@ class Database:
     # -- reads -----------------------------------------------------------------------------------
     @property
     def reader(self) -> InlineReader:
-        """The reader thread's connection; elsewhere (a command, a test) the store's own, counted when an event
-        loop runs on the thread: such a read holds the loop up for its round trip."""
+        """A read job's connection, or a reader thread's; elsewhere (a command, a test) the store's own, counted when
+        an event loop runs on the thread: such a read holds the loop up for its round trip."""
+        job = greenlets.current()
+        if job is not None and job.reader is not None:
+            reader: InlineReader = job.reader
+            return reader
         here = self._readers.here() if self._readers is not None else None
         if here is not None:
             return here
@@ -182,10 +197,29 @@ class Database:
     reads_off_loop = True
 
     async def offload(self, fn: Callable[[], T], kind: str = "read") -> T:
-        """Run `fn`, whose reads use `reader`, on a reader thread, within the deadline of its kind."""
-        if self._readers is None:
+        """Run `fn`, whose reads use `reader`, as a job on the server's loop, within the deadline of its kind."""
+        if self._readers is None or self._job_readers is None:
             raise RuntimeError("database is not open")
-        return await self._readers.run(fn, kind)
+        if self._readers.on_a_reader_thread():  # a payload completed there (`offload_async`) reads in place
+            return fn()
+        if self._home is not None and asyncio.get_running_loop() is not self._home:
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.offload(fn, kind), self._home))
+        return await within_deadline(self._read_job(fn, self._job_readers), kind, self.url, self.observer)
+
+    async def _read_job(self, fn: Callable[[], T], readers: greenlets.Connections) -> T:
+        try:
+            conn = await readers.take()
+        except StoreError as exc:
+            raise DatabaseUnavailable(str(exc)) from None
+        reader = InlineReader(self.url, self.queries, conn, reconnect=self._reader_in_a_job)
+        try:
+            return await greenlets.run(fn, reader)
+        finally:
+            readers.give(reader.conn)
+
+    def _reader_in_a_job(self) -> PgConnection:
+        """A new connection for a read job's reader (its first was dropped): made in a thread, awaited on the loop."""
+        return greenlets.wait_for(greenlets.in_a_thread(lambda: reader_connection(self.url, greenlets.LoopConnection)))
 
     async def offload_async(self, fn: Callable[[], Awaitable[T]], kind: str = "read") -> T:
         """`offload` for work that awaits (a mutation's resolvers await their writes): on the reader thread's own
@@ -238,10 +272,10 @@ class Database:
         except BaseException:
             self._end_turns(taken)
             raise
-        if self._threads is None:
+        if self._writers is None:
             self._end_turns(taken)
             raise RuntimeError("database is not open")
-        job = asyncio.get_running_loop().run_in_executor(self._threads, self._write, fn)
+        job = asyncio.ensure_future(greenlets.run(lambda: self._write(fn)))
         # The members' turns end when the write does, even when its caller stopped waiting (a deadline): a write
         # that goes on in its thread still holds the database's locks, and the next may not join it there.
         job.add_done_callback(lambda done: self._end_turns(taken, done))
@@ -274,13 +308,30 @@ class Database:
             raise RuntimeError("database is not open")
         return await asyncio.get_running_loop().run_in_executor(self._threads, job, fn)
 
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[PgConnection]:
+        """Within a write's job: a connection for it, waited for at most POOL_WAIT_SECONDS (all busy, or none can
+        be made: the server is away), then DatabaseUnavailable."""
+        assert self._writers is not None
+        try:
+            conn = greenlets.wait_for(self._writers.take(POOL_WAIT_SECONDS))
+        except (TimeoutError, StoreError) as exc:
+            self._retried("connection")
+            reason = str(exc) if isinstance(exc, StoreError) else f"no connection within {POOL_WAIT_SECONDS:g} s"
+            raise DatabaseUnavailable(f"database {redacted(self.url)}: {reason}") from None
+        try:
+            yield conn
+        finally:
+            self._writers.give(conn)
+
     def _write(self, fn: Callable[[PgTx], T]) -> T:
-        assert self._pool is not None
+        """The write's job: one transaction, run again from the start when it lost a race."""
+        assert self._writers is not None
         queued = time.perf_counter()
         for attempt in range(1, MAX_ATTEMPTS + 1):
             committing = False
             try:
-                with self._pool.connection() as conn:
+                with self._writer() as conn:
                     if attempt == 1 and self.observer is not None:
                         self.observer.write_queued(time.perf_counter() - queued)
                     with conn.pipeline() as pipeline, conn.transaction():
@@ -293,11 +344,9 @@ class Database:
                 if attempt == MAX_ATTEMPTS:
                     log.error("a write lost %d races in a row; giving up: %s", attempt, exc)
                     raise
-                time.sleep(random.uniform(0, 0.002 * attempt))  # let the winner finish; no lockstep retries
+                # Let the winner finish; no lockstep retries.
+                greenlets.wait_for(asyncio.sleep(random.uniform(0, 0.002 * attempt)))
                 continue
-            except PoolTimeout as exc:  # no connection to be had: retrying would only wait again
-                self._retried("connection")
-                raise DatabaseUnavailable(f"database {redacted(self.url)}: {first_line(exc)}") from None
             except (errors.LockNotAvailable, errors.QueryCanceled) as exc:
                 # A member's lock held past lock_timeout (10 s), or a statement cut off: the connection is fine
                 # and retrying would only wait as long again, so the caller hears it now, at the bound.
@@ -313,7 +362,7 @@ class Database:
                 self._retried("connection")
                 if committing or attempt >= 3:
                     raise DatabaseUnavailable(f"database {redacted(self.url)}: {first_line(exc)}") from None
-                self._pool.check()  # a server restart drops every connection: let the pool replace them all
+                self._writers.drop_idle()  # a server restart drops every connection: all are made anew
                 continue
             if self.observer is not None:
                 self.observer.committed(tx.moved)

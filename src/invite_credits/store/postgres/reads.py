@@ -37,13 +37,20 @@ DEADLINES = {"read": 6.0, "write": 15.0}
 PgStatements = Statements[PgConnection]
 
 
-class InlineReader(PgStatements):
-    """Bounded reads on the event loop's connection; reconnects once when the server dropped it (a restart,
-    a failover), so one broken connection costs one retry, not every later request."""
+def reader_connection(url: str, cls: type[PgConnection] = psycopg.Connection) -> PgConnection:
+    return connect(url, application_name="invite-credits reader", options=READER_OPTIONS, cls=cls)
 
-    def __init__(self, url: str, queries: Mapping[str, Query]) -> None:
+
+class InlineReader(PgStatements):
+    """Bounded reads on one connection; reconnects once when the server dropped it (a restart, a failover), so
+    one broken connection costs one retry, not every later request. `conn`: the connection to start with (else one
+    is made); `reconnect`: how a new one is made (a job's reader makes it without holding up the loop)."""
+
+    def __init__(self, url: str, queries: Mapping[str, Query], conn: PgConnection | None = None,
+                 reconnect: Callable[[], PgConnection] | None = None) -> None:
         self.url = url
-        super().__init__(connect(url, application_name="invite-credits reader", options=READER_OPTIONS), queries)
+        self._reconnect = reconnect or (lambda: reader_connection(url))
+        super().__init__(conn if conn is not None else self._reconnect(), queries)
 
     def one(self, query: str, /, **params: Any) -> Row | None:
         self.bounded(query)
@@ -61,7 +68,7 @@ class InlineReader(PgStatements):
                 raise DatabaseUnavailable(f"database {redacted(self.url)}: {first_line(exc)}") from None
         self.conn.close()
         try:
-            self.conn = connect(self.url, application_name="invite-credits reader", options=READER_OPTIONS)
+            self.conn = self._reconnect()
             return read()
         except (StoreError, psycopg.OperationalError) as exc:
             raise DatabaseUnavailable(f"database {redacted(self.url)}: {first_line(exc)}") from None
