@@ -260,3 +260,24 @@ def test_a_subscription_event_reads_nothing_on_the_event_loop(counted: tuple[Tes
                                                                        "status": "PENDING"}, "creditLot": None}
         assert db.loop_reads == before, f"{db.loop_reads - before} reads ran on the event loop"
         ws.send_json({"id": "e", "type": "complete"})
+
+
+def test_a_query_whose_plan_never_awaits_is_one_job_and_one_that_awaits_runs_on_a_reader_thread(
+        counted: tuple[TestClient, Api, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A query with a compiled plan runs as one read job (no reader thread, no loop of its own); `policy`, whose
+    resolver is a coroutine, goes to a reader thread. Both answer as before."""
+    client, api, db = counted
+    _, token = api.sign_up("jobs@example.com", "Jobs")
+    threaded: list[str] = []
+    real = db.offload_async
+
+    def offload_async(fn: Any, kind: str = "read") -> Any:
+        threaded.append(kind)
+        return real(fn, kind)
+
+    monkeypatch.setattr(db, "offload_async", offload_async)
+    before = db.loop_reads
+    data = api.data("{ viewer { name balance { available } } }", token=token)
+    assert data["viewer"]["name"] == "Jobs" and threaded == []
+    assert api.data("{ policy { invitationCost } }", token=token)["policy"]["invitationCost"] == 1
+    assert threaded == ["read"] and db.loop_reads == before

@@ -267,6 +267,14 @@ class Pipeline:
             return await self._run(prepared, context, request)
         if prepared.operation.operation is OperationType.MUTATION:
             return await db.within(lambda: self._mutate(prepared, context, request), "write")
+        if self.plans is not None and prepared.operation.operation is OperationType.QUERY:
+            # A query whose plan runs without awaiting: as one read of the store (a job on PostgreSQL).
+            plans = self.plans
+            planned = await db.offload(lambda: plans.planned_result(
+                prepared.query, prepared.document, prepared.operation, context, request.variables,
+                request.operation_name, prepared.variables))
+            if planned is not None:
+                return planned
         return await db.offload_async(lambda: self._run(prepared, context, request), "read")
 
     async def _mutate(self, prepared: _Prepared, context: Context, request: GraphQLRequest) -> ExecutionResult:

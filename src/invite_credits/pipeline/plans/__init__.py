@@ -66,29 +66,41 @@ class Plans:
         """What graphql-core's `execute` answers, byte for byte; `coerced`: the variables, when the caller has
         already coerced them."""
 
-        def build() -> Any:
-            return self.executor_class.build(self.schema, document, None, context, variables, name,
-                                             is_awaitable=self.is_awaitable)
-
-        if operation.operation is OperationType.QUERY:
-            # The variables as the executor's build coerces them; a plan runs without the executor itself.
-            values = coerced if coerced is not None else get_variable_values(
-                self.schema, operation.variable_definitions or (), dict(variables or {}),
-                max_errors=50)  # Executor.build's default (max_coercion_errors)
-            if isinstance(values, list):  # variables that do not coerce
-                return ExecutionResult(data=None, errors=values)
-            plans = self._plan(query, document, operation, name, values.coerced)
-            if plans is not None:
-                result = self._run(RequestExecutor(self.schema, document, operation, context, values,
-                                                   self.is_awaitable, build), plans)
-                if result is not None:
-                    self.planned += 1
-                    return result
-        executor = build()
+        planned = self.planned_result(query, document, operation, context, variables, name, coerced)
+        if planned is not None:
+            return planned
+        executor = self._build(document, context, variables, name)
         if isinstance(executor, list):  # variables that do not coerce
             return ExecutionResult(data=None, errors=executor)
         executed = executor.execute_operation()
         return await executed if isawaitable(executed) else executed  # type: ignore[no-any-return]
+
+    def planned_result(self, query: str, document: DocumentNode, operation: OperationDefinitionNode, context: Any,
+                       variables: Mapping[str, Any] | None, name: str | None,
+                       coerced: VariableValues | None = None) -> ExecutionResult | None:
+        """A query's answer from its plan, synchronously (no resolver awaited): what `execute` answers; None when
+        the document has no plan or its run met an awaitable (then `execute` runs it on graphql-core)."""
+        if operation.operation is not OperationType.QUERY:
+            return None
+        # The variables as the executor's build coerces them; a plan runs without the executor itself.
+        values = coerced if coerced is not None else get_variable_values(
+            self.schema, operation.variable_definitions or (), dict(variables or {}),
+            max_errors=50)  # Executor.build's default (max_coercion_errors)
+        if isinstance(values, list):  # variables that do not coerce
+            return ExecutionResult(data=None, errors=values)
+        plans = self._plan(query, document, operation, name, values.coerced)
+        if plans is None:
+            return None
+        result = self._run(RequestExecutor(self.schema, document, operation, context, values, self.is_awaitable,
+                                           lambda: self._build(document, context, variables, name)), plans)
+        if result is not None:
+            self.planned += 1
+        return result
+
+    def _build(self, document: DocumentNode, context: Any, variables: Mapping[str, Any] | None,
+               name: str | None) -> Any:
+        return self.executor_class.build(self.schema, document, None, context, variables, name,
+                                         is_awaitable=self.is_awaitable)
 
     def _plan(self, query: str, document: DocumentNode, operation: OperationDefinitionNode, name: str | None,
               values: Mapping[str, Any]) -> list[FieldPlan] | None:

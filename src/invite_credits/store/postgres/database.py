@@ -178,8 +178,8 @@ class Database:
         """A read job's connection, or a reader thread's; elsewhere (a command, a test) the store's own, counted when
         an event loop runs on the thread: such a read holds the loop up for its round trip."""
         job = greenlets.current()
-        if job is not None and job.reader is not None:
-            reader: InlineReader = job.reader
+        if job is not None and (reader := job.reader()) is not None:
+            assert isinstance(reader, InlineReader)
             return reader
         here = self._readers.here() if self._readers is not None else None
         if here is not None:
@@ -207,15 +207,20 @@ class Database:
         return await within_deadline(self._read_job(fn, self._job_readers), kind, self.url, self.observer)
 
     async def _read_job(self, fn: Callable[[], T], readers: greenlets.Connections) -> T:
-        try:
-            conn = await readers.take()
-        except StoreError as exc:
-            raise DatabaseUnavailable(str(exc)) from None
-        reader = InlineReader(self.url, self.queries, conn, reconnect=self._reader_in_a_job)
+        idle = await readers.slot()
+        made: list[InlineReader] = []
+
+        def reader() -> InlineReader:
+            """At the job's first read: a connection that cannot be made fails that read (a resolver's field
+            error), as a reader thread's does."""
+            conn = idle if idle is not None else self._reader_in_a_job()
+            made.append(InlineReader(self.url, self.queries, conn, reconnect=self._reader_in_a_job))
+            return made[0]
+
         try:
             return await greenlets.run(fn, reader)
         finally:
-            readers.give(reader.conn)
+            readers.give(made[0].conn if made else idle)
 
     def _reader_in_a_job(self) -> PgConnection:
         """A new connection for a read job's reader (its first was dropped): made in a thread, awaited on the loop."""

@@ -37,11 +37,18 @@ _READABLE = select.POLLIN | select.POLLERR | select.POLLHUP
 
 
 class Job(greenlet.greenlet):
-    """A read or write running on the event loop's thread; `reader`: the connection its reads use."""
+    """A read or write running on the event loop's thread; `reader` makes what its reads use, at the first."""
 
-    def __init__(self, run: Callable[..., Any], reader: Any = None) -> None:
+    def __init__(self, run: Callable[..., Any], reader: Callable[[], Any] | None = None) -> None:
         super().__init__(run)
-        self.reader = reader
+        self._make_reader = reader
+        self._reader: Any = None
+
+    def reader(self) -> Any:
+        """What the job's reads use (None for a job that has none: a write's reads go through its transaction)."""
+        if self._reader is None and self._make_reader is not None:
+            self._reader = self._make_reader()
+        return self._reader
 
 
 def current() -> Job | None:
@@ -50,7 +57,7 @@ def current() -> Job | None:
     return here if isinstance(here, Job) else None
 
 
-async def run(fn: Callable[[], T], reader: Any = None) -> T:
+async def run(fn: Callable[[], T], reader: Callable[[], Any] | None = None) -> T:
     """`fn()` as a job: what it hands over (`wait_for`) is awaited here, on the loop, and the answer (or the
     exception, a cancellation included) handed back. It sees the caller's context variables (a request's id)."""
     job = Job(fn, reader)
@@ -153,28 +160,37 @@ class Connections:
 
     async def take(self, wait: float | None = None) -> psycopg.Connection[Any]:
         """An idle connection or a new one; TimeoutError when no slot frees within `wait` seconds."""
-        if self._closing:
-            raise RuntimeError("database is closing")
-        async with asyncio.timeout(wait):
-            await self._slots.acquire()
+        conn = await self.slot(wait)
+        if conn is not None:
+            return conn
         try:
-            while self._idle:
-                conn = self._idle.pop()
-                if not conn.closed and not conn.broken:
-                    return conn
             return await in_a_thread(self._make)
         except BaseException:
             self._slots.release()
             raise
 
-    def give(self, conn: psycopg.Connection[Any]) -> None:
-        """Back from its job: kept when idle and sound, closed otherwise."""
-        usable = not (self._closing or conn.closed or conn.broken) and \
-            conn.pgconn.transaction_status == pq.TransactionStatus.IDLE
-        if usable:
-            self._idle.append(conn)
-        else:
-            conn.close()
+    async def slot(self, wait: float | None = None) -> psycopg.Connection[Any] | None:
+        """A turn to use a connection, with an idle one when there is one (else None: the job makes its own and
+        gives it back); TimeoutError when no turn frees within `wait` seconds."""
+        if self._closing:
+            raise RuntimeError("database is closing")
+        async with asyncio.timeout(wait):
+            await self._slots.acquire()
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.closed and not conn.broken:
+                return conn
+        return None
+
+    def give(self, conn: psycopg.Connection[Any] | None) -> None:
+        """Back from its job (None: it made none): kept when idle and sound, closed otherwise."""
+        if conn is not None:
+            usable = not (self._closing or conn.closed or conn.broken) and \
+                conn.pgconn.transaction_status == pq.TransactionStatus.IDLE
+            if usable:
+                self._idle.append(conn)
+            else:
+                conn.close()
         self._slots.release()
 
     def drop_idle(self) -> None:
