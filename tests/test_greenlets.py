@@ -75,7 +75,7 @@ async def test_a_job_waiting_for_the_server_leaves_the_loop_serving(url: str) ->
     assert list(answers) == [("", "request-1")] * 2
     assert took < 0.55, f"the reads waited one after the other ({took:.2f} s): psycopg's waits held the loop"
     gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
-    assert len(ticks) >= 20 and max(gaps) < 0.1, f"the loop was held up {max(gaps):.2f} s"
+    assert len(ticks) >= 10 and max(gaps) < 0.25, f"the loop was held up {max(gaps):.2f} s"  # a read holds it 0.3 s
 
 
 async def test_a_job_stopped_mid_statement_closes_its_connection_and_the_next_gets_a_new_one(url: str) -> None:
