@@ -36,7 +36,8 @@ class Metrics:
                                    "Time to take SQLite's write lock (BEGIN IMMEDIATE).", buckets=LATENCY_BUCKETS,
                                    registry=r)
         self.queue_wait = Histogram("invite_credits_write_queue_seconds",
-                                    "Time a write waited for the writer thread.", buckets=LATENCY_BUCKETS, registry=r)
+                                    "Time a write waited to start: for SQLite's writer thread, or for a "
+                                    "PostgreSQL connection.", buckets=LATENCY_BUCKETS, registry=r)
         self.batch_size = Histogram("invite_credits_write_batch_size", "Writes committed together.",
                                     buckets=(1, 2, 4, 8, 16, 32, 64, 128), registry=r)
         self.round_trip_counts = Histogram("invite_credits_write_round_trips", "Times a committed write waited for "
