@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -70,7 +71,7 @@ async def test_a_job_waiting_for_the_server_leaves_the_loop_serving(url: str) ->
         answers = await asyncio.gather(slow_read(), slow_read())
     finally:
         ticker.cancel()
-        connections.close()
+        await connections.close()
     took = time.perf_counter() - started
     assert list(answers) == [("", "request-1")] * 2
     assert took < 0.55, f"the reads waited one after the other ({took:.2f} s): psycopg's waits held the loop"
@@ -95,12 +96,21 @@ async def test_a_job_stopped_mid_statement_closes_its_connection_and_the_next_ge
         assert row == {"one": 1}
     finally:
         connections.give(again)
-        connections.close()
+        await connections.close()
 
 
 async def test_connections_are_bounded_and_only_sound_ones_are_kept(url: str) -> None:
-    connections = _connections(url, size=2)
+    """...and made in threads of their own (one to a database that does not answer ties up none of the loop's
+    default threads)."""
+    threads: list[str] = []
+
+    def make() -> psycopg.Connection[Any]:
+        threads.append(threading.current_thread().name)
+        return reader_connection(url, greenlets.LoopConnection)
+
+    connections = greenlets.Connections(make, 2)
     first, second = await connections.take(), await connections.take()
+    assert len(threads) == 2 and all(name.startswith("invite-credits-pg-connect") for name in threads), threads
     with pytest.raises(TimeoutError):
         await connections.take(wait=0.05)  # both in use
     second.close()
@@ -113,7 +123,7 @@ async def test_connections_are_bounded_and_only_sound_ones_are_kept(url: str) ->
     connections.give(first)
     assert await connections.take() is first  # idle and sound: kept
     connections.give(first)
-    connections.close()
+    await connections.close()
     assert first.closed
     with pytest.raises(RuntimeError, match="closing"):
         await connections.take()

@@ -127,7 +127,7 @@ class Database:
     async def close(self) -> None:
         for connections in (self._writers, self._job_readers):
             if connections is not None:
-                connections.close()
+                await connections.close()
         if self._readers is not None:
             self._readers.close()
             self._readers = None
@@ -213,18 +213,17 @@ class Database:
         def reader() -> InlineReader:
             """At the job's first read: a connection that cannot be made fails that read (a resolver's field
             error), as a reader thread's does."""
-            conn = idle if idle is not None else self._reader_in_a_job()
-            made.append(InlineReader(self.url, self.queries, conn, reconnect=self._reader_in_a_job))
+            def connection() -> PgConnection:
+                return greenlets.wait_for(readers.made())
+
+            made.append(InlineReader(self.url, self.queries, idle if idle is not None else connection(),
+                                     reconnect=connection))
             return made[0]
 
         try:
             return await greenlets.run(fn, reader)
         finally:
             readers.give(made[0].conn if made else idle)
-
-    def _reader_in_a_job(self) -> PgConnection:
-        """A new connection for a read job's reader (its first was dropped): made in a thread, awaited on the loop."""
-        return greenlets.wait_for(greenlets.in_a_thread(lambda: reader_connection(self.url, greenlets.LoopConnection)))
 
     async def offload_async(self, fn: Callable[[], Awaitable[T]], kind: str = "read") -> T:
         """`offload` for work that awaits (a mutation's resolvers await their writes): on the reader thread's own

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import inspect
 import select
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import greenlet
@@ -149,11 +151,13 @@ class LoopConnection(psycopg.Connection[Any]):
 
 
 class Connections:
-    """Connections for jobs: at most `size` in use at once; each made in a thread (a connect never holds up the
-    loop) and kept for the next job when it comes back usable."""
+    """Connections for jobs: at most `size` in use at once; each made in a thread of its own pool (a connect never
+    holds up the loop, and one to a database that does not answer holds none of the loop's default threads, which
+    other work uses: a webhook's name lookup) and kept for the next job when it comes back usable."""
 
     def __init__(self, make: Callable[[], psycopg.Connection[Any]], size: int) -> None:
         self._make = make
+        self._connecting = ThreadPoolExecutor(max_workers=size, thread_name_prefix="invite-credits-pg-connect")
         self._slots = asyncio.Semaphore(size)
         self._idle: list[psycopg.Connection[Any]] = []
         self._closing = False
@@ -164,10 +168,14 @@ class Connections:
         if conn is not None:
             return conn
         try:
-            return await in_a_thread(self._make)
+            return await self.made()
         except BaseException:
             self._slots.release()
             raise
+
+    async def made(self) -> psycopg.Connection[Any]:
+        """A new connection, made in this pool's threads (for a turn taken with `slot`)."""
+        return await in_a_thread(self._make, self._connecting)
 
     async def slot(self, wait: float | None = None) -> psycopg.Connection[Any] | None:
         """A turn to use a connection, with an idle one when there is one (else None: the job makes its own and
@@ -198,15 +206,22 @@ class Connections:
         while self._idle:
             self._idle.pop().close()
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Close the idle connections now and the others as they come back; wait for the connects under way
+        (in a thread: a database that does not answer bounds it by the connect timeout), so what they make is
+        closed while the loop still runs."""
         self._closing = True
+        self.drop_idle()
+        await asyncio.get_running_loop().run_in_executor(
+            None, functools.partial(self._connecting.shutdown, wait=True, cancel_futures=True))
+        await asyncio.sleep(0)  # the callbacks of connects that finished: their connections closed
         self.drop_idle()
 
 
-async def in_a_thread(make: Callable[[], T]) -> T:
-    """A connection made by `make()` in a thread (its connect would hold up the loop); if the caller stops
-    waiting, it is closed when it comes."""
-    made = asyncio.get_running_loop().run_in_executor(None, make)
+async def in_a_thread(make: Callable[[], T], threads: Executor | None = None) -> T:
+    """A connection made by `make()` in a thread of `threads` (the loop's default ones when None): its connect
+    would hold up the loop. If the caller stops waiting, it is closed when it comes."""
+    made = asyncio.get_running_loop().run_in_executor(threads, make)
     try:
         return await asyncio.shield(made)
     except asyncio.CancelledError:
