@@ -257,8 +257,9 @@ class Pipeline:
                                                      signs_up=signs_up))
 
     async def _execute(self, prepared: _Prepared, context: Context, request: GraphQLRequest) -> ExecutionResult:
-        """Where reads cannot hold the event loop up: all here on SQLite. On PostgreSQL, a query on a reader
-        thread (with a loop of its own for the resolvers that await), within the store's deadline for a read; a
+        """Where reads cannot hold the event loop up: all here on SQLite. On PostgreSQL, a query whose compiled
+        plan runs without awaiting as one read job (`Store.offload`), else on a reader thread (with a loop of its
+        own for the resolvers that await), within the store's deadline for a read; a
         mutation's resolvers here, within the deadline for a write, so that a write waiting for its member's turn
         (store: `write`) holds no thread, and each of its payloads here too, unless one of its fields has to read
         the store: then on a reader thread (api/internals.py's `completing_elsewhere`)."""

@@ -1,5 +1,7 @@
-"""Reads on PostgreSQL: named queries on a connection, the reader that reconnects once, and the reader threads
-every read of a server process runs on (never the event loop: a stalled database would stall every request).
+"""Reads on PostgreSQL: named queries on a connection, the reader that reconnects once, and the reader threads for
+the reads whose code awaits (a query whose resolvers are coroutines, a payload or a subscription event that reads);
+every other read runs as a job on the event loop (greenlets.py). Neither waits on the loop: a stalled database would
+stall every request.
 
 Each reader thread opens its own connection on first use, bounded by statement_timeout (the server's) and the
 network bounds of connection.py (the client's); `ReaderThreads.run` gives up on a job past its deadline and
