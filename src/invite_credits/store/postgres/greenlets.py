@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import greenlet
 import psycopg
 from psycopg import pq
-from psycopg._enums import Ready, Wait  # the states psycopg's generators yield and expect
+from psycopg.waiting import Ready, Wait  # the states psycopg's generators yield and expect (its waiting module)
 
 T = TypeVar("T")
 
